@@ -1,0 +1,149 @@
+//! Process lifetimes: new tasks (with their `clone` flags), execs and exits.
+
+use crate::maps::{EVENTS, PENDING, agent_tgid, count};
+use crate::record::{header, submit_flags};
+use crate::syscalls::{keep, read_u64, take};
+use aya_ebpf::{
+    EbpfContext,
+    helpers::{bpf_get_current_pid_tgid, bpf_probe_read_kernel_str_bytes},
+    macros::tracepoint,
+    programs::TracePointContext,
+};
+use vmmon_common::{
+    CLONE_THREAD, Counter, EventKind, ExecRecord, ExitRecord, FILENAME_LEN, ForkRecord,
+};
+
+#[inline(always)]
+fn read_u32(ctx: &TracePointContext, offset: usize) -> u32 {
+    // SAFETY: as in `read_u64`: a constant offset into the tracepoint's record.
+    unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(offset) as *const u32) }
+}
+
+/// `sched_process_fork` does not say whether the child is a thread; `task_newtask`, which
+/// fires just before it in the same (parent) task, carries the clone flags. They wait in the
+/// parent thread's pending slot.
+///
+/// ```text
+/// field:pid_t pid;            offset:8;  size:4;  signed:1;
+/// field:char comm[16];        offset:12; size:16; signed:0;
+/// field:u64 clone_flags;      offset:32; size:8;  signed:0;
+/// field:short oom_score_adj;  offset:40; size:2;  signed:1;
+/// ```
+#[tracepoint(category = "task", name = "task_newtask")]
+pub fn vmmon_task_newtask(ctx: TracePointContext) -> u32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    if (pid_tgid >> 32) as u32 != agent_tgid() {
+        let child = u64::from(read_u32(&ctx, 8));
+        let flags = read_u64(&ctx, 32);
+        keep(&ctx, pid_tgid as u32, EventKind::Fork, [child, flags, 0, 0, 0, 0]);
+    }
+    0
+}
+
+/// ```text
+/// field:__data_loc char[] parent_comm; offset:8;  size:4; signed:0;
+/// field:pid_t parent_pid;              offset:12; size:4; signed:1;
+/// field:__data_loc char[] child_comm;  offset:16; size:4; signed:0;
+/// field:pid_t child_pid;               offset:20; size:4; signed:1;
+/// ```
+#[tracepoint(category = "sched", name = "sched_process_fork")]
+pub fn vmmon_sched_process_fork(ctx: TracePointContext) -> u32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    if tgid == agent_tgid() {
+        return 0;
+    }
+    let child_tid = read_u32(&ctx, 20);
+    let (clone_flags, flags_known) = match take(pid_tgid as u32, EventKind::Fork) {
+        Some(args) if args[0] == u64::from(child_tid) => (args[1], 1),
+        _ => (0, 0),
+    };
+    let child_tgid = if clone_flags & CLONE_THREAD != 0 {
+        tgid
+    } else {
+        child_tid
+    };
+    let Some(mut entry) = EVENTS.reserve::<ForkRecord>(0) else {
+        count(Counter::RingFull);
+        return 0;
+    };
+    entry.write(ForkRecord {
+        header: header(EventKind::Fork, pid_tgid),
+        child_tid,
+        child_tgid,
+        clone_flags,
+        flags_known,
+        _pad: 0,
+    });
+    entry.submit(submit_flags());
+    0
+}
+
+/// Fires after the new image is in place: the current task's tgid, tid and comm are the new
+/// ones (a non-leader thread that exec'd has taken over the leader's pid).
+///
+/// ```text
+/// field:__data_loc char[] filename; offset:8;  size:4; signed:0;
+/// field:pid_t pid;                  offset:12; size:4; signed:1;
+/// field:pid_t old_pid;              offset:16; size:4; signed:1;
+/// ```
+#[tracepoint(category = "sched", name = "sched_process_exec")]
+pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    if (pid_tgid >> 32) as u32 == agent_tgid() {
+        return 0;
+    }
+    let Some(mut entry) = EVENTS.reserve::<ExecRecord>(0) else {
+        count(Counter::RingFull);
+        return 0;
+    };
+    let record = entry.as_mut_ptr();
+    let data_loc = read_u32(&ctx, 8);
+    // SAFETY: `record` points at reserved ring-buffer memory of the right size; every field is
+    // written before submit. The file name is read from the tracepoint record at its
+    // `__data_loc` offset (low 16 bits).
+    unsafe {
+        (*record).header = header(EventKind::Exec, pid_tgid);
+        (*record).old_tid = read_u32(&ctx, 16);
+        let src = (ctx.as_ptr() as *const u8).add((data_loc & 0xffff) as usize);
+        let dst = &mut (*record).filename;
+        dst[0] = 0;
+        let len = bpf_probe_read_kernel_str_bytes(src, dst).map_or(0, |s| s.len());
+        (*record).filename_len = len.min(FILENAME_LEN - 1) as u32;
+    }
+    entry.submit(submit_flags());
+    0
+}
+
+/// Fires for every task leaving; `group_dead` is set for a process's last thread, when its
+/// address space goes. The thread's pending slot is freed here.
+///
+/// ```text
+/// field:char comm[16];  offset:8;  size:16; signed:0;
+/// field:pid_t pid;      offset:24; size:4;  signed:1;
+/// field:int prio;       offset:28; size:4;  signed:1;
+/// field:bool group_dead; offset:32; size:1; signed:0;
+/// ```
+#[tracepoint(category = "sched", name = "sched_process_exit")]
+pub fn vmmon_sched_process_exit(ctx: TracePointContext) -> u32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let _ = PENDING.remove(pid_tgid as u32);
+    if (pid_tgid >> 32) as u32 == agent_tgid() {
+        return 0;
+    }
+    // Exactly one byte: a program that reads past the end of the tracepoint's record (33
+    // bytes here) is refused at attach time with EACCES.
+    // SAFETY: as in `read_u32`.
+    let group_dead = u32::from(unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(32)) });
+    let Some(mut entry) = EVENTS.reserve::<ExitRecord>(0) else {
+        count(Counter::RingFull);
+        return 0;
+    };
+    entry.write(ExitRecord {
+        header: header(EventKind::Exit, pid_tgid),
+        group_dead,
+        _pad: 0,
+    });
+    entry.submit(submit_flags());
+    0
+}

@@ -1,0 +1,144 @@
+//! Address-space syscalls: the enter tracepoint keeps the arguments in the thread's pending
+//! slot, the exit tracepoint completes them with the return value into one record.
+//!
+//! Every `syscalls:sys_enter_*` format starts the same way, and every argument is a
+//! `unsigned long`-sized slot, e.g. `/sys/kernel/tracing/events/syscalls/sys_enter_mmap/format`:
+//!
+//! ```text
+//! field:int __syscall_nr;     offset:8;  size:4; signed:1;
+//! field:unsigned long addr;   offset:16; size:8; signed:0;
+//! field:unsigned long len;    offset:24; size:8; signed:0;
+//! field:unsigned long prot;   offset:32; size:8; signed:0;
+//! field:unsigned long flags;  offset:40; size:8; signed:0;
+//! field:unsigned long fd;     offset:48; size:8; signed:0;
+//! field:unsigned long off;    offset:56; size:8; signed:0;
+//! ```
+//!
+//! and every `sys_exit_*` format carries the result at offset 16:
+//!
+//! ```text
+//! field:int __syscall_nr;     offset:8;  size:4; signed:1;
+//! field:long ret;             offset:16; size:8; signed:1;
+//! ```
+
+use crate::maps::{EVENTS, PENDING, agent_tgid, count};
+use crate::record::{header, submit_flags};
+use aya_ebpf::{
+    EbpfContext, helpers::bpf_get_current_pid_tgid, macros::tracepoint,
+    programs::TracePointContext,
+};
+use aya_log_ebpf::warn;
+use vmmon_common::{Counter, EventKind, PendingCall, SyscallRecord};
+
+const ARGS_OFFSET: usize = 16;
+const RET_OFFSET: usize = 16;
+
+#[inline(always)]
+pub fn read_u64(ctx: &TracePointContext, offset: usize) -> u64 {
+    // SAFETY: tracepoint programs may read their context directly at constant offsets inside
+    // the record; the verifier checks the bounds.
+    unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(offset) as *const u64) }
+}
+
+/// Keeps the first `N` arguments of the call in the thread's pending slot.
+#[inline(always)]
+fn enter<const N: usize>(ctx: &TracePointContext, kind: EventKind) {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    if (pid_tgid >> 32) as u32 == agent_tgid() {
+        return;
+    }
+    let tid = pid_tgid as u32;
+    let mut args = [0u64; 6];
+    for (i, arg) in args.iter_mut().enumerate().take(N) {
+        *arg = read_u64(ctx, ARGS_OFFSET + 8 * i);
+    }
+    keep(ctx, tid, kind, args);
+}
+
+/// Stores `kind` and `args` in the pending slot of thread `tid`, in place when it has one.
+#[inline(always)]
+pub fn keep(ctx: &TracePointContext, tid: u32, kind: EventKind, args: [u64; 6]) {
+    if let Some(slot) = PENDING.get_ptr_mut(tid) {
+        // SAFETY: only this thread reads or writes its own slot, and only it deletes it (at its
+        // exit), so the element cannot be freed or reused under us.
+        unsafe {
+            (*slot).args = args;
+            (*slot).kind = kind as u32;
+        }
+        return;
+    }
+    let call = PendingCall {
+        kind: kind as u32,
+        _pad: 0,
+        args,
+    };
+    if PENDING.insert(tid, call, 0).is_err() {
+        count(Counter::PendingFull);
+        warn!(ctx, "vmmon: pending-call map full, an event of tid {} is lost", tid);
+    }
+}
+
+/// Takes the pending call of thread `tid` if it is of `kind`, freeing the slot.
+#[inline(always)]
+pub fn take(tid: u32, kind: EventKind) -> Option<[u64; 6]> {
+    let slot = PENDING.get_ptr_mut(tid)?;
+    // SAFETY: as in `keep`.
+    unsafe {
+        if (*slot).kind != kind as u32 {
+            return None;
+        }
+        (*slot).kind = 0;
+        Some((*slot).args)
+    }
+}
+
+#[inline(always)]
+fn exit(ctx: &TracePointContext, kind: EventKind) {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let Some(args) = take(pid_tgid as u32, kind) else {
+        if (pid_tgid >> 32) as u32 != agent_tgid() {
+            count(Counter::ExitWithoutEnter);
+        }
+        return;
+    };
+    let Some(mut entry) = EVENTS.reserve::<SyscallRecord>(0) else {
+        count(Counter::RingFull);
+        return;
+    };
+    entry.write(SyscallRecord {
+        header: header(kind, pid_tgid),
+        args,
+        ret: read_u64(ctx, RET_OFFSET) as i64,
+    });
+    entry.submit(submit_flags());
+}
+
+macro_rules! syscall_pair {
+    ($enter:ident, $exit:ident, $enter_tp:literal, $exit_tp:literal, $kind:expr, $nargs:literal) => {
+        #[tracepoint(category = "syscalls", name = $enter_tp)]
+        pub fn $enter(ctx: TracePointContext) -> u32 {
+            enter::<$nargs>(&ctx, $kind);
+            0
+        }
+
+        #[tracepoint(category = "syscalls", name = $exit_tp)]
+        pub fn $exit(ctx: TracePointContext) -> u32 {
+            exit(&ctx, $kind);
+            0
+        }
+    };
+}
+
+syscall_pair!(vmmon_enter_mmap, vmmon_exit_mmap, "sys_enter_mmap", "sys_exit_mmap", EventKind::Mmap, 6);
+syscall_pair!(vmmon_enter_munmap, vmmon_exit_munmap, "sys_enter_munmap", "sys_exit_munmap", EventKind::Munmap, 2);
+syscall_pair!(vmmon_enter_mremap, vmmon_exit_mremap, "sys_enter_mremap", "sys_exit_mremap", EventKind::Mremap, 5);
+syscall_pair!(vmmon_enter_mprotect, vmmon_exit_mprotect, "sys_enter_mprotect", "sys_exit_mprotect", EventKind::Mprotect, 3);
+syscall_pair!(
+    vmmon_enter_pkey_mprotect,
+    vmmon_exit_pkey_mprotect,
+    "sys_enter_pkey_mprotect",
+    "sys_exit_pkey_mprotect",
+    EventKind::PkeyMprotect,
+    4
+);
+syscall_pair!(vmmon_enter_brk, vmmon_exit_brk, "sys_enter_brk", "sys_exit_brk", EventKind::Brk, 1);

@@ -1,0 +1,55 @@
+//! The kernel side seen from userspace: checks that the machine can run vmmon, loading and
+//! attaching the programs, and reading the ring buffer and the kernel-side counters.
+
+mod load;
+mod preflight;
+mod reader;
+
+pub use load::{LoadOptions, Object, Pipeline};
+pub use preflight::preflight;
+pub use reader::KernelCounters;
+
+/// Why the programs could not be loaded or read. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "vmmon needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to load its eBPF programs; run it as root (e.g. `sudo vmmon ...`)"
+    )]
+    NotPrivileged,
+    #[error(
+        "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); vmmon needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+    )]
+    NoBtf,
+    #[error(
+        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed ({0}); mount it with `mount -t tracefs nodev /sys/kernel/tracing` and try again"
+    )]
+    Tracefs(std::io::Error),
+    #[error(
+        "this kernel has no syscall tracepoints ({0} is missing); vmmon needs a kernel built with CONFIG_FTRACE_SYSCALLS=y"
+    )]
+    NoSyscallTracepoints(String),
+    #[error(
+        "ring buffer size {0} is invalid: it must be a power of two between 4096 and 1073741824 bytes"
+    )]
+    RingSize(u64),
+    #[error("loading the eBPF programs failed: {0}")]
+    Load(#[from] aya::EbpfError),
+    #[error("eBPF program {0} is missing from the object (a build problem: rebuild vmmon)")]
+    MissingProgram(&'static str),
+    #[error("loading eBPF program {program} failed: {source}")]
+    Program {
+        program: &'static str,
+        source: aya::programs::ProgramError,
+    },
+    #[error("attaching {program} to tracepoint {category}:{tracepoint} failed: {source}")]
+    Attach {
+        program: &'static str,
+        category: &'static str,
+        tracepoint: &'static str,
+        source: aya::programs::ProgramError,
+    },
+    #[error("eBPF map {0} is missing or of the wrong type: {1}")]
+    Map(&'static str, String),
+    #[error("registering the ring buffer with the event loop failed: {0}")]
+    Poll(std::io::Error),
+}

@@ -1,0 +1,184 @@
+//! One JSON object per event, with stable field names (documented in the README):
+//! `ts_ns`, `event`, `tgid`, `tid`, `comm`, the call's arguments under their man-page names,
+//! and for syscalls `ret` and `error` (the errno name, or null).
+
+use crate::event::{Event, Kind};
+use crate::format::{clone_flags, errno_name, map_flags, mremap_flags, prot};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+struct Json<'a>(&'a Event);
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("ts_ns", &e.ts_ns)?;
+        m.serialize_entry("event", e.kind.name())?;
+        m.serialize_entry("tgid", &e.tgid)?;
+        m.serialize_entry("tid", &e.tid)?;
+        m.serialize_entry("comm", &e.comm.to_string_lossy())?;
+        match &e.kind {
+            Kind::Mmap {
+                addr,
+                len,
+                prot: p,
+                flags,
+                fd,
+                offset,
+                ..
+            } => {
+                m.serialize_entry("addr", addr)?;
+                m.serialize_entry("len", len)?;
+                m.serialize_entry("prot", p)?;
+                m.serialize_entry("prot_names", &prot(*p))?;
+                m.serialize_entry("flags", flags)?;
+                m.serialize_entry("flag_names", &map_flags(*flags))?;
+                m.serialize_entry("fd", fd)?;
+                m.serialize_entry("offset", offset)?;
+            }
+            Kind::Munmap { addr, len, .. } => {
+                m.serialize_entry("addr", addr)?;
+                m.serialize_entry("len", len)?;
+            }
+            Kind::Mremap {
+                old_addr,
+                old_len,
+                new_len,
+                flags,
+                new_addr,
+                ..
+            } => {
+                m.serialize_entry("old_addr", old_addr)?;
+                m.serialize_entry("old_len", old_len)?;
+                m.serialize_entry("new_len", new_len)?;
+                m.serialize_entry("flags", flags)?;
+                m.serialize_entry("flag_names", &mremap_flags(*flags))?;
+                m.serialize_entry("new_addr", new_addr)?;
+            }
+            Kind::Mprotect {
+                addr, len, prot: p, ..
+            } => {
+                m.serialize_entry("addr", addr)?;
+                m.serialize_entry("len", len)?;
+                m.serialize_entry("prot", p)?;
+                m.serialize_entry("prot_names", &prot(*p))?;
+            }
+            Kind::PkeyMprotect {
+                addr,
+                len,
+                prot: p,
+                pkey,
+                ..
+            } => {
+                m.serialize_entry("addr", addr)?;
+                m.serialize_entry("len", len)?;
+                m.serialize_entry("prot", p)?;
+                m.serialize_entry("prot_names", &prot(*p))?;
+                m.serialize_entry("pkey", pkey)?;
+            }
+            Kind::Brk { addr, .. } => {
+                m.serialize_entry("addr", addr)?;
+            }
+            Kind::Fork {
+                child_tgid,
+                child_tid,
+                clone_flags: flags,
+            } => {
+                m.serialize_entry("child_tgid", child_tgid)?;
+                m.serialize_entry("child_tid", child_tid)?;
+                m.serialize_entry("clone_flags", flags)?;
+                m.serialize_entry("clone_flag_names", &flags.map(clone_flags))?;
+                m.serialize_entry("thread", &e.is_thread())?;
+                m.serialize_entry("shares_vm", &e.shares_vm())?;
+            }
+            Kind::Exec { filename, old_tid } => {
+                m.serialize_entry("filename", filename)?;
+                m.serialize_entry("old_tid", old_tid)?;
+            }
+            Kind::Exit { group_dead } => {
+                m.serialize_entry("group_dead", group_dead)?;
+            }
+        }
+        if let Some(ret) = e.kind.ret() {
+            m.serialize_entry("ret", &ret)?;
+            m.serialize_entry("error", &e.kind.errno().map(errno_name))?;
+        }
+        m.end()
+    }
+}
+
+/// Appends `e` as one JSON object (no newline).
+pub fn write_json(out: &mut Vec<u8>, e: &Event) {
+    serde_json::to_writer(out, &Json(e)).expect("writing JSON to memory cannot fail");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Comm;
+    use serde_json::{Value, json};
+
+    fn to_value(kind: Kind, comm: &[u8]) -> Value {
+        let mut raw = [0u8; 16];
+        raw[..comm.len()].copy_from_slice(comm);
+        let e = Event {
+            ts_ns: 5,
+            tgid: 1,
+            tid: 2,
+            comm: Comm::new(raw),
+            kind,
+        };
+        let mut out = Vec::new();
+        write_json(&mut out, &e);
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn mmap_fields() {
+        let v = to_value(
+            Kind::Mmap {
+                addr: 0,
+                len: 8192,
+                prot: 1,
+                flags: 0x22,
+                fd: -1,
+                offset: 0,
+                ret: -12,
+            },
+            b"x",
+        );
+        assert_eq!(
+            v,
+            json!({"ts_ns": 5, "event": "mmap", "tgid": 1, "tid": 2, "comm": "x",
+                "addr": 0, "len": 8192, "prot": 1, "prot_names": "PROT_READ",
+                "flags": 34, "flag_names": "MAP_PRIVATE|MAP_ANONYMOUS", "fd": -1, "offset": 0,
+                "ret": -12, "error": "ENOMEM"})
+        );
+    }
+
+    #[test]
+    fn fork_and_exit_fields() {
+        let v = to_value(
+            Kind::Fork {
+                child_tgid: 9,
+                child_tid: 9,
+                clone_flags: None,
+            },
+            b"sh",
+        );
+        assert_eq!(v["thread"], Value::Null);
+        assert_eq!(v["child_tgid"], 9);
+        assert!(v.get("ret").is_none());
+        let v = to_value(Kind::Exit { group_dead: false }, b"sh");
+        assert_eq!(v["group_dead"], false);
+    }
+
+    #[test]
+    fn hostile_comm_stays_valid_json() {
+        let v = to_value(Kind::Brk { addr: 0, ret: 4096 }, b"a\"\n\x00\xffz");
+        assert_eq!(v["comm"], "a\"\n");
+        assert_eq!(v["error"], Value::Null);
+        let v = to_value(Kind::Brk { addr: 0, ret: 4096 }, b"\xff\"\\\x1b");
+        assert_eq!(v["comm"], "\u{fffd}\"\\\u{1b}");
+    }
+}

@@ -1,0 +1,249 @@
+//! One human-readable line per event, strace-style:
+//! `14:02:03.123456 1234/1235 bash mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0c12345000`.
+
+use crate::event::{Event, Kind};
+use crate::format::{clone_flags, errno_name, map_flags, mremap_flags, prot};
+use std::fmt::Write as _;
+
+/// Turns the events' monotonic timestamps into local wall-clock time.
+#[derive(Clone, Copy, Debug)]
+pub struct WallClock {
+    /// Realtime minus monotonic, in nanoseconds, taken once.
+    offset_ns: i128,
+}
+
+impl WallClock {
+    /// The offset between the two clocks now.
+    pub fn now() -> Self {
+        let ns = |clock| {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `ts` is a valid out-pointer.
+            unsafe { libc::clock_gettime(clock, &mut ts) };
+            i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
+        };
+        Self {
+            offset_ns: ns(libc::CLOCK_REALTIME) - ns(libc::CLOCK_MONOTONIC),
+        }
+    }
+
+    /// A clock that shows monotonic time as is (for tests).
+    pub fn monotonic() -> Self {
+        Self { offset_ns: 0 }
+    }
+
+    /// `HH:MM:SS.uuuuuu` in local time.
+    fn write(&self, out: &mut String, ts_ns: u64) {
+        let real = i128::from(ts_ns) + self.offset_ns;
+        let secs = real.div_euclid(1_000_000_000) as libc::time_t;
+        let micros = real.rem_euclid(1_000_000_000) / 1000;
+        // SAFETY: `tm` is a valid out-pointer; localtime_r is thread-safe.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        if self.offset_ns == 0 || unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
+            let _ = write!(out, "{}.{micros:06}", real.div_euclid(1_000_000_000));
+            return;
+        }
+        let _ = write!(
+            out,
+            "{:02}:{:02}:{:02}.{micros:06}",
+            tm.tm_hour, tm.tm_min, tm.tm_sec
+        );
+    }
+}
+
+fn addr(out: &mut String, a: u64) {
+    if a == 0 {
+        out.push_str("NULL");
+    } else {
+        let _ = write!(out, "{a:#x}");
+    }
+}
+
+/// The result: an address in hex, `-1 EINVAL` for a failure, or a plain number.
+fn result(out: &mut String, kind: &Kind) {
+    out.push_str(" = ");
+    match (kind.errno(), kind.ret()) {
+        (Some(errno), _) => {
+            let _ = write!(out, "-1 {}", errno_name(errno));
+        }
+        (None, Some(0)) => out.push('0'),
+        (None, Some(r)) => {
+            let _ = write!(out, "{r:#x}");
+        }
+        (None, None) => {}
+    }
+}
+
+/// Appends `e` as one line (no newline).
+pub fn write_line(out: &mut String, clock: &WallClock, e: &Event) {
+    clock.write(out, e.ts_ns);
+    let _ = write!(out, " {}/{} {} ", e.tgid, e.tid, e.comm);
+    match &e.kind {
+        Kind::Mmap {
+            addr: a,
+            len,
+            prot: p,
+            flags,
+            fd,
+            offset,
+            ..
+        } => {
+            out.push_str("mmap(");
+            addr(out, *a);
+            let _ = write!(out, ", {len}, {}, {}, {fd}, {offset:#x})", prot(*p), map_flags(*flags));
+        }
+        Kind::Munmap { addr: a, len, .. } => {
+            out.push_str("munmap(");
+            addr(out, *a);
+            let _ = write!(out, ", {len})");
+        }
+        Kind::Mremap {
+            old_addr,
+            old_len,
+            new_len,
+            flags,
+            new_addr,
+            ..
+        } => {
+            out.push_str("mremap(");
+            addr(out, *old_addr);
+            let _ = write!(out, ", {old_len}, {new_len}, {}", mremap_flags(*flags));
+            if flags & 0x2 != 0 {
+                out.push_str(", ");
+                addr(out, *new_addr);
+            }
+            out.push(')');
+        }
+        Kind::Mprotect { addr: a, len, prot: p, .. } => {
+            out.push_str("mprotect(");
+            addr(out, *a);
+            let _ = write!(out, ", {len}, {})", prot(*p));
+        }
+        Kind::PkeyMprotect {
+            addr: a,
+            len,
+            prot: p,
+            pkey,
+            ..
+        } => {
+            out.push_str("pkey_mprotect(");
+            addr(out, *a);
+            let _ = write!(out, ", {len}, {}, {pkey})", prot(*p));
+        }
+        Kind::Brk { addr: a, .. } => {
+            out.push_str("brk(");
+            addr(out, *a);
+            out.push(')');
+        }
+        Kind::Fork {
+            child_tgid,
+            child_tid,
+            clone_flags: flags,
+        } => {
+            let what = match e.is_thread() {
+                Some(true) => "thread",
+                Some(false) => "process",
+                None => "task",
+            };
+            let _ = write!(out, "fork {what} {child_tgid}/{child_tid}");
+            if let Some(f) = flags {
+                let _ = write!(out, " flags={}", clone_flags(*f));
+            }
+        }
+        Kind::Exec { filename, old_tid } => {
+            let _ = write!(out, "exec {filename:?}");
+            if *old_tid != e.tid {
+                let _ = write!(out, " (by thread {old_tid})");
+            }
+        }
+        Kind::Exit { group_dead } => {
+            out.push_str(if *group_dead {
+                "exit (last thread: address space released)"
+            } else {
+                "exit (thread)"
+            });
+        }
+    }
+    if e.kind.ret().is_some() {
+        result(out, &e.kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Comm;
+
+    fn line(kind: Kind) -> String {
+        let mut raw = [0u8; 16];
+        raw[..4].copy_from_slice(b"prog");
+        let e = Event {
+            ts_ns: 1_500_000_000,
+            tgid: 10,
+            tid: 11,
+            comm: Comm::new(raw),
+            kind,
+        };
+        let mut out = String::new();
+        write_line(&mut out, &WallClock::monotonic(), &e);
+        out
+    }
+
+    #[test]
+    fn mmap_line() {
+        let l = line(Kind::Mmap {
+            addr: 0,
+            len: 4096,
+            prot: 3,
+            flags: 0x22,
+            fd: -1,
+            offset: 0,
+            ret: 0x7f00_0000_1000,
+        });
+        assert_eq!(
+            l,
+            "1.500000 10/11 prog mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0) = 0x7f0000001000"
+        );
+    }
+
+    #[test]
+    fn failure_shows_errno_name() {
+        let l = line(Kind::Munmap {
+            addr: 0x1001,
+            len: 4096,
+            ret: -22,
+        });
+        assert!(l.ends_with("munmap(0x1001, 4096) = -1 EINVAL"), "{l}");
+    }
+
+    #[test]
+    fn process_events() {
+        let l = line(Kind::Fork {
+            child_tgid: 10,
+            child_tid: 12,
+            clone_flags: Some(0x10100),
+        });
+        assert!(l.ends_with("fork thread 10/12 flags=CLONE_VM|CLONE_THREAD"), "{l}");
+        let l = line(Kind::Exec {
+            filename: "/bin/true".into(),
+            old_tid: 11,
+        });
+        assert!(l.ends_with("exec \"/bin/true\""), "{l}");
+        let l = line(Kind::Exit { group_dead: true });
+        assert!(l.contains("exit (last thread"), "{l}");
+        let l = line(Kind::Mremap {
+            old_addr: 0x1000,
+            old_len: 4096,
+            new_len: 8192,
+            flags: 3,
+            new_addr: 0x9000,
+            ret: 0x9000,
+        });
+        assert!(
+            l.ends_with("mremap(0x1000, 4096, 8192, MREMAP_MAYMOVE|MREMAP_FIXED, 0x9000) = 0x9000"),
+            "{l}"
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! What `vmmon trace` shows: which events pass its filters and how each is written.
+
+mod filter;
+mod json;
+mod line;
+
+pub use filter::{EventName, Filter};
+pub use json::write_json;
+pub use line::{WallClock, write_line};

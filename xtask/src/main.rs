@@ -1,0 +1,42 @@
+//! vmmon's developer tasks. `cargo xtask <task>`; every task that builds first runs `setup`.
+
+mod bench;
+mod cmd;
+mod run;
+mod setup;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "vmmon developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install what building the eBPF programs needs (skips what is present).
+    Setup,
+    /// Build and start vmmon's main job with defaults (as root).
+    Run(run::Options),
+    /// Run the whole test suite, including the tests that load the real eBPF programs (as root).
+    Test(test::Options),
+    /// Measure the tracing overhead (ratios from interleaved runs).
+    Bench(bench::Options),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Setup => setup::run(),
+        Task::Run(opts) => run::run(opts),
+        Task::Test(opts) => test::run(opts),
+        Task::Bench(opts) => bench::run(opts),
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}

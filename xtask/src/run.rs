@@ -1,0 +1,36 @@
+//! `cargo xtask run`: set up, build in release, and start vmmon's main job with defaults.
+
+use crate::cmd::{self, workspace_root};
+use crate::setup;
+use anyhow::{Result, bail};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// Arguments for vmmon (default: `trace`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+pub fn run(opts: Options) -> Result<()> {
+    setup::run()?;
+    let root = workspace_root();
+    cmd::run(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args(["build", "--release", "--package", "vmmon"]),
+    )?;
+    if !cmd::is_root() {
+        bail!("vmmon loads eBPF programs and must run as root: run `sudo cargo xtask run`");
+    }
+    let args = if opts.args.is_empty() {
+        vec!["trace".to_string()]
+    } else {
+        opts.args
+    };
+    let bin = root.join("target/release/vmmon");
+    eprintln!("xtask: $ {} {}", bin.display(), args.join(" "));
+    let err = Command::new(&bin).args(&args).exec();
+    bail!("could not start {}: {err}", bin.display())
+}

@@ -1,0 +1,102 @@
+//! `cargo xtask setup`: the toolchain pieces the eBPF build needs, installed when missing.
+//!
+//! The recipe is `shared/TOOLCHAIN.md`: nightly with `rust-src`, LLVM 22's development
+//! packages, and `bpf-linker` 0.13.0 built against them. Each step checks first and says
+//! whether it is skipping or installing, so running it again is cheap.
+
+use crate::cmd::{self, output};
+use anyhow::{Result, bail};
+use std::process::Command;
+
+const BPF_LINKER_VERSION: &str = "0.13.0";
+const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
+const APT_PACKAGES: &[&str] = &["llvm-22-dev", "libpolly-22-dev", "libzstd-dev", "zlib1g-dev"];
+
+pub fn run() -> Result<()> {
+    nightly_rust_src()?;
+    llvm_packages()?;
+    bpf_linker()?;
+    eprintln!("xtask: setup complete");
+    Ok(())
+}
+
+fn nightly_rust_src() -> Result<()> {
+    let Some(installed) = output(Command::new("rustup").args([
+        "component",
+        "list",
+        "--toolchain",
+        "nightly",
+        "--installed",
+    ])) else {
+        eprintln!("xtask: setup: installing the nightly toolchain with rust-src");
+        return cmd::run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+        ]));
+    };
+    if installed.lines().any(|l| l.starts_with("rust-src")) {
+        eprintln!("xtask: setup: nightly rust-src present, skipping");
+        return Ok(());
+    }
+    eprintln!("xtask: setup: adding rust-src to the nightly toolchain");
+    cmd::run(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]))
+}
+
+fn package_installed(name: &str) -> bool {
+    output(Command::new("dpkg-query").args(["-W", "-f=${Status}", name]))
+        .is_some_and(|s| s.contains("install ok installed"))
+}
+
+fn llvm_packages() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !package_installed(p))
+        .collect();
+    if missing.is_empty() {
+        eprintln!("xtask: setup: LLVM 22 development packages present, skipping");
+        return Ok(());
+    }
+    if !cmd::is_root() {
+        bail!(
+            "setup needs these Debian packages: {}; run `cargo xtask setup` as root, or install them with apt-get",
+            missing.join(" ")
+        );
+    }
+    eprintln!("xtask: setup: installing {}", missing.join(" "));
+    cmd::run(Command::new("apt-get").arg("update").arg("-q"))?;
+    cmd::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn bpf_linker() -> Result<()> {
+    if let Some(v) = output(Command::new("bpf-linker").arg("--version"))
+        && v.contains(BPF_LINKER_VERSION)
+    {
+        eprintln!("xtask: setup: bpf-linker {BPF_LINKER_VERSION} present, skipping");
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: setup: building bpf-linker {BPF_LINKER_VERSION} against LLVM 22 (a few minutes)"
+    );
+    let path = format!(
+        "{LLVM_PREFIX}/bin:{}",
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd::run(
+        Command::new("cargo")
+            .args(["install", "bpf-linker", "--version", BPF_LINKER_VERSION])
+            .args(["--no-default-features", "--features", "llvm-22"])
+            .env("LLVM_PREFIX", LLVM_PREFIX)
+            .env("PATH", path),
+    )
+}
