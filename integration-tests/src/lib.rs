@@ -1,1 +1,6 @@
+//! Shared pieces of vmmon's integration tests: the workload's log format, raw syscalls, and
+//! helpers that run the real pipeline around a workload.
 
+pub mod collect;
+pub mod log;
+pub mod sys;

@@ -1,0 +1,31 @@
+//! Raw address-space syscalls with the kernel's own return convention (`-errno` on failure),
+//! so the workload logs exactly what the tracepoints see.
+
+/// Makes syscall `nr` with up to six arguments; returns the raw result.
+pub fn raw(nr: libc::c_long, a: [u64; 6]) -> i64 {
+    // SAFETY: the callers pass address-space syscalls whose pointer arguments are addresses,
+    // not memory the kernel writes through.
+    let r = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
+    if r == -1 {
+        -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    } else {
+        r
+    }
+}
+
+/// The caller's thread id.
+pub fn gettid() -> u32 {
+    // SAFETY: no arguments.
+    (unsafe { libc::syscall(libc::SYS_gettid) }) as u32
+}
+
+/// The caller's process id.
+pub fn getpid() -> u32 {
+    std::process::id()
+}
+
+/// The page size.
+pub fn page() -> u64 {
+    // SAFETY: no arguments.
+    (unsafe { libc::sysconf(libc::_SC_PAGESIZE) }) as u64
+}
