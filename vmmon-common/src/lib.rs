@@ -39,8 +39,9 @@ const fn at(program: &'static str, category: &'static str, tracepoint: &'static 
 
 /// Every program vmmon attaches, in attach order: the enter side of each syscall before its
 /// exit side, so no exit is seen whose enter could not have been.
-pub const ATTACHMENTS: [Attachment; 16] = [
+pub const ATTACHMENTS: [Attachment; 17] = [
     at("vmmon_task_newtask", "task", "task_newtask"),
+    at("vmmon_task_rename", "task", "task_rename"),
     at("vmmon_sched_process_fork", "sched", "sched_process_fork"),
     at("vmmon_sched_process_exec", "sched", "sched_process_exec"),
     at("vmmon_sched_process_exit", "sched", "sched_process_exit"),
@@ -117,10 +118,16 @@ pub enum Counter {
     PendingFull = 1,
     /// A syscall exit arrived with no matching enter (the programs attached mid-call).
     ExitWithoutEnter = 2,
+    /// Records submitted to the ring buffer.
+    Submitted = 3,
 }
 
 /// Number of entries in [`MAP_COUNTERS`].
-pub const COUNTER_COUNT: u32 = 3;
+pub const COUNTER_COUNT: u32 = 4;
+
+/// The programs check how full the ring buffer is once every this many records per CPU
+/// (a power of two), and wake the agent early when it is a quarter full.
+pub const FILL_CHECK_EVERY: u64 = 64;
 
 /// Length of a task's `comm` in the kernel, NUL padded.
 pub const COMM_LEN: usize = 16;
@@ -209,16 +216,20 @@ pub struct ExitRecord {
     pub _pad: u32,
 }
 
-/// A syscall's arguments, kept per thread between its enter and exit tracepoints.
+/// A thread's slot: the syscall in flight and its arguments, kept between the enter and exit
+/// tracepoints, and the thread's comm, cached so that the hot path needs no helper call for it
+/// (filled when the slot is made, refreshed by `task_rename`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PendingCall {
-    /// The [`EventKind`] of the call in flight, or 0 when the slot is free.
+    /// The [`EventKind`] of the call in flight, or 0 when none is.
     pub kind: u32,
     /// Explicit padding, zero.
     pub _pad: u32,
     /// The arguments, as in [`SyscallRecord::args`].
     pub args: [u64; 6],
+    /// The thread's comm.
+    pub comm: [u8; COMM_LEN],
 }
 
 #[cfg(feature = "user")]
@@ -245,7 +256,7 @@ mod tests {
         assert_eq!(size_of::<ForkRecord>(), 40 + 24);
         assert_eq!(size_of::<ExecRecord>(), 40 + 8 + FILENAME_LEN);
         assert_eq!(size_of::<ExitRecord>(), 40 + 8);
-        assert_eq!(size_of::<PendingCall>(), 56);
+        assert_eq!(size_of::<PendingCall>(), 72);
     }
 
     #[test]

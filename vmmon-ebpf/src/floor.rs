@@ -30,6 +30,7 @@ empty! {
     vmmon_enter_brk: "syscalls" / "sys_enter_brk";
     vmmon_exit_brk: "syscalls" / "sys_exit_brk";
     vmmon_task_newtask: "task" / "task_newtask";
+    vmmon_task_rename: "task" / "task_rename";
     vmmon_sched_process_fork: "sched" / "sched_process_fork";
     vmmon_sched_process_exec: "sched" / "sched_process_exec";
     vmmon_sched_process_exit: "sched" / "sched_process_exit";

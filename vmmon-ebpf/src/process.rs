@@ -10,7 +10,7 @@ use aya_ebpf::{
     programs::TracePointContext,
 };
 use vmmon_common::{
-    CLONE_THREAD, Counter, EventKind, ExecRecord, ExitRecord, FILENAME_LEN, ForkRecord,
+    CLONE_THREAD, COMM_LEN, Counter, EventKind, ExecRecord, ExitRecord, FILENAME_LEN, ForkRecord,
 };
 
 #[inline(always)]
@@ -40,6 +40,30 @@ pub fn vmmon_task_newtask(ctx: TracePointContext) -> u32 {
     0
 }
 
+/// A task's comm changed (exec, `prctl(PR_SET_NAME)`, a write to `/proc/.../comm`): refresh
+/// the comm cached in its slot. The renamed task need not be the current one.
+///
+/// ```text
+/// field:pid_t pid;            offset:8;  size:4;  signed:1;
+/// field:char oldcomm[16];     offset:12; size:16; signed:0;
+/// field:char newcomm[16];     offset:28; size:16; signed:0;
+/// field:short oom_score_adj;  offset:44; size:2;  signed:1;
+/// ```
+#[tracepoint(category = "task", name = "task_rename")]
+pub fn vmmon_task_rename(ctx: TracePointContext) -> u32 {
+    let tid = read_u32(&ctx, 8);
+    if let Some(slot) = PENDING.get_ptr_mut(tid) {
+        let mut comm = [0u8; COMM_LEN];
+        for (i, b) in comm.iter_mut().enumerate() {
+            // SAFETY: constant offsets inside the record's `newcomm` field.
+            *b = unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(28 + i)) };
+        }
+        // SAFETY: the slot is a live map element; a racing reader sees the old or new comm.
+        unsafe { (*slot).comm = comm };
+    }
+    0
+}
+
 /// ```text
 /// field:__data_loc char[] parent_comm; offset:8;  size:4; signed:0;
 /// field:pid_t parent_pid;              offset:12; size:4; signed:1;
@@ -55,7 +79,7 @@ pub fn vmmon_sched_process_fork(ctx: TracePointContext) -> u32 {
     }
     let child_tid = read_u32(&ctx, 20);
     let (clone_flags, flags_known) = match take(pid_tgid as u32, EventKind::Fork) {
-        Some(args) if args[0] == u64::from(child_tid) => (args[1], 1),
+        Some((args, _)) if args[0] == u64::from(child_tid) => (args[1], 1),
         _ => (0, 0),
     };
     let child_tgid = if clone_flags & CLONE_THREAD != 0 {
@@ -97,6 +121,12 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
         count(Counter::RingFull);
         return 0;
     };
+    // A non-leader thread that exec'd now has the leader's tid; its old slot would never be
+    // freed (no exit fires for that tid) and would hand its comm to a later thread given it.
+    let old_tid = read_u32(&ctx, 16);
+    if old_tid != pid_tgid as u32 {
+        let _ = PENDING.remove(old_tid);
+    }
     let record = entry.as_mut_ptr();
     let data_loc = read_u32(&ctx, 8);
     // SAFETY: `record` points at reserved ring-buffer memory of the right size; every field is
@@ -104,7 +134,7 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
     // `__data_loc` offset (low 16 bits).
     unsafe {
         (*record).header = header(EventKind::Exec, pid_tgid);
-        (*record).old_tid = read_u32(&ctx, 16);
+        (*record).old_tid = old_tid;
         let src = (ctx.as_ptr() as *const u8).add((data_loc & 0xffff) as usize);
         let dst = &mut (*record).filename;
         dst[0] = 0;

@@ -1,15 +1,15 @@
 //! Filling the common header and submitting records with the wakeup policy.
 
-use crate::maps::{EVENTS, ring_bytes};
+use crate::maps::{COUNTERS, EVENTS, ring_bytes};
 use aya_ebpf::{
     bindings::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
     helpers::{bpf_get_current_comm, bpf_ktime_get_ns},
 };
-use vmmon_common::{EventKind, Header};
+use vmmon_common::{COMM_LEN, Counter, EventKind, FILL_CHECK_EVERY, Header};
 
-/// The header of an event in the current task.
+/// The header of an event in the current task, with the comm the caller has.
 #[inline(always)]
-pub fn header(kind: EventKind, pid_tgid: u64) -> Header {
+pub fn header_with_comm(kind: EventKind, pid_tgid: u64, comm: [u8; COMM_LEN]) -> Header {
     Header {
         kind: kind as u32,
         tgid: (pid_tgid >> 32) as u32,
@@ -17,17 +17,34 @@ pub fn header(kind: EventKind, pid_tgid: u64) -> Header {
         _pad: 0,
         // SAFETY: no preconditions.
         ts_ns: unsafe { bpf_ktime_get_ns() },
-        comm: bpf_get_current_comm().unwrap_or_default(),
+        comm,
     }
 }
 
-/// Flags for `submit`. Waking the consumer on every record costs more than the tracing itself
-/// (an irq_work per event), so records are submitted silently and the agent polls the ring on a
-/// timer; only when the ring is a quarter full is the consumer woken early, so a burst cannot
-/// outrun the poll interval.
+/// The header of an event in the current task (off the hot path: asks for the comm).
+#[inline(always)]
+pub fn header(kind: EventKind, pid_tgid: u64) -> Header {
+    header_with_comm(kind, pid_tgid, bpf_get_current_comm().unwrap_or_default())
+}
+
+/// Flags for `submit`, counting the record. Waking the consumer on every record costs more
+/// than the tracing itself (an irq_work per event), so records are submitted silently and the
+/// agent drains the ring on a timer. So that a burst cannot outrun the timer, every
+/// [`FILL_CHECK_EVERY`]th record on a CPU looks at how full the ring is, and wakes the agent
+/// when it is a quarter full. (Helper calls are dear here, so the check is not made per record;
+/// the per-CPU counter's lookup is inlined by the verifier.)
 #[inline(always)]
 pub fn submit_flags() -> u64 {
-    if EVENTS.query(BPF_RB_AVAIL_DATA.into()) >= ring_bytes() / 4 {
+    let Some(submitted) = COUNTERS.get_ptr_mut(Counter::Submitted as u32) else {
+        return BPF_RB_NO_WAKEUP.into();
+    };
+    // SAFETY: this CPU's slot; programs do not nest on one CPU here.
+    let n = unsafe {
+        *submitted += 1;
+        *submitted
+    };
+    if n & (FILL_CHECK_EVERY - 1) == 0 && EVENTS.query(BPF_RB_AVAIL_DATA.into()) >= ring_bytes() / 4
+    {
         BPF_RB_FORCE_WAKEUP.into()
     } else {
         BPF_RB_NO_WAKEUP.into()

@@ -22,13 +22,15 @@
 //! ```
 
 use crate::maps::{EVENTS, PENDING, agent_tgid, count};
-use crate::record::{header, submit_flags};
+use crate::record::{header_with_comm, submit_flags};
 use aya_ebpf::{
-    EbpfContext, helpers::bpf_get_current_pid_tgid, macros::tracepoint,
+    EbpfContext,
+    helpers::{bpf_get_current_comm, bpf_get_current_pid_tgid},
+    macros::tracepoint,
     programs::TracePointContext,
 };
 use aya_log_ebpf::warn;
-use vmmon_common::{Counter, EventKind, PendingCall, SyscallRecord};
+use vmmon_common::{COMM_LEN, Counter, EventKind, PendingCall, SyscallRecord};
 
 const ARGS_OFFSET: usize = 16;
 const RET_OFFSET: usize = 16;
@@ -71,6 +73,7 @@ pub fn keep(ctx: &TracePointContext, tid: u32, kind: EventKind, args: [u64; 6]) 
         kind: kind as u32,
         _pad: 0,
         args,
+        comm: bpf_get_current_comm().unwrap_or_default(),
     };
     if PENDING.insert(tid, call, 0).is_err() {
         count(Counter::PendingFull);
@@ -78,9 +81,10 @@ pub fn keep(ctx: &TracePointContext, tid: u32, kind: EventKind, args: [u64; 6]) 
     }
 }
 
-/// Takes the pending call of thread `tid` if it is of `kind`, freeing the slot.
+/// Takes the pending call of thread `tid` if it is of `kind` (its arguments and the thread's
+/// comm), marking the slot free.
 #[inline(always)]
-pub fn take(tid: u32, kind: EventKind) -> Option<[u64; 6]> {
+pub fn take(tid: u32, kind: EventKind) -> Option<([u64; 6], [u8; COMM_LEN])> {
     let slot = PENDING.get_ptr_mut(tid)?;
     // SAFETY: as in `keep`.
     unsafe {
@@ -88,29 +92,27 @@ pub fn take(tid: u32, kind: EventKind) -> Option<[u64; 6]> {
             return None;
         }
         (*slot).kind = 0;
-        Some((*slot).args)
+        Some(((*slot).args, (*slot).comm))
     }
 }
 
 #[inline(always)]
 fn exit(ctx: &TracePointContext, kind: EventKind) {
     let pid_tgid = bpf_get_current_pid_tgid();
-    let Some(args) = take(pid_tgid as u32, kind) else {
+    let Some((args, comm)) = take(pid_tgid as u32, kind) else {
         if (pid_tgid >> 32) as u32 != agent_tgid() {
             count(Counter::ExitWithoutEnter);
         }
         return;
     };
-    let Some(mut entry) = EVENTS.reserve::<SyscallRecord>(0) else {
-        count(Counter::RingFull);
-        return;
-    };
-    entry.write(SyscallRecord {
-        header: header(kind, pid_tgid),
+    let record = SyscallRecord {
+        header: header_with_comm(kind, pid_tgid, comm),
         args,
         ret: read_u64(ctx, RET_OFFSET) as i64,
-    });
-    entry.submit(submit_flags());
+    };
+    if EVENTS.output::<SyscallRecord>(&record, submit_flags()).is_err() {
+        count(Counter::RingFull);
+    }
 }
 
 macro_rules! syscall_pair {

@@ -1,9 +1,251 @@
-//! `cargo xtask bench` (filled in below).
-use anyhow::Result;
+//! `cargo xtask bench`: what tracing costs the traced. Interleaved rounds, in one invocation,
+//! of the same loops with nothing attached, with empty programs on vmmon's tracepoints (the
+//! floor), and with `vmmon trace --json >/dev/null` running; reported as ratios to detached.
+
+use crate::cmd::{self, workspace_root};
+use crate::setup;
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 #[derive(clap::Args)]
-pub struct Options {}
+pub struct Options {
+    /// mmap+munmap pairs per run (4 KiB anonymous, a tight loop).
+    #[arg(long, default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(300_000..))]
+    pairs: u64,
+    /// getpid calls per run.
+    #[arg(long, default_value_t = 3_000_000)]
+    getpids: u64,
+    /// Rounds; each runs every mode once, in a rotating order.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
+    rounds: u32,
+}
 
-pub fn run(_opts: Options) -> Result<()> {
-    anyhow::bail!("not yet")
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Detached,
+    Floor,
+    Vmmon,
+}
+
+const MODES: [Mode; 3] = [Mode::Detached, Mode::Floor, Mode::Vmmon];
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Detached => "nothing attached",
+            Mode::Floor => "empty programs (floor)",
+            Mode::Vmmon => "vmmon trace --json",
+        }
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Sample {
+    mmap_ns: f64,
+    getpid_ns: f64,
+    received: u64,
+    dropped: u64,
+}
+
+pub fn run(opts: Options) -> Result<()> {
+    setup::run()?;
+    if !cmd::is_root() {
+        bail!("the benchmark attaches eBPF programs and must run as root: `sudo cargo xtask bench`");
+    }
+    let root = workspace_root();
+    cmd::run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "--package",
+        "vmmon",
+        "--package",
+        "vmmon-integration-tests",
+        "--bins",
+    ]))?;
+    let bin = root.join("target/release");
+    let mut samples: Vec<[Sample; 3]> = Vec::new();
+    for round in 0..opts.rounds {
+        let mut row = [Sample::default(); 3];
+        for k in 0..MODES.len() {
+            let i = (k + round as usize) % MODES.len();
+            row[i] = measure(&bin, MODES[i], &opts)
+                .with_context(|| format!("round {} with {}", round + 1, MODES[i].label()))?;
+        }
+        eprintln!(
+            "xtask: bench round {}/{}: mmap+munmap {:.0} / {:.0} / {:.0} ns, getpid {:.0} / {:.0} / {:.0} ns (detached / floor / vmmon)",
+            round + 1,
+            opts.rounds,
+            row[0].mmap_ns,
+            row[1].mmap_ns,
+            row[2].mmap_ns,
+            row[0].getpid_ns,
+            row[1].getpid_ns,
+            row[2].getpid_ns
+        );
+        samples.push(row);
+    }
+    report(&samples, &opts);
+    Ok(())
+}
+
+fn measure(bin: &Path, mode: Mode, opts: &Options) -> Result<Sample> {
+    let mut attached = match mode {
+        Mode::Detached => None,
+        Mode::Floor => Some(start(Command::new(bin.join("vmmon-floor")))?),
+        Mode::Vmmon => {
+            let mut c = Command::new(bin.join("vmmon"));
+            c.args(["trace", "--json"]).stdout(Stdio::null());
+            Some(start(c)?)
+        }
+    };
+    let mmap_ns = run_loop(bin, "mmap", opts.pairs)?;
+    let getpid_ns = run_loop(bin, "getpid", opts.getpids)?;
+    let mut sample = Sample {
+        mmap_ns,
+        getpid_ns,
+        ..Sample::default()
+    };
+    if let Some(a) = attached.as_mut() {
+        let summary = stop(a)?;
+        if mode == Mode::Vmmon {
+            sample.received = number_before(&summary, " events received")
+                .with_context(|| format!("no event count in vmmon's summary: {summary}"))?;
+            sample.dropped = number_before(&summary, " dropped in the kernel")
+                .with_context(|| format!("no drop count in vmmon's summary: {summary}"))?;
+        }
+    }
+    Ok(sample)
+}
+
+/// A running attacher: the child and its stderr, read up to its "attached" line.
+struct Attached {
+    child: Child,
+    stderr: BufReader<std::process::ChildStderr>,
+}
+
+fn start(mut cmd: Command) -> Result<Attached> {
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", cmd::describe(&cmd)))?;
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if stderr.read_line(&mut line)? == 0 {
+            bail!("{} exited before attaching", cmd::describe(&cmd));
+        }
+        if line.contains("attached") {
+            return Ok(Attached { child, stderr });
+        }
+    }
+}
+
+/// Sends SIGTERM, waits, and returns the rest of its stderr (vmmon's summary).
+fn stop(a: &mut Attached) -> Result<String> {
+    cmd::run(Command::new("kill").args(["-TERM", &a.child.id().to_string()]))?;
+    let status = a.child.wait()?;
+    let mut rest = String::new();
+    a.stderr.read_to_string(&mut rest)?;
+    if !status.success() {
+        bail!("attacher exited with {status}: {rest}");
+    }
+    Ok(rest)
+}
+
+fn run_loop(bin: &Path, kind: &str, n: u64) -> Result<f64> {
+    let exe: PathBuf = bin.join("vmmon-bench-loop");
+    let out = Command::new(&exe)
+        .args([kind, &n.to_string()])
+        .output()
+        .with_context(|| format!("running {}", exe.display()))?;
+    if !out.status.success() {
+        bail!("{} {kind} failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .parse()
+        .with_context(|| format!("bench loop printed {text:?}"))
+}
+
+/// The integer just before `marker` in `text`.
+fn number_before(text: &str, marker: &str) -> Option<u64> {
+    let end = text.find(marker)?;
+    let start = text[..end]
+        .rfind(|c: char| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    text[start..end].parse().ok()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn report(samples: &[[Sample; 3]], opts: &Options) {
+    let col = |i: usize, f: fn(&Sample) -> f64| samples.iter().map(|r| f(&r[i])).collect::<Vec<_>>();
+    // Ratios are taken within each round (so drifts between rounds cancel), then the median.
+    let ratio = |i: usize, f: fn(&Sample) -> f64| {
+        median(samples.iter().map(|r| f(&r[i]) / f(&r[0])).collect())
+    };
+    println!();
+    println!(
+        "vmmon bench: {} rounds, {} mmap+munmap pairs and {} getpid calls per run, modes interleaved",
+        samples.len(),
+        opts.pairs,
+        opts.getpids
+    );
+    println!(
+        "{:<24} {:>16} {:>8} {:>12} {:>8}",
+        "mode", "mmap+munmap ns", "ratio", "getpid ns", "ratio"
+    );
+    for (i, mode) in MODES.iter().enumerate() {
+        println!(
+            "{:<24} {:>16.0} {:>7.2}x {:>12.0} {:>7.2}x",
+            mode.label(),
+            median(col(i, |s| s.mmap_ns)),
+            ratio(i, |s| s.mmap_ns),
+            median(col(i, |s| s.getpid_ns)),
+            ratio(i, |s| s.getpid_ns),
+        );
+    }
+    let received: u64 = samples.iter().map(|r| r[2].received).sum();
+    let dropped: u64 = samples.iter().map(|r| r[2].dropped).sum();
+    println!(
+        "vmmon received {received} events over {} runs, {dropped} dropped in the kernel",
+        samples.len()
+    );
+    let r = ratio(2, |s| s.mmap_ns);
+    let verdict = if r <= 1.40 && dropped == 0 {
+        "met"
+    } else {
+        "NOT met"
+    };
+    println!("target (vmmon <= 1.40x on mmap+munmap, zero drops): {verdict} ({r:.2}x, {dropped} drops)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_summary_numbers() {
+        let s = "vmmon trace: detached; 600123 events received, 600123 shown, 7 dropped in the kernel (ring";
+        assert_eq!(number_before(s, " events received"), Some(600123));
+        assert_eq!(number_before(s, " dropped in the kernel"), Some(7));
+        assert_eq!(number_before(s, " nothing"), None);
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
 }

@@ -5,7 +5,7 @@ mod load;
 mod preflight;
 mod reader;
 
-pub use load::{LoadOptions, Object, Pipeline};
+pub use load::{LoadOptions, Object, Pipeline, validate_ring_bytes};
 pub use preflight::preflight;
 pub use reader::KernelCounters;
 

@@ -34,6 +34,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    vmmon::bpf::validate_ring_bytes(args.ring_buffer_bytes)
+        .context("--ring-buffer-bytes")?;
     for pid in &args.pid {
         if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
             bail!("--pid {pid}: no such process (it may have exited); check the pid with `ps -p {pid}`");
