@@ -58,12 +58,13 @@ pub fn trace_command(cmd: &mut Command) -> Traced {
         let mut pipeline = Pipeline::load(&LoadOptions::default())
             .unwrap_or_else(|e| panic!("loading the real eBPF programs failed: {e}"));
         let reader = pipeline.reader().expect("reader");
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
-        let pid = child.id();
-        let mut pipe = child.stdout.take().expect("piped stdout");
+        let mut child = Reaped(
+            cmd.stdout(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}")),
+        );
+        let pid = child.0.id();
+        let mut pipe = child.0.stdout.take().expect("piped stdout");
         let stdout = std::thread::spawn(move || {
             let mut s = String::new();
             pipe.read_to_string(&mut s).expect("read stdout");
@@ -84,7 +85,7 @@ pub fn trace_command(cmd: &mut Command) -> Traced {
                 Err(_) => decode_errors += 1,
             });
             if status.is_none() {
-                status = child.try_wait().expect("wait for the command");
+                status = child.0.try_wait().expect("wait for the command");
             }
             assert!(
                 start.elapsed() < LIMIT,
@@ -101,4 +102,16 @@ pub fn trace_command(cmd: &mut Command) -> Traced {
             pid,
         }
     })
+}
+
+/// A child that is killed and reaped if the test panics before it exits.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
 }

@@ -125,7 +125,11 @@ fn seen(e: &Event) -> (u32, u32, Kind) {
 
 fn run_scripted() -> (Traced, Vec<Op>) {
     let traced = trace_command(&mut workload());
-    assert!(traced.status.success(), "workload failed: {:?}", traced.status);
+    assert!(
+        traced.status.success(),
+        "workload failed: {:?}",
+        traced.status
+    );
     let ops = parse(&traced.stdout);
     assert!(ops.len() > 20, "workload logged too little: {ops:?}");
     (traced, ops)
@@ -145,7 +149,15 @@ fn real_ebpf_events_are_exactly_the_workloads_calls() {
     let events = traced.of(&[pid, child]);
     let start = events
         .iter()
-        .position(|e| matches!(e.kind, Kind::Mmap { len: MARKER_LEN, .. }))
+        .position(|e| {
+            matches!(
+                e.kind,
+                Kind::Mmap {
+                    len: MARKER_LEN,
+                    ..
+                }
+            )
+        })
         .unwrap_or_else(|| panic!("marker call not seen among {} events", events.len()));
     let want: Vec<_> = ops.iter().map(expected).collect();
     let got: Vec<_> = events[start..]
@@ -184,7 +196,12 @@ fn real_ebpf_events_are_exactly_the_workloads_calls() {
         "comm: {:?}",
         events[start].comm
     );
-    assert_eq!(traced.counters.dropped(), 0, "kernel dropped events: {:?}", traced.counters);
+    assert_eq!(
+        traced.counters.dropped(),
+        0,
+        "kernel dropped events: {:?}",
+        traced.counters
+    );
     assert_eq!(traced.decode_errors, 0, "undecodable records");
 }
 

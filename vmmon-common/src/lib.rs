@@ -49,13 +49,21 @@ pub const ATTACHMENTS: [Attachment; 17] = [
     at("vmmon_enter_munmap", "syscalls", "sys_enter_munmap"),
     at("vmmon_enter_mremap", "syscalls", "sys_enter_mremap"),
     at("vmmon_enter_mprotect", "syscalls", "sys_enter_mprotect"),
-    at("vmmon_enter_pkey_mprotect", "syscalls", "sys_enter_pkey_mprotect"),
+    at(
+        "vmmon_enter_pkey_mprotect",
+        "syscalls",
+        "sys_enter_pkey_mprotect",
+    ),
     at("vmmon_enter_brk", "syscalls", "sys_enter_brk"),
     at("vmmon_exit_mmap", "syscalls", "sys_exit_mmap"),
     at("vmmon_exit_munmap", "syscalls", "sys_exit_munmap"),
     at("vmmon_exit_mremap", "syscalls", "sys_exit_mremap"),
     at("vmmon_exit_mprotect", "syscalls", "sys_exit_mprotect"),
-    at("vmmon_exit_pkey_mprotect", "syscalls", "sys_exit_pkey_mprotect"),
+    at(
+        "vmmon_exit_pkey_mprotect",
+        "syscalls",
+        "sys_exit_pkey_mprotect",
+    ),
     at("vmmon_exit_brk", "syscalls", "sys_exit_brk"),
 ];
 
@@ -118,8 +126,8 @@ pub enum Counter {
     PendingFull = 1,
     /// A syscall exit arrived with no matching enter (the programs attached mid-call).
     ExitWithoutEnter = 2,
-    /// Records submitted to the ring buffer.
-    Submitted = 3,
+    /// Records offered to the ring buffer: those delivered plus those counted in `RingFull`.
+    Offered = 3,
 }
 
 /// Number of entries in [`MAP_COUNTERS`].

@@ -35,7 +35,12 @@ pub fn vmmon_task_newtask(ctx: TracePointContext) -> u32 {
     if (pid_tgid >> 32) as u32 != agent_tgid() {
         let child = u64::from(read_u32(&ctx, 8));
         let flags = read_u64(&ctx, 32);
-        keep(&ctx, pid_tgid as u32, EventKind::Fork, [child, flags, 0, 0, 0, 0]);
+        keep(
+            &ctx,
+            pid_tgid as u32,
+            EventKind::Fork,
+            [child, flags, 0, 0, 0, 0],
+        );
     }
     0
 }
@@ -87,6 +92,7 @@ pub fn vmmon_sched_process_fork(ctx: TracePointContext) -> u32 {
     } else {
         child_tid
     };
+    let flags = submit_flags();
     let Some(mut entry) = EVENTS.reserve::<ForkRecord>(0) else {
         count(Counter::RingFull);
         return 0;
@@ -99,7 +105,7 @@ pub fn vmmon_sched_process_fork(ctx: TracePointContext) -> u32 {
         flags_known,
         _pad: 0,
     });
-    entry.submit(submit_flags());
+    entry.submit(flags);
     0
 }
 
@@ -117,6 +123,7 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
     if (pid_tgid >> 32) as u32 == agent_tgid() {
         return 0;
     }
+    let flags = submit_flags();
     let Some(mut entry) = EVENTS.reserve::<ExecRecord>(0) else {
         count(Counter::RingFull);
         return 0;
@@ -141,7 +148,7 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
         let len = bpf_probe_read_kernel_str_bytes(src, dst).map_or(0, |s| s.len());
         (*record).filename_len = len.min(FILENAME_LEN - 1) as u32;
     }
-    entry.submit(submit_flags());
+    entry.submit(flags);
     0
 }
 
@@ -165,6 +172,7 @@ pub fn vmmon_sched_process_exit(ctx: TracePointContext) -> u32 {
     // bytes here) is refused at attach time with EACCES.
     // SAFETY: as in `read_u32`.
     let group_dead = u32::from(unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(32)) });
+    let flags = submit_flags();
     let Some(mut entry) = EVENTS.reserve::<ExitRecord>(0) else {
         count(Counter::RingFull);
         return 0;
@@ -174,6 +182,6 @@ pub fn vmmon_sched_process_exit(ctx: TracePointContext) -> u32 {
         group_dead,
         _pad: 0,
     });
-    entry.submit(submit_flags());
+    entry.submit(flags);
     0
 }

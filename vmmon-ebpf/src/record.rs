@@ -27,7 +27,8 @@ pub fn header(kind: EventKind, pid_tgid: u64) -> Header {
     header_with_comm(kind, pid_tgid, bpf_get_current_comm().unwrap_or_default())
 }
 
-/// Flags for `submit`, counting the record. Waking the consumer on every record costs more
+/// Flags for submitting a record, counting it as offered (call once per record, before
+/// writing it, whether or not the write then succeeds). Waking the consumer on every record costs more
 /// than the tracing itself (an irq_work per event), so records are submitted silently and the
 /// agent drains the ring on a timer. So that a burst cannot outrun the timer, every
 /// [`FILL_CHECK_EVERY`]th record on a CPU looks at how full the ring is, and wakes the agent
@@ -35,13 +36,13 @@ pub fn header(kind: EventKind, pid_tgid: u64) -> Header {
 /// the per-CPU counter's lookup is inlined by the verifier.)
 #[inline(always)]
 pub fn submit_flags() -> u64 {
-    let Some(submitted) = COUNTERS.get_ptr_mut(Counter::Submitted as u32) else {
+    let Some(offered) = COUNTERS.get_ptr_mut(Counter::Offered as u32) else {
         return BPF_RB_NO_WAKEUP.into();
     };
     // SAFETY: this CPU's slot; programs do not nest on one CPU here.
     let n = unsafe {
-        *submitted += 1;
-        *submitted
+        *offered += 1;
+        *offered
     };
     if n & (FILL_CHECK_EVERY - 1) == 0 && EVENTS.query(BPF_RB_AVAIL_DATA.into()) >= ring_bytes() / 4
     {

@@ -77,7 +77,10 @@ pub fn keep(ctx: &TracePointContext, tid: u32, kind: EventKind, args: [u64; 6]) 
     };
     if PENDING.insert(tid, call, 0).is_err() {
         count(Counter::PendingFull);
-        warn!(ctx, "vmmon: pending-call map full, an event of tid {} is lost", tid);
+        warn!(
+            ctx,
+            "vmmon: pending-call map full, an event of tid {} is lost", tid
+        );
     }
 }
 
@@ -110,7 +113,10 @@ fn exit(ctx: &TracePointContext, kind: EventKind) {
         args,
         ret: read_u64(ctx, RET_OFFSET) as i64,
     };
-    if EVENTS.output::<SyscallRecord>(&record, submit_flags()).is_err() {
+    if EVENTS
+        .output::<SyscallRecord>(&record, submit_flags())
+        .is_err()
+    {
         count(Counter::RingFull);
     }
 }
@@ -131,10 +137,38 @@ macro_rules! syscall_pair {
     };
 }
 
-syscall_pair!(vmmon_enter_mmap, vmmon_exit_mmap, "sys_enter_mmap", "sys_exit_mmap", EventKind::Mmap, 6);
-syscall_pair!(vmmon_enter_munmap, vmmon_exit_munmap, "sys_enter_munmap", "sys_exit_munmap", EventKind::Munmap, 2);
-syscall_pair!(vmmon_enter_mremap, vmmon_exit_mremap, "sys_enter_mremap", "sys_exit_mremap", EventKind::Mremap, 5);
-syscall_pair!(vmmon_enter_mprotect, vmmon_exit_mprotect, "sys_enter_mprotect", "sys_exit_mprotect", EventKind::Mprotect, 3);
+syscall_pair!(
+    vmmon_enter_mmap,
+    vmmon_exit_mmap,
+    "sys_enter_mmap",
+    "sys_exit_mmap",
+    EventKind::Mmap,
+    6
+);
+syscall_pair!(
+    vmmon_enter_munmap,
+    vmmon_exit_munmap,
+    "sys_enter_munmap",
+    "sys_exit_munmap",
+    EventKind::Munmap,
+    2
+);
+syscall_pair!(
+    vmmon_enter_mremap,
+    vmmon_exit_mremap,
+    "sys_enter_mremap",
+    "sys_exit_mremap",
+    EventKind::Mremap,
+    5
+);
+syscall_pair!(
+    vmmon_enter_mprotect,
+    vmmon_exit_mprotect,
+    "sys_enter_mprotect",
+    "sys_exit_mprotect",
+    EventKind::Mprotect,
+    3
+);
 syscall_pair!(
     vmmon_enter_pkey_mprotect,
     vmmon_exit_pkey_mprotect,
@@ -143,4 +177,11 @@ syscall_pair!(
     EventKind::PkeyMprotect,
     4
 );
-syscall_pair!(vmmon_enter_brk, vmmon_exit_brk, "sys_enter_brk", "sys_exit_brk", EventKind::Brk, 1);
+syscall_pair!(
+    vmmon_enter_brk,
+    vmmon_exit_brk,
+    "sys_enter_brk",
+    "sys_exit_brk",
+    EventKind::Brk,
+    1
+);

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use vmmon_common::{
-    COMM_LEN, CLONE_THREAD, CLONE_VM, EventKind, ExecRecord, ExitRecord, ForkRecord, Header,
+    CLONE_THREAD, CLONE_VM, COMM_LEN, EventKind, ExecRecord, ExitRecord, ForkRecord, Header,
     SyscallRecord,
 };
 
@@ -119,9 +119,14 @@ pub enum Kind {
         clone_flags: Option<u64>,
     },
     /// A successful exec; the event's comm is the new image's.
-    Exec { filename: String, old_tid: u32 },
+    Exec {
+        filename: String,
+        old_tid: u32,
+    },
     /// A task left; `group_dead` when it was the process's last thread.
-    Exit { group_dead: bool },
+    Exit {
+        group_dead: bool,
+    },
 }
 
 /// The syscalls vmmon traces, by name.
@@ -368,8 +373,7 @@ mod tests {
 
     fn bytes<T: Copy>(r: &T) -> Vec<u8> {
         // SAFETY: test records are plain data of known size.
-        unsafe { std::slice::from_raw_parts((r as *const T).cast::<u8>(), size_of::<T>()) }
-            .to_vec()
+        unsafe { std::slice::from_raw_parts((r as *const T).cast::<u8>(), size_of::<T>()) }.to_vec()
     }
 
     fn mmap_record() -> SyscallRecord {
@@ -411,7 +415,13 @@ mod tests {
             ret: 0x5555_0000,
         };
         let e = decode(&bytes(&brk)).unwrap();
-        assert_eq!(e.kind, Kind::Brk { addr: 0, ret: 0x5555_0000 });
+        assert_eq!(
+            e.kind,
+            Kind::Brk {
+                addr: 0,
+                ret: 0x5555_0000
+            }
+        );
         assert_eq!(e.kind.errno(), None);
     }
 
@@ -422,7 +432,11 @@ mod tests {
         assert_eq!(decode(&[]), Err(DecodeError::Short(0)));
         assert!(matches!(
             decode(&b[..50]),
-            Err(DecodeError::Length { kind: 1, len: 50, expected: 96 })
+            Err(DecodeError::Length {
+                kind: 1,
+                len: 50,
+                expected: 96
+            })
         ));
     }
 
@@ -430,7 +444,10 @@ mod tests {
     fn long_record_is_an_error() {
         let mut b = bytes(&mmap_record());
         b.extend_from_slice(&[0; 8]);
-        assert!(matches!(decode(&b), Err(DecodeError::Length { len: 104, .. })));
+        assert!(matches!(
+            decode(&b),
+            Err(DecodeError::Length { len: 104, .. })
+        ));
     }
 
     #[test]
@@ -461,7 +478,13 @@ mod tests {
         };
         let e = decode(&bytes(&unknown)).unwrap();
         assert_eq!(e.is_thread(), None);
-        assert!(matches!(e.kind, Kind::Fork { clone_flags: None, .. }));
+        assert!(matches!(
+            e.kind,
+            Kind::Fork {
+                clone_flags: None,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -487,7 +510,9 @@ mod tests {
             filename_len: 10_000,
             ..r
         };
-        assert!(matches!(decode(&bytes(&lying)).unwrap().kind, Kind::Exec { ref filename, .. } if filename == "/bin/true"));
+        assert!(
+            matches!(decode(&bytes(&lying)).unwrap().kind, Kind::Exec { ref filename, .. } if filename == "/bin/true")
+        );
     }
 
     #[test]
@@ -497,7 +522,10 @@ mod tests {
             group_dead: 1,
             _pad: 0,
         };
-        assert_eq!(decode(&bytes(&r)).unwrap().kind, Kind::Exit { group_dead: true });
+        assert_eq!(
+            decode(&bytes(&r)).unwrap().kind,
+            Kind::Exit { group_dead: true }
+        );
     }
 
     #[test]

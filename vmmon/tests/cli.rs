@@ -21,7 +21,10 @@ fn stderr(out: &Output) -> String {
 /// One line on stderr, naming `what`, and a non-zero exit.
 fn assert_one_line_error(out: &Output, what: &str) {
     let err = stderr(out);
-    assert!(!out.status.success(), "expected failure, got success: {err}");
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err:?}");
     assert!(err.contains(what), "{err:?} does not mention {what:?}");
     assert!(!err.contains("panicked"), "{err}");
@@ -61,8 +64,13 @@ fn unprivileged_user_is_told_to_run_as_root() {
     // As root, drop to nobody with no capabilities; unprivileged already is the case itself.
     let mut cmd = if unsafe { libc::geteuid() } == 0 {
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
-            .arg(env!("CARGO_BIN_EXE_vmmon"));
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_vmmon"));
         c
     } else {
         vmmon()
@@ -104,7 +112,11 @@ fn real_ebpf_trace_json_then_sigterm_summary() {
     let out = trace.wait_with_output().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    assert!(out.status.success(), "trace exited {:?}: {rest}", out.status);
+    assert!(
+        out.status.success(),
+        "trace exited {:?}: {rest}",
+        out.status
+    );
     assert!(start.elapsed() < Duration::from_secs(60), "hang guard");
 
     let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
@@ -116,15 +128,33 @@ fn real_ebpf_trace_json_then_sigterm_summary() {
     assert_eq!(exec["event"], "exec", "{events:#?}");
     assert_eq!(exec["filename"], prog.to_str().unwrap());
     let pid = exec["tgid"].as_u64().unwrap();
-    assert!(events.iter().all(|e| e["comm"] == "vmmontrue" && e["tgid"] == pid));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["comm"] == "vmmontrue" && e["tgid"] == pid)
+    );
     let mmap = events
         .iter()
         .find(|e| e["event"] == "mmap" && e["flag_names"] == "MAP_PRIVATE|MAP_ANONYMOUS")
         .unwrap_or_else(|| panic!("no anonymous mmap in {events:#?}"));
-    for field in ["ts_ns", "tid", "addr", "len", "prot", "prot_names", "flags", "fd", "offset", "ret"] {
+    for field in [
+        "ts_ns",
+        "tid",
+        "addr",
+        "len",
+        "prot",
+        "prot_names",
+        "flags",
+        "fd",
+        "offset",
+        "ret",
+    ] {
         assert!(mmap.get(field).is_some(), "mmap lacks {field}: {mmap}");
     }
-    assert!(mmap["ret"].as_i64().unwrap() > 0 && mmap["error"].is_null(), "{mmap}");
+    assert!(
+        mmap["ret"].as_i64().unwrap() > 0 && mmap["error"].is_null(),
+        "{mmap}"
+    );
     let last = events.last().unwrap();
     assert_eq!(last["event"], "exit");
     assert_eq!(last["group_dead"], true);

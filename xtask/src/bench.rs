@@ -52,7 +52,9 @@ struct Sample {
 pub fn run(opts: Options) -> Result<()> {
     setup::run()?;
     if !cmd::is_root() {
-        bail!("the benchmark attaches eBPF programs and must run as root: `sudo cargo xtask bench`");
+        bail!(
+            "the benchmark attaches eBPF programs and must run as root: `sudo cargo xtask bench`"
+        );
     }
     let root = workspace_root();
     cmd::run(Command::new("cargo").current_dir(&root).args([
@@ -162,7 +164,11 @@ fn run_loop(bin: &Path, kind: &str, n: u64) -> Result<f64> {
         .output()
         .with_context(|| format!("running {}", exe.display()))?;
     if !out.status.success() {
-        bail!("{} {kind} failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "{} {kind} failed: {}",
+            exe.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let text = String::from_utf8_lossy(&out.stdout);
     text.trim()
@@ -190,7 +196,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn report(samples: &[[Sample; 3]], opts: &Options) {
-    let col = |i: usize, f: fn(&Sample) -> f64| samples.iter().map(|r| f(&r[i])).collect::<Vec<_>>();
+    let col =
+        |i: usize, f: fn(&Sample) -> f64| samples.iter().map(|r| f(&r[i])).collect::<Vec<_>>();
     // Ratios are taken within each round (so drifts between rounds cancel), then the median.
     let ratio = |i: usize, f: fn(&Sample) -> f64| {
         median(samples.iter().map(|r| f(&r[i]) / f(&r[0])).collect())
@@ -228,7 +235,9 @@ fn report(samples: &[[Sample; 3]], opts: &Options) {
     } else {
         "NOT met"
     };
-    println!("target (vmmon <= 1.40x on mmap+munmap, zero drops): {verdict} ({r:.2}x, {dropped} drops)");
+    println!(
+        "target (vmmon <= 1.40x on mmap+munmap, zero drops): {verdict} ({r:.2}x, {dropped} drops)"
+    );
 }
 
 #[cfg(test)]

@@ -16,11 +16,12 @@ pub struct Options {
 pub fn run(opts: Options) -> Result<()> {
     setup::run()?;
     let root = workspace_root();
-    cmd::run(
-        Command::new("cargo")
-            .current_dir(&root)
-            .args(["build", "--release", "--package", "vmmon"]),
-    )?;
+    cmd::run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "--package",
+        "vmmon",
+    ]))?;
     if !cmd::is_root() {
         bail!("vmmon loads eBPF programs and must run as root: run `sudo cargo xtask run`");
     }

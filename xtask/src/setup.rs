@@ -10,7 +10,12 @@ use std::process::Command;
 
 const BPF_LINKER_VERSION: &str = "0.13.0";
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
-const APT_PACKAGES: &[&str] = &["llvm-22-dev", "libpolly-22-dev", "libzstd-dev", "zlib1g-dev"];
+const APT_PACKAGES: &[&str] = &[
+    "llvm-22-dev",
+    "libpolly-22-dev",
+    "libzstd-dev",
+    "zlib1g-dev",
+];
 
 pub fn run() -> Result<()> {
     nightly_rust_src()?;
@@ -44,7 +49,13 @@ fn nightly_rust_src() -> Result<()> {
         return Ok(());
     }
     eprintln!("xtask: setup: adding rust-src to the nightly toolchain");
-    cmd::run(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]))
+    cmd::run(Command::new("rustup").args([
+        "component",
+        "add",
+        "rust-src",
+        "--toolchain",
+        "nightly",
+    ]))
 }
 
 fn package_installed(name: &str) -> bool {

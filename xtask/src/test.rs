@@ -7,7 +7,8 @@ use std::process::Command;
 
 #[derive(clap::Args)]
 pub struct Options {
-    /// Extra arguments for the test runner (e.g. a test name filter).
+    /// Extra arguments for the test runner (e.g. a test name filter); with any, the lints
+    /// (fmt, clippy) that otherwise follow the tests are skipped.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
 }
@@ -20,11 +21,39 @@ pub fn run(opts: Options) -> Result<()> {
         );
     }
     let root = workspace_root();
-    cmd::run(
+    // Tests first, so their summary is printed even when a lint then fails.
+    let tests = cmd::status(
         Command::new("cargo")
             .current_dir(&root)
-            .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+            .args(["nextest", "run", "--no-fail-fast"])
             .args(&opts.args),
     )?;
+    let mut failed = Vec::new();
+    if !tests.success() {
+        failed.push("tests");
+    }
+    if opts.args.is_empty() {
+        let fmt = cmd::status(
+            Command::new("cargo")
+                .current_dir(&root)
+                .args(["fmt", "--all", "--", "--check"]),
+        )?;
+        if !fmt.success() {
+            failed.push("cargo fmt --check (run `cargo fmt --all`)");
+        }
+        let clippy = cmd::status(Command::new("cargo").current_dir(&root).args([
+            "clippy",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        if !clippy.success() {
+            failed.push("cargo clippy");
+        }
+    }
+    if !failed.is_empty() {
+        bail!("failed: {}", failed.join(", "));
+    }
     Ok(())
 }

@@ -23,7 +23,10 @@ fn main() {
         };
         let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
         let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-        eprintln!("vmmon-floor: {} empty programs attached", pipeline.programs_attached());
+        eprintln!(
+            "vmmon-floor: {} empty programs attached",
+            pipeline.programs_attached()
+        );
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}

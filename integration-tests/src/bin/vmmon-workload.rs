@@ -161,9 +161,17 @@ fn scripted() {
         libc::SYS_mmap,
         [0, 3 * p, PROT_READ, MAP_PRIVATE, fd, p],
     );
-    log.call("mmap", libc::SYS_mmap, [0, 2 * p, PROT_RW, MAP_SHARED, fd, 0]);
+    log.call(
+        "mmap",
+        libc::SYS_mmap,
+        [0, 2 * p, PROT_RW, MAP_SHARED, fd, 0],
+    );
     // A hole in the middle of a mapping, and a sub-range made writable.
-    log.call("munmap", libc::SYS_munmap, [medium + 4 * p, 4 * p, 0, 0, 0, 0]);
+    log.call(
+        "munmap",
+        libc::SYS_munmap,
+        [medium + 4 * p, 4 * p, 0, 0, 0, 0],
+    );
     log.call(
         "mprotect",
         libc::SYS_mprotect,
@@ -176,12 +184,12 @@ fn scripted() {
     );
     // Grow in place: map 16 pages, give back the top 8, grow to 12.
     let region = log.call("mmap", libc::SYS_mmap, anon(16 * p)) as u64;
-    log.call("munmap", libc::SYS_munmap, [region + 8 * p, 8 * p, 0, 0, 0, 0]);
     log.call(
-        "mremap",
-        libc::SYS_mremap,
-        [region, 8 * p, 12 * p, 0, 0, 0],
+        "munmap",
+        libc::SYS_munmap,
+        [region + 8 * p, 8 * p, 0, 0, 0, 0],
     );
+    log.call("mremap", libc::SYS_mremap, [region, 8 * p, 12 * p, 0, 0, 0]);
     // Grow past what fits, letting the kernel move it.
     log.call(
         "mremap",
@@ -199,8 +207,12 @@ fn scripted() {
     // SAFETY: writing one byte from a local to our pipe.
     unsafe { libc::write(pipe[1], (&raw const tgid).cast(), 1) };
     // SAFETY: `thread` was created above and is joined once.
-    assert_eq!(unsafe { libc::pthread_join(thread, std::ptr::null_mut()) }, 0);
-    log.ops.push(thread_out.op.take().expect("thread logged its call"));
+    assert_eq!(
+        unsafe { libc::pthread_join(thread, std::ptr::null_mut()) },
+        0
+    );
+    log.ops
+        .push(thread_out.op.take().expect("thread logged its call"));
     log.ops.push(Op::Exit {
         tgid,
         tid: thread_out.tid,
@@ -232,7 +244,8 @@ fn scripted() {
         thread: false,
     });
     // SAFETY: the child has exited; the slot was written by it or is still None.
-    log.ops.push(unsafe { child_slot.read() }.expect("child logged its call"));
+    log.ops
+        .push(unsafe { child_slot.read() }.expect("child logged its call"));
     log.ops.push(Op::Exit {
         tgid: child,
         tid: child,

@@ -9,13 +9,11 @@ use aya::{Ebpf, EbpfLoader};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use vmmon_common::{
-    ATTACHMENTS, DEFAULT_RING_BYTES, GLOBAL_AGENT_TGID, GLOBAL_RING_BYTES, MAP_COUNTERS,
-    MAP_EVENTS,
+    ATTACHMENTS, DEFAULT_RING_BYTES, GLOBAL_AGENT_TGID, GLOBAL_RING_BYTES, MAP_COUNTERS, MAP_EVENTS,
 };
 
 static VMMON_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon"));
-static FLOOR_OBJECT: &[u8] =
-    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon-floor"));
+static FLOOR_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon-floor"));
 
 /// Which programs to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,11 +93,11 @@ impl Pipeline {
                 .try_into()
                 .map_err(|source| Error::Program {
                     program: a.program,
-                    source,
+                    source: Box::new(source),
                 })?;
             program.load().map_err(|source| Error::Program {
                 program: a.program,
-                source,
+                source: Box::new(source),
             })?;
         }
         let reader = match opts.object {
@@ -117,7 +115,7 @@ impl Pipeline {
                 .try_into()
                 .map_err(|source| Error::Program {
                     program: a.program,
-                    source,
+                    source: Box::new(source),
                 })?;
             program
                 .attach(a.category, a.tracepoint)
@@ -125,7 +123,7 @@ impl Pipeline {
                     program: a.program,
                     category: a.category,
                     tracepoint: a.tracepoint,
-                    source,
+                    source: Box::new(source),
                 })?;
         }
         Ok(Self {

@@ -33,23 +33,29 @@ pub enum Error {
     )]
     RingSize(u64),
     #[error("loading the eBPF programs failed: {0}")]
-    Load(#[from] aya::EbpfError),
+    Load(Box<aya::EbpfError>),
     #[error("eBPF program {0} is missing from the object (a build problem: rebuild vmmon)")]
     MissingProgram(&'static str),
     #[error("loading eBPF program {program} failed: {source}")]
     Program {
         program: &'static str,
-        source: aya::programs::ProgramError,
+        source: Box<aya::programs::ProgramError>,
     },
     #[error("attaching {program} to tracepoint {category}:{tracepoint} failed: {source}")]
     Attach {
         program: &'static str,
         category: &'static str,
         tracepoint: &'static str,
-        source: aya::programs::ProgramError,
+        source: Box<aya::programs::ProgramError>,
     },
     #[error("eBPF map {0} is missing or of the wrong type: {1}")]
     Map(&'static str, String),
     #[error("registering the ring buffer with the event loop failed: {0}")]
     Poll(std::io::Error),
+}
+
+impl From<aya::EbpfError> for Error {
+    fn from(e: aya::EbpfError) -> Self {
+        Self::Load(Box::new(e))
+    }
 }

@@ -77,8 +77,14 @@ mod tests {
     #[test]
     fn capabilities_decide_privilege() {
         assert!(privileged("Name:\tx\nCapEff:\t000001ffffffffff\n"));
-        assert!(privileged("CapEff:\t0000000000200000\n"), "CAP_SYS_ADMIN alone");
-        assert!(privileged("CapEff:\t000000c000000000\n"), "CAP_BPF+CAP_PERFMON");
+        assert!(
+            privileged("CapEff:\t0000000000200000\n"),
+            "CAP_SYS_ADMIN alone"
+        );
+        assert!(
+            privileged("CapEff:\t000000c000000000\n"),
+            "CAP_BPF+CAP_PERFMON"
+        );
         assert!(!privileged("CapEff:\t0000008000000000\n"), "CAP_BPF alone");
         assert!(!privileged("CapEff:\t0000000000000000\n"));
         assert!(!privileged("no such line"));
@@ -89,6 +95,8 @@ mod tests {
         let m = "sysfs /sys sysfs rw 0 0\nnodev /sys/kernel/tracing tracefs rw 0 0\n";
         assert!(tracefs_mounted(m));
         assert!(!tracefs_mounted("sysfs /sys sysfs rw 0 0\n"));
-        assert!(!tracefs_mounted("nodev /sys/kernel/debug/tracing tracefs rw 0 0\n"));
+        assert!(!tracefs_mounted(
+            "nodev /sys/kernel/debug/tracing tracefs rw 0 0\n"
+        ));
     }
 }

@@ -17,12 +17,19 @@ pub struct KernelCounters {
     pub pending_full: u64,
     /// Syscall exits seen without their enter (calls in flight when the programs attached).
     pub exit_without_enter: u64,
+    /// Records the programs offered to the ring buffer (delivered plus `ring_full`).
+    pub offered: u64,
 }
 
 impl KernelCounters {
     /// Events the kernel could not deliver.
     pub fn dropped(&self) -> u64 {
         self.ring_full + self.pending_full
+    }
+
+    /// Records that reached the ring buffer.
+    pub fn delivered(&self) -> u64 {
+        self.offered.saturating_sub(self.ring_full)
     }
 }
 
@@ -88,6 +95,7 @@ impl Reader {
             ring_full: sum(Counter::RingFull),
             pending_full: sum(Counter::PendingFull),
             exit_without_enter: sum(Counter::ExitWithoutEnter),
+            offered: sum(Counter::Offered),
         }
     }
 }

@@ -5,7 +5,11 @@ mod trace;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "vmmon", version, about = "Live, exact monitor of every process's address space (eBPF)")]
+#[command(
+    name = "vmmon",
+    version,
+    about = "Live, exact monitor of every process's address space (eBPF)"
+)]
 pub struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace); VMMON_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

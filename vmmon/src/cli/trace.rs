@@ -34,11 +34,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    vmmon::bpf::validate_ring_bytes(args.ring_buffer_bytes)
-        .context("--ring-buffer-bytes")?;
+    vmmon::bpf::validate_ring_bytes(args.ring_buffer_bytes).context("--ring-buffer-bytes")?;
     for pid in &args.pid {
         if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            bail!("--pid {pid}: no such process (it may have exited); check the pid with `ps -p {pid}`");
+            bail!(
+                "--pid {pid}: no such process (it may have exited); check the pid with `ps -p {pid}`"
+            );
         }
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -94,9 +95,10 @@ async fn trace(args: Args) -> Result<()> {
     let counters = reader.counters();
     drop(pipeline);
     eprintln!(
-        "vmmon trace: detached; {} events received, {} shown, {} dropped in the kernel \
-         (ring buffer full: {}, pending-call map full: {}), {} undecodable",
+        "vmmon trace: detached; {} events received (of {} the kernel delivered), {} shown, \
+         {} dropped in the kernel (ring buffer full: {}, pending-call map full: {}), {} undecodable",
         tally.received,
+        counters.delivered(),
         tally.shown,
         counters.dropped(),
         counters.ring_full,

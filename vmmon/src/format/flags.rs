@@ -183,7 +183,10 @@ mod tests {
             map_flags(0x22 | 0x4_0000 | (21 << 26)),
             "MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|MAP_HUGE_2MB"
         );
-        assert_eq!(map_flags(0x4_0000 | (30 << 26) | 0x2), "MAP_PRIVATE|MAP_HUGETLB|MAP_HUGE_1GB");
+        assert_eq!(
+            map_flags(0x4_0000 | (30 << 26) | 0x2),
+            "MAP_PRIVATE|MAP_HUGETLB|MAP_HUGE_1GB"
+        );
         assert_eq!(map_flags(0), "0");
         assert_eq!(map_flags(0x7), "0x7");
         assert_eq!(map_flags(0x2 | 0x200), "MAP_PRIVATE|0x200");
@@ -193,7 +196,10 @@ mod tests {
     fn mremap_and_clone_names() {
         assert_eq!(mremap_flags(0), "0");
         assert_eq!(mremap_flags(1), "MREMAP_MAYMOVE");
-        assert_eq!(mremap_flags(7), "MREMAP_MAYMOVE|MREMAP_FIXED|MREMAP_DONTUNMAP");
+        assert_eq!(
+            mremap_flags(7),
+            "MREMAP_MAYMOVE|MREMAP_FIXED|MREMAP_DONTUNMAP"
+        );
         assert_eq!(mremap_flags(9), "MREMAP_MAYMOVE|0x8");
         assert_eq!(clone_flags(0x11), "0", "SIGCHLD alone is a plain fork");
         assert_eq!(clone_flags(0x4111), "CLONE_VM|CLONE_VFORK");

@@ -92,7 +92,12 @@ pub fn write_line(out: &mut String, clock: &WallClock, e: &Event) {
         } => {
             out.push_str("mmap(");
             addr(out, *a);
-            let _ = write!(out, ", {len}, {}, {}, {fd}, {offset:#x})", prot(*p), map_flags(*flags));
+            let _ = write!(
+                out,
+                ", {len}, {}, {}, {fd}, {offset:#x})",
+                prot(*p),
+                map_flags(*flags)
+            );
         }
         Kind::Munmap { addr: a, len, .. } => {
             out.push_str("munmap(");
@@ -116,7 +121,12 @@ pub fn write_line(out: &mut String, clock: &WallClock, e: &Event) {
             }
             out.push(')');
         }
-        Kind::Mprotect { addr: a, len, prot: p, .. } => {
+        Kind::Mprotect {
+            addr: a,
+            len,
+            prot: p,
+            ..
+        } => {
             out.push_str("mprotect(");
             addr(out, *a);
             let _ = write!(out, ", {len}, {})", prot(*p));
@@ -225,7 +235,10 @@ mod tests {
             child_tid: 12,
             clone_flags: Some(0x10100),
         });
-        assert!(l.ends_with("fork thread 10/12 flags=CLONE_VM|CLONE_THREAD"), "{l}");
+        assert!(
+            l.ends_with("fork thread 10/12 flags=CLONE_VM|CLONE_THREAD"),
+            "{l}"
+        );
         let l = line(Kind::Exec {
             filename: "/bin/true".into(),
             old_tid: 11,
