@@ -49,13 +49,18 @@ const LIMIT: Duration = Duration::from_secs(120);
 /// Loads and attaches the real programs, runs `cmd`, and collects events until the command
 /// has exited and its last-thread exit event has come through the ring.
 pub fn trace_command(cmd: &mut Command) -> Traced {
+    trace_command_with(cmd, &LoadOptions::default())
+}
+
+/// [`trace_command`] with the given load options.
+pub fn trace_command_with(cmd: &mut Command, opts: &LoadOptions) -> Traced {
     require_root();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     rt.block_on(async {
-        let mut pipeline = Pipeline::load(&LoadOptions::default())
+        let mut pipeline = Pipeline::load(opts)
             .unwrap_or_else(|e| panic!("loading the real eBPF programs failed: {e}"));
         let reader = pipeline.reader().expect("reader");
         let mut child = Reaped(

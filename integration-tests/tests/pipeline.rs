@@ -2,9 +2,10 @@
 //! exactly the calls it made, in order, with their arguments and results.
 
 use std::process::Command;
+use vmmon::bpf::LoadOptions;
 use vmmon::event::{Event, Kind};
 use vmmon_common::{CLONE_THREAD, CLONE_VM};
-use vmmon_integration_tests::collect::{Traced, trace_command};
+use vmmon_integration_tests::collect::{Traced, trace_command_with};
 use vmmon_integration_tests::log::{MARKER_LEN, Op, parse};
 
 fn workload() -> Command {
@@ -124,7 +125,11 @@ fn seen(e: &Event) -> (u32, u32, Kind) {
 }
 
 fn run_scripted() -> (Traced, Vec<Op>) {
-    let traced = trace_command(&mut workload());
+    run_scripted_with(&LoadOptions::default())
+}
+
+fn run_scripted_with(opts: &LoadOptions) -> (Traced, Vec<Op>) {
+    let traced = trace_command_with(&mut workload(), opts);
     assert!(
         traced.status.success(),
         "workload failed: {:?}",
@@ -138,6 +143,27 @@ fn run_scripted() -> (Traced, Vec<Op>) {
 #[test]
 fn real_ebpf_events_are_exactly_the_workloads_calls() {
     let (traced, ops) = run_scripted();
+    assert_exact(&traced, &ops);
+}
+
+/// With one fast slot for the whole machine, every thread but its owner goes through the
+/// claim and the per-thread hash map: the events must be exactly the same.
+#[test]
+fn real_ebpf_events_are_exact_when_threads_share_fast_slots() {
+    let opts = LoadOptions {
+        fast_slots: 1,
+        ..LoadOptions::default()
+    };
+    let (traced, ops) = run_scripted_with(&opts);
+    assert!(
+        traced.counters.shared_slot > 0,
+        "no call took the shared-slot path: {:?}",
+        traced.counters
+    );
+    assert_exact(&traced, &ops);
+}
+
+fn assert_exact(traced: &Traced, ops: &[Op]) {
     let pid = traced.pid;
     let child = ops
         .iter()

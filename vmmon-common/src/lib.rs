@@ -7,16 +7,22 @@
 
 /// Name of the ring buffer that carries every record to userspace.
 pub const MAP_EVENTS: &str = "EVENTS";
-/// Name of the per-thread map that holds a syscall's arguments between enter and exit.
+/// Name of the array of per-thread slots indexed by `tid % FAST_SLOTS`: the fast path that
+/// keeps a syscall's arguments between enter and exit.
+pub const MAP_FAST_SLOTS: &str = "FAST_SLOTS";
+/// Name of the map whose entries make claims on [`MAP_FAST_SLOTS`] slots atomic.
+pub const MAP_SLOT_CLAIMS: &str = "SLOT_CLAIMS";
+/// Name of the per-thread hash map used by threads whose fast slot another thread holds.
 pub const MAP_PENDING: &str = "PENDING";
-/// Name of the per-thread map that carries `clone` flags from `task_newtask` to `sched_process_fork`.
-pub const MAP_CLONE_FLAGS: &str = "CLONE_FLAGS";
 /// Name of the per-CPU array of kernel-side counters, indexed by [`Counter`].
 pub const MAP_COUNTERS: &str = "COUNTERS";
 /// Name of the global that holds the agent's own tgid, whose events the programs skip.
 pub const GLOBAL_AGENT_TGID: &str = "AGENT_TGID";
 /// Name of the global that holds the ring buffer's size in bytes, for the wakeup policy.
 pub const GLOBAL_RING_BYTES: &str = "RING_BYTES";
+/// Name of the global mask that maps a tid to its fast slot (`FAST_SLOTS - 1` unless a test
+/// narrows it to exercise the shared-slot paths).
+pub const GLOBAL_FAST_MASK: &str = "FAST_MASK";
 
 /// A program and the tracepoint it attaches to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,9 +75,12 @@ pub const ATTACHMENTS: [Attachment; 17] = [
 
 /// Default size of the ring buffer in bytes (a power of two, a multiple of the page size).
 pub const DEFAULT_RING_BYTES: u32 = 8 << 20;
-/// Entries in the per-thread pending-arguments map: threads that can be inside a traced
-/// syscall at once. A thread that finds it full is counted in [`Counter::PendingFull`].
-pub const PENDING_ENTRIES: u32 = 32768;
+/// Slots in [`MAP_FAST_SLOTS`] (a power of two). Array lookups are inlined by the verifier,
+/// hash lookups are calls; with `pid_max` at its usual 32768 no two threads share a slot.
+pub const FAST_SLOTS: u32 = 32768;
+/// Entries in [`MAP_PENDING`]: threads inside a traced syscall at once whose fast slot is
+/// taken. A thread that finds it full is counted in [`Counter::PendingFull`].
+pub const PENDING_ENTRIES: u32 = 16384;
 
 /// The kind of a record, the first field of every [`Header`]. The numbers never change.
 #[repr(u32)]
@@ -128,10 +137,12 @@ pub enum Counter {
     ExitWithoutEnter = 2,
     /// Records offered to the ring buffer: those delivered plus those counted in `RingFull`.
     Offered = 3,
+    /// Calls kept in the per-thread hash map because another thread owned the fast slot.
+    SharedSlot = 4,
 }
 
 /// Number of entries in [`MAP_COUNTERS`].
-pub const COUNTER_COUNT: u32 = 4;
+pub const COUNTER_COUNT: u32 = 5;
 
 /// The programs check how full the ring buffer is once every this many records per CPU
 /// (a power of two), and wake the agent early when it is a quarter full.
@@ -226,14 +237,14 @@ pub struct ExitRecord {
 
 /// A thread's slot: the syscall in flight and its arguments, kept between the enter and exit
 /// tracepoints, and the thread's comm, cached so that the hot path needs no helper call for it
-/// (filled when the slot is made, refreshed by `task_rename`).
+/// (filled when the slot is taken, refreshed by `task_rename`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PendingCall {
     /// The [`EventKind`] of the call in flight, or 0 when none is.
     pub kind: u32,
-    /// Explicit padding, zero.
-    pub _pad: u32,
+    /// The thread that owns the slot (fast slots only; 0 when free).
+    pub owner: u32,
     /// The arguments, as in [`SyscallRecord::args`].
     pub args: [u64; 6],
     /// The thread's comm.

@@ -7,6 +7,7 @@
 mod maps;
 mod process;
 mod record;
+mod slots;
 mod syscalls;
 
 #[cfg(not(test))]

@@ -2,17 +2,27 @@
 
 use aya_ebpf::{
     macros::map,
-    maps::{HashMap, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, PerCpuArray, RingBuf},
 };
-use vmmon_common::{COUNTER_COUNT, Counter, DEFAULT_RING_BYTES, PENDING_ENTRIES, PendingCall};
+use vmmon_common::{
+    COUNTER_COUNT, Counter, DEFAULT_RING_BYTES, FAST_SLOTS, PENDING_ENTRIES, PendingCall,
+};
 
 /// Every record for userspace. Its size is set again at load time (`RING_BYTES`).
 #[map(name = "EVENTS")]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(DEFAULT_RING_BYTES, 0);
 
-/// Per thread: the syscall (or clone) in flight and its arguments. Slots are overwritten in
-/// place rather than deleted per call, which keeps the hot path to one lookup; a thread's slot
-/// is deleted when the thread exits.
+/// Per thread, at `tid % FAST_SLOTS`: the syscall (or clone) in flight, its arguments and the
+/// thread's comm. The fast path: the verifier inlines array lookups (see `slots.rs`).
+#[map(name = "FAST_SLOTS")]
+pub static FAST: Array<PendingCall> = Array::with_max_entries(FAST_SLOTS, 0);
+
+/// Fast-slot index -> owning tid. Inserting with `BPF_NOEXIST` is what makes a claim atomic.
+#[map(name = "SLOT_CLAIMS")]
+pub static CLAIMS: HashMap<u32, u32> = HashMap::with_max_entries(FAST_SLOTS, 0);
+
+/// Per thread, for threads whose fast slot another live thread owns. Entries are overwritten
+/// in place and deleted when the thread exits.
 #[map(name = "PENDING")]
 pub static PENDING: HashMap<u32, PendingCall> = HashMap::with_max_entries(PENDING_ENTRIES, 0);
 
@@ -27,6 +37,16 @@ static AGENT_TGID: u32 = 0;
 /// The ring buffer's size in bytes, set at load time with the map's size.
 #[unsafe(no_mangle)]
 static RING_BYTES: u32 = DEFAULT_RING_BYTES;
+
+/// Mask from tid to fast slot, set at load time.
+#[unsafe(no_mangle)]
+static FAST_MASK: u32 = FAST_SLOTS - 1;
+
+#[inline(always)]
+pub fn fast_mask() -> u32 {
+    // SAFETY: as for `agent_tgid`.
+    unsafe { core::ptr::read_volatile(&FAST_MASK) }
+}
 
 #[inline(always)]
 pub fn agent_tgid() -> u32 {

@@ -1,8 +1,9 @@
 //! Process lifetimes: new tasks (with their `clone` flags), execs and exits.
 
-use crate::maps::{EVENTS, PENDING, agent_tgid, count};
+use crate::maps::{EVENTS, agent_tgid, count};
 use crate::record::{header, submit_flags};
-use crate::syscalls::{keep, read_u64, take};
+use crate::slots::{keep, release, rename, take};
+use crate::syscalls::read_u64;
 use aya_ebpf::{
     EbpfContext,
     helpers::{bpf_get_current_pid_tgid, bpf_probe_read_kernel_str_bytes},
@@ -57,15 +58,12 @@ pub fn vmmon_task_newtask(ctx: TracePointContext) -> u32 {
 #[tracepoint(category = "task", name = "task_rename")]
 pub fn vmmon_task_rename(ctx: TracePointContext) -> u32 {
     let tid = read_u32(&ctx, 8);
-    if let Some(slot) = PENDING.get_ptr_mut(tid) {
-        let mut comm = [0u8; COMM_LEN];
-        for (i, b) in comm.iter_mut().enumerate() {
-            // SAFETY: constant offsets inside the record's `newcomm` field.
-            *b = unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(28 + i)) };
-        }
-        // SAFETY: the slot is a live map element; a racing reader sees the old or new comm.
-        unsafe { (*slot).comm = comm };
+    let mut comm = [0u8; COMM_LEN];
+    for (i, b) in comm.iter_mut().enumerate() {
+        // SAFETY: constant offsets inside the record's `newcomm` field.
+        *b = unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(28 + i)) };
     }
+    rename(tid, comm);
     0
 }
 
@@ -83,10 +81,21 @@ pub fn vmmon_sched_process_fork(ctx: TracePointContext) -> u32 {
         return 0;
     }
     let child_tid = read_u32(&ctx, 20);
-    let (clone_flags, flags_known) = match take(pid_tgid as u32, EventKind::Fork) {
-        Some((args, _)) if args[0] == u64::from(child_tid) => (args[1], 1),
-        _ => (0, 0),
-    };
+    let mut clone_flags = 0;
+    let mut flags_known = 0;
+    if let Some(slot) = take(pid_tgid as u32, EventKind::Fork) {
+        // SAFETY: our own slot, as `take` returned it.
+        let (child, flags) = unsafe {
+            (
+                core::ptr::read_volatile(&(*slot).args[0]),
+                core::ptr::read_volatile(&(*slot).args[1]),
+            )
+        };
+        if child == u64::from(child_tid) {
+            clone_flags = flags;
+            flags_known = 1;
+        }
+    }
     let child_tgid = if clone_flags & CLONE_THREAD != 0 {
         tgid
     } else {
@@ -128,11 +137,11 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
         count(Counter::RingFull);
         return 0;
     };
-    // A non-leader thread that exec'd now has the leader's tid; its old slot would never be
+    // A non-leader thread that exec'd now has the leader's tid; its old slots would never be
     // freed (no exit fires for that tid) and would hand its comm to a later thread given it.
     let old_tid = read_u32(&ctx, 16);
     if old_tid != pid_tgid as u32 {
-        let _ = PENDING.remove(old_tid);
+        release(old_tid);
     }
     let record = entry.as_mut_ptr();
     let data_loc = read_u32(&ctx, 8);
@@ -153,7 +162,7 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
 }
 
 /// Fires for every task leaving; `group_dead` is set for a process's last thread, when its
-/// address space goes. The thread's pending slot is freed here.
+/// address space goes. The thread's slots are freed here.
 ///
 /// ```text
 /// field:char comm[16];  offset:8;  size:16; signed:0;
@@ -164,7 +173,7 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
 #[tracepoint(category = "sched", name = "sched_process_exit")]
 pub fn vmmon_sched_process_exit(ctx: TracePointContext) -> u32 {
     let pid_tgid = bpf_get_current_pid_tgid();
-    let _ = PENDING.remove(pid_tgid as u32);
+    release(pid_tgid as u32);
     if (pid_tgid >> 32) as u32 == agent_tgid() {
         return 0;
     }

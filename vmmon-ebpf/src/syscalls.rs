@@ -1,5 +1,5 @@
-//! Address-space syscalls: the enter tracepoint keeps the arguments in the thread's pending
-//! slot, the exit tracepoint completes them with the return value into one record.
+//! Address-space syscalls: the enter tracepoint keeps the arguments in the thread's slot
+//! (`slots.rs`), the exit tracepoint completes them with the return value into one record.
 //!
 //! Every `syscalls:sys_enter_*` format starts the same way, and every argument is a
 //! `unsigned long`-sized slot, e.g. `/sys/kernel/tracing/events/syscalls/sys_enter_mmap/format`:
@@ -21,16 +21,13 @@
 //! field:long ret;             offset:16; size:8; signed:1;
 //! ```
 
-use crate::maps::{EVENTS, PENDING, agent_tgid, count};
+use crate::maps::{EVENTS, agent_tgid, count};
 use crate::record::{header_with_comm, submit_flags};
+use crate::slots::{keep, take};
 use aya_ebpf::{
-    EbpfContext,
-    helpers::{bpf_get_current_comm, bpf_get_current_pid_tgid},
-    macros::tracepoint,
-    programs::TracePointContext,
+    EbpfContext, helpers::bpf_get_current_pid_tgid, macros::tracepoint, programs::TracePointContext,
 };
-use aya_log_ebpf::warn;
-use vmmon_common::{COMM_LEN, Counter, EventKind, PendingCall, SyscallRecord};
+use vmmon_common::{Counter, EventKind, SyscallRecord};
 
 const ARGS_OFFSET: usize = 16;
 const RET_OFFSET: usize = 16;
@@ -57,60 +54,19 @@ fn enter<const N: usize>(ctx: &TracePointContext, kind: EventKind) {
     keep(ctx, tid, kind, args);
 }
 
-/// Stores `kind` and `args` in the pending slot of thread `tid`, in place when it has one.
-#[inline(always)]
-pub fn keep(ctx: &TracePointContext, tid: u32, kind: EventKind, args: [u64; 6]) {
-    if let Some(slot) = PENDING.get_ptr_mut(tid) {
-        // SAFETY: only this thread reads or writes its own slot, and only it deletes it (at its
-        // exit), so the element cannot be freed or reused under us.
-        unsafe {
-            (*slot).args = args;
-            (*slot).kind = kind as u32;
-        }
-        return;
-    }
-    let call = PendingCall {
-        kind: kind as u32,
-        _pad: 0,
-        args,
-        comm: bpf_get_current_comm().unwrap_or_default(),
-    };
-    if PENDING.insert(tid, call, 0).is_err() {
-        count(Counter::PendingFull);
-        warn!(
-            ctx,
-            "vmmon: pending-call map full, an event of tid {} is lost", tid
-        );
-    }
-}
-
-/// Takes the pending call of thread `tid` if it is of `kind` (its arguments and the thread's
-/// comm), marking the slot free.
-#[inline(always)]
-pub fn take(tid: u32, kind: EventKind) -> Option<([u64; 6], [u8; COMM_LEN])> {
-    let slot = PENDING.get_ptr_mut(tid)?;
-    // SAFETY: as in `keep`.
-    unsafe {
-        if (*slot).kind != kind as u32 {
-            return None;
-        }
-        (*slot).kind = 0;
-        Some(((*slot).args, (*slot).comm))
-    }
-}
-
 #[inline(always)]
 fn exit(ctx: &TracePointContext, kind: EventKind) {
     let pid_tgid = bpf_get_current_pid_tgid();
-    let Some((args, comm)) = take(pid_tgid as u32, kind) else {
+    let Some(slot) = take(pid_tgid as u32, kind) else {
         if (pid_tgid >> 32) as u32 != agent_tgid() {
             count(Counter::ExitWithoutEnter);
         }
         return;
     };
     let record = SyscallRecord {
-        header: header_with_comm(kind, pid_tgid, comm),
-        args,
+        // SAFETY: our own slot, as `take` returned it.
+        header: header_with_comm(kind, pid_tgid, unsafe { (*slot).comm }),
+        args: unsafe { (*slot).args },
         ret: read_u64(ctx, RET_OFFSET) as i64,
     };
     if EVENTS

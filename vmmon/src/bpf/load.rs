@@ -9,7 +9,8 @@ use aya::{Ebpf, EbpfLoader};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use vmmon_common::{
-    ATTACHMENTS, DEFAULT_RING_BYTES, GLOBAL_AGENT_TGID, GLOBAL_RING_BYTES, MAP_COUNTERS, MAP_EVENTS,
+    ATTACHMENTS, DEFAULT_RING_BYTES, FAST_SLOTS, GLOBAL_AGENT_TGID, GLOBAL_FAST_MASK,
+    GLOBAL_RING_BYTES, MAP_COUNTERS, MAP_EVENTS,
 };
 
 static VMMON_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon"));
@@ -34,6 +35,9 @@ pub struct LoadOptions {
     pub poll_interval: Duration,
     /// Which object to load.
     pub object: Object,
+    /// Fast per-thread slots to use (a power of two up to `FAST_SLOTS`). Fewer make threads
+    /// share slots, which only tests want: it exercises the claim and fallback paths.
+    pub fast_slots: u32,
 }
 
 impl Default for LoadOptions {
@@ -42,6 +46,7 @@ impl Default for LoadOptions {
             ring_bytes: DEFAULT_RING_BYTES.into(),
             poll_interval: Duration::from_millis(10),
             object: Object::Vmmon,
+            fast_slots: FAST_SLOTS,
         }
     }
 }
@@ -69,6 +74,10 @@ impl Pipeline {
     pub fn load(opts: &LoadOptions) -> Result<Self, Error> {
         preflight()?;
         let ring_bytes = validate_ring_bytes(opts.ring_bytes)?;
+        if !opts.fast_slots.is_power_of_two() || opts.fast_slots > FAST_SLOTS {
+            return Err(Error::FastSlots(opts.fast_slots));
+        }
+        let fast_mask = opts.fast_slots - 1;
         let agent_tgid = std::process::id();
         let bytes = match opts.object {
             Object::Vmmon => VMMON_OBJECT,
@@ -77,6 +86,7 @@ impl Pipeline {
         let mut ebpf = EbpfLoader::new()
             .override_global(GLOBAL_AGENT_TGID, &agent_tgid, false)
             .override_global(GLOBAL_RING_BYTES, &ring_bytes, false)
+            .override_global(GLOBAL_FAST_MASK, &fast_mask, false)
             .map_max_entries(MAP_EVENTS, ring_bytes)
             .load(bytes)?;
         let logger = match aya_log::EbpfLogger::init(&mut ebpf) {

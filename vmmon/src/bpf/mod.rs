@@ -32,6 +32,8 @@ pub enum Error {
         "ring buffer size {0} is invalid: it must be a power of two between 4096 and 1073741824 bytes"
     )]
     RingSize(u64),
+    #[error("fast slot count {0} is invalid: it must be a power of two up to 32768")]
+    FastSlots(u32),
     #[error("loading the eBPF programs failed: {0}")]
     Load(Box<aya::EbpfError>),
     #[error("eBPF program {0} is missing from the object (a build problem: rebuild vmmon)")]

@@ -19,6 +19,9 @@ pub struct KernelCounters {
     pub exit_without_enter: u64,
     /// Records the programs offered to the ring buffer (delivered plus `ring_full`).
     pub offered: u64,
+    /// Calls that took the slower per-thread hash path because another thread held the
+    /// calling thread's fast slot.
+    pub shared_slot: u64,
 }
 
 impl KernelCounters {
@@ -96,6 +99,7 @@ impl Reader {
             pending_full: sum(Counter::PendingFull),
             exit_without_enter: sum(Counter::ExitWithoutEnter),
             offered: sum(Counter::Offered),
+            shared_slot: sum(Counter::SharedSlot),
         }
     }
 }

@@ -61,6 +61,7 @@ async fn trace(args: Args) -> Result<()> {
         ring_bytes: args.ring_buffer_bytes,
         poll_interval: Duration::from_millis(args.poll_interval_ms),
         object: Object::Vmmon,
+        ..LoadOptions::default()
     };
     let mut pipeline = Pipeline::load(&opts)?;
     let filter = Filter {
