@@ -7,4 +7,6 @@
 pub mod bpf;
 pub mod event;
 pub mod format;
+pub mod ledger;
+pub mod procfs;
 pub mod trace;

@@ -1,0 +1,383 @@
+//! The ledger of every process: pid -> address space, through fork, threads, exec, exit and
+//! pid reuse, and the reconciliation of an address space with a `/proc` snapshot.
+
+use super::apply::{Outcome, apply};
+use super::diff::{Difference, differences};
+use super::region::{Kind, Origin, Region};
+use super::space::AddressSpace;
+use crate::event::{Comm, Event, Kind as Ev};
+use std::collections::HashMap;
+
+/// A process the ledger tracks.
+#[derive(Clone, Debug)]
+pub struct Process {
+    pub tgid: u32,
+    pub comm: Comm,
+    /// Which address space it uses (shared with threads and `CLONE_VM` children).
+    pub space: u64,
+    /// Syscalls seen, by kind: mmap, munmap, mremap, mprotect (with pkey_mprotect), brk.
+    pub calls: [u64; 5],
+    /// Calls of those that failed.
+    pub failed_calls: u64,
+    /// `CLOCK_MONOTONIC` ns of the event that made the ledger start tracking it.
+    pub since_ns: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Shared {
+    space: AddressSpace,
+    users: u32,
+    /// While a snapshot is awaited: the events applied since it was asked for, to replay on
+    /// top of it.
+    log: Option<Vec<(u64, Ev)>>,
+    /// Its contents so far are a placeholder until the first snapshot (after exec, or for a
+    /// process first seen mid-life): filling it is not drift.
+    unfilled: bool,
+}
+
+/// Why the ledger asks for a snapshot of a process's maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A new image: the kernel builds it without syscalls.
+    Exec,
+    /// A process the ledger did not know (started before the agent, or a missed fork).
+    Unknown,
+}
+
+/// A request for `/proc/PID/maps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Need {
+    pub tgid: u32,
+    pub reason: Reason,
+}
+
+/// What a snapshot of `/proc/PID/maps` said, and when it was taken.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub regions: Vec<Region>,
+    /// `start_brk` from `/proc/PID/stat` (0 if unknown).
+    pub start_brk: u64,
+    /// `CLOCK_MONOTONIC` ns just before the file was read: events stamped at or after it
+    /// may not be in it and are replayed on top.
+    pub taken_ns: u64,
+}
+
+/// Why a resync had to correct the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The main stack grew (the kernel does it on a fault, not a syscall).
+    StackGrowth,
+    /// Memory mapped without a traced syscall (shmat, io_uring, a missed event).
+    Unseen,
+    /// Memory the ledger kept that the kernel no longer has (a missed unmap, a failed call
+    /// that still changed something, events applied out of order).
+    Stale,
+    /// Permissions that differ (a partial mprotect failure, events out of order).
+    Perms,
+}
+
+/// The ledger's own accounting.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Counters {
+    pub events: u64,
+    pub applied: u64,
+    pub failed_calls: u64,
+    /// brk calls whose effect could not be known (heap start not yet known).
+    pub unknown_effect: u64,
+    /// Syscalls from processes the ledger did not know yet.
+    pub unknown_process: u64,
+    /// A new process arrived under a pid the ledger still held (its exit was missed).
+    pub pid_reuse: u64,
+    /// Snapshots applied, and those that found the ledger exact.
+    pub resyncs: u64,
+    pub resyncs_exact: u64,
+    /// Corrections by cause: how many resyncs found each, and the bytes involved.
+    pub corrections: HashMap<Cause, u64>,
+    pub corrected_bytes: HashMap<Cause, u64>,
+}
+
+/// Every tracked process and address space.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    procs: HashMap<u32, Process>,
+    spaces: HashMap<u64, Shared>,
+    next_space: u64,
+    counters: Counters,
+}
+
+impl Ledger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The ledger's counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Processes tracked.
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.procs.values()
+    }
+
+    /// The process `tgid`, if tracked.
+    pub fn process(&self, tgid: u32) -> Option<&Process> {
+        self.procs.get(&tgid)
+    }
+
+    /// The address space of `tgid`.
+    pub fn space(&self, tgid: u32) -> Option<&AddressSpace> {
+        let p = self.procs.get(&tgid)?;
+        self.spaces.get(&p.space).map(|s| &s.space)
+    }
+
+    /// Number of distinct address spaces.
+    pub fn space_count(&self) -> usize {
+        self.spaces.len()
+    }
+
+    fn new_space(&mut self, space: AddressSpace, unfilled: bool) -> u64 {
+        self.next_space += 1;
+        let id = self.next_space;
+        self.spaces.insert(
+            id,
+            Shared {
+                space,
+                users: 1,
+                log: unfilled.then(Vec::new),
+                unfilled,
+            },
+        );
+        id
+    }
+
+    fn release(&mut self, space: u64) {
+        if let Some(s) = self.spaces.get_mut(&space) {
+            s.users -= 1;
+            if s.users == 0 {
+                self.spaces.remove(&space);
+            }
+        }
+    }
+
+    /// Starts tracking `tgid` with an address space that a snapshot will fill. A process
+    /// already under that pid is replaced: counted as pid reuse unless `exec` (the same
+    /// process with a new image).
+    fn track_unfilled(&mut self, tgid: u32, comm: Comm, ts_ns: u64, exec: bool) {
+        if let Some(old) = self.procs.remove(&tgid) {
+            if !exec {
+                self.counters.pid_reuse += 1;
+            }
+            self.release(old.space);
+        }
+        let space = self.new_space(AddressSpace::new(), true);
+        self.procs.insert(
+            tgid,
+            Process {
+                tgid,
+                comm,
+                space,
+                calls: [0; 5],
+                failed_calls: 0,
+                since_ns: ts_ns,
+            },
+        );
+    }
+
+    /// Starts tracking a process from a snapshot taken at start-up (bootstrap).
+    pub fn insert_snapshot(&mut self, tgid: u32, comm: Comm, snap: Snapshot) {
+        self.track_unfilled(tgid, comm, snap.taken_ns, false);
+        self.reconcile(tgid, snap);
+    }
+
+    /// Applies one event; returns a snapshot request when the event left the ledger needing one.
+    pub fn apply(&mut self, e: &Event) -> Option<Need> {
+        self.counters.events += 1;
+        match &e.kind {
+            Ev::Fork {
+                child_tgid,
+                clone_flags,
+                ..
+            } => self.fork(e, *child_tgid, *clone_flags),
+            Ev::Exec { .. } => {
+                self.track_unfilled(e.tgid, e.comm, e.ts_ns, true);
+                Some(Need {
+                    tgid: e.tgid,
+                    reason: Reason::Exec,
+                })
+            }
+            Ev::Exit { group_dead } => {
+                if *group_dead && let Some(p) = self.procs.remove(&e.tgid) {
+                    self.release(p.space);
+                }
+                None
+            }
+            kind => self.syscall(e, kind),
+        }
+    }
+
+    fn syscall(&mut self, e: &Event, kind: &Ev) -> Option<Need> {
+        let mut need = None;
+        if !self.procs.contains_key(&e.tgid) {
+            self.counters.unknown_process += 1;
+            self.track_unfilled(e.tgid, e.comm, e.ts_ns, false);
+            need = Some(Need {
+                tgid: e.tgid,
+                reason: Reason::Unknown,
+            });
+        }
+        let p = self.procs.get_mut(&e.tgid).expect("tracked above");
+        p.comm = e.comm;
+        let slot = match kind {
+            Ev::Mmap { .. } => 0,
+            Ev::Munmap { .. } => 1,
+            Ev::Mremap { .. } => 2,
+            Ev::Mprotect { .. } | Ev::PkeyMprotect { .. } => 3,
+            _ => 4,
+        };
+        p.calls[slot] += 1;
+        let shared = self
+            .spaces
+            .get_mut(&p.space)
+            .expect("a process's space exists");
+        match apply(&mut shared.space, kind) {
+            Outcome::Applied => self.counters.applied += 1,
+            Outcome::Failed => {
+                p.failed_calls += 1;
+                self.counters.failed_calls += 1;
+            }
+            Outcome::Unknown => self.counters.unknown_effect += 1,
+            Outcome::Ignored => {}
+        }
+        if let Some(log) = &mut shared.log {
+            log.push((e.ts_ns, kind.clone()));
+        }
+        need
+    }
+
+    fn fork(&mut self, e: &Event, child: u32, flags: Option<u64>) -> Option<Need> {
+        if e.is_thread() == Some(true) {
+            return None;
+        }
+        let Some(parent) = self.procs.get(&e.tgid).cloned() else {
+            self.track_unfilled(child, e.comm, e.ts_ns, false);
+            return Some(Need {
+                tgid: child,
+                reason: Reason::Unknown,
+            });
+        };
+        if flags.is_none() {
+            self.track_unfilled(child, e.comm, e.ts_ns, false);
+            return Some(Need {
+                tgid: child,
+                reason: Reason::Unknown,
+            });
+        }
+        if let Some(old) = self.procs.remove(&child) {
+            self.counters.pid_reuse += 1;
+            self.release(old.space);
+        }
+        let space = if e.shares_vm() == Some(true) {
+            // vfork or a CLONE_VM child: the same address space until it execs or exits.
+            let s = self.spaces.get_mut(&parent.space).expect("parent's space");
+            s.users += 1;
+            parent.space
+        } else {
+            let src = &self.spaces[&parent.space];
+            let mut copy = src.space.clone();
+            copy.mark_inherited();
+            let unfilled = src.unfilled;
+            self.new_space(copy, unfilled)
+        };
+        self.procs.insert(
+            child,
+            Process {
+                tgid: child,
+                comm: parent.comm,
+                space,
+                calls: [0; 5],
+                failed_calls: 0,
+                since_ns: e.ts_ns,
+            },
+        );
+        None
+    }
+
+    /// Makes `tgid`'s address space what the snapshot says, replaying the events stamped
+    /// after it was taken, and counts what had to change. Returns false when the process is
+    /// not tracked (it exited meanwhile).
+    pub fn reconcile(&mut self, tgid: u32, snap: Snapshot) -> bool {
+        let Some(p) = self.procs.get(&tgid) else {
+            return false;
+        };
+        let Some(shared) = self.spaces.get_mut(&p.space) else {
+            return false;
+        };
+        let mut rebuilt = AddressSpace::from_regions(snap.regions);
+        let heap_end = rebuilt
+            .regions()
+            .find(|r| r.kind == Kind::Heap)
+            .map(|r| r.end);
+        if snap.start_brk != 0 {
+            rebuilt.brk_start = Some(snap.start_brk);
+            rebuilt.brk = Some(heap_end.unwrap_or(snap.start_brk));
+        }
+        for (ts, ev) in shared.log.take().unwrap_or_default() {
+            if ts >= snap.taken_ns {
+                apply(&mut rebuilt, &ev);
+            }
+        }
+        self.counters.resyncs += 1;
+        let diffs = differences(&shared.space.coalesced(), &rebuilt.coalesced());
+        if !shared.unfilled {
+            if diffs.is_empty() {
+                self.counters.resyncs_exact += 1;
+            }
+            let stacks: Vec<(u64, u64)> = rebuilt
+                .regions()
+                .filter(|r| r.kind == Kind::Stack)
+                .map(|r| (r.start, r.end))
+                .collect();
+            let mut seen = Vec::new();
+            for (s, e, d) in diffs {
+                let in_stack = stacks.iter().any(|&(a, b)| s < b && a < e);
+                let cause = match d {
+                    Difference::Missing if in_stack => Cause::StackGrowth,
+                    Difference::Missing => Cause::Unseen,
+                    Difference::Extra => Cause::Stale,
+                    Difference::Perms => Cause::Perms,
+                };
+                *self.counters.corrected_bytes.entry(cause).or_default() += e - s;
+                if !seen.contains(&cause) {
+                    seen.push(cause);
+                    *self.counters.corrections.entry(cause).or_default() += 1;
+                }
+            }
+        }
+        shared.space.replace_regions(&rebuilt);
+        shared.space.brk_start = rebuilt.brk_start;
+        shared.space.brk = rebuilt.brk;
+        shared.unfilled = false;
+        true
+    }
+
+    /// Starts logging `tgid`'s events for a snapshot about to be taken (a periodic resync).
+    pub fn expect_snapshot(&mut self, tgid: u32) {
+        if let Some(p) = self.procs.get(&tgid)
+            && let Some(s) = self.spaces.get_mut(&p.space)
+            && s.log.is_none()
+        {
+            s.log = Some(Vec::new());
+        }
+    }
+}
+
+impl AddressSpace {
+    /// Marks every region as inherited at fork.
+    fn mark_inherited(&mut self) {
+        for r in self.regions_mut() {
+            r.origin = Origin::Fork;
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The process-level ledger: fork, threads, vfork, exec, exit, pid reuse, reconciliation.
+
+use super::book::{Cause, Ledger, Need, Reason, Snapshot};
+use super::region::{Kind, Origin, Perms, Region};
+use crate::event::{Comm, Event, Kind as Ev};
+use std::sync::Arc;
+use vmmon_common::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
+
+const P: u64 = 4096;
+
+fn ev(tgid: u32, ts_ns: u64, kind: Ev) -> Event {
+    Event {
+        ts_ns,
+        tgid,
+        tid: tgid,
+        comm: Comm::default(),
+        kind,
+    }
+}
+
+fn mmap(tgid: u32, ts: u64, at: u64, pages: u64) -> Event {
+    ev(
+        tgid,
+        ts,
+        Ev::Mmap {
+            addr: 0,
+            len: pages * P,
+            prot: 3,
+            flags: 0x22,
+            fd: -1,
+            offset: 0,
+            ret: at as i64,
+        },
+    )
+}
+
+fn fork(parent: u32, ts: u64, child: u32, flags: u64) -> Event {
+    ev(
+        parent,
+        ts,
+        Ev::Fork {
+            child_tgid: if flags & CLONE_THREAD != 0 {
+                parent
+            } else {
+                child
+            },
+            child_tid: child,
+            clone_flags: Some(flags),
+        },
+    )
+}
+
+fn region(start: u64, pages: u64, perms: &str, kind: Kind, path: Option<&str>) -> Region {
+    Region {
+        start,
+        end: start + pages * P,
+        perms: Perms::parse(perms).unwrap(),
+        kind,
+        path: path.map(Arc::from),
+        offset: 0,
+        fd: None,
+        origin: Origin::Procfs,
+        changes: 0,
+    }
+}
+
+fn bytes(l: &Ledger, tgid: u32) -> u64 {
+    l.space(tgid).map_or(0, |s| s.totals().virtual_bytes)
+}
+
+/// A ledger tracking pid 10 with one 4-page region at 0x10000 and a stack.
+fn ledger_with_10() -> Ledger {
+    let mut l = Ledger::new();
+    l.insert_snapshot(
+        10,
+        Comm::default(),
+        Snapshot {
+            regions: vec![
+                region(0x10000, 4, "r-xp", Kind::File, Some("/bin/x")),
+                region(0x7ff0000, 8, "rw-p", Kind::Stack, Some("[stack]")),
+            ],
+            start_brk: 0,
+            taken_ns: 1,
+        },
+    );
+    l
+}
+
+#[test]
+fn fork_copies_and_then_the_two_diverge() {
+    let mut l = ledger_with_10();
+    assert_eq!(l.apply(&fork(10, 5, 11, 0x11)), None);
+    assert_eq!(bytes(&l, 11), 12 * P);
+    assert!(
+        l.space(11)
+            .unwrap()
+            .regions()
+            .all(|r| r.origin == Origin::Fork)
+    );
+    l.apply(&mmap(11, 6, 0x100000, 2));
+    assert_eq!(bytes(&l, 11), 14 * P);
+    assert_eq!(bytes(&l, 10), 12 * P);
+    assert_eq!(l.space_count(), 2);
+}
+
+#[test]
+fn threads_share_the_process_ledger() {
+    let mut l = ledger_with_10();
+    l.apply(&fork(10, 5, 12, CLONE_VM | CLONE_THREAD));
+    assert!(l.process(12).is_none(), "a thread is not a process");
+    let mut e = mmap(10, 6, 0x100000, 1);
+    e.tid = 12;
+    l.apply(&e);
+    assert_eq!(bytes(&l, 10), 13 * P);
+    // A thread leaving does not end the process.
+    let mut exit = ev(10, 7, Ev::Exit { group_dead: false });
+    exit.tid = 12;
+    l.apply(&exit);
+    assert!(l.process(10).is_some());
+}
+
+#[test]
+fn vfork_child_shares_until_exec() {
+    let mut l = ledger_with_10();
+    l.apply(&fork(10, 5, 13, CLONE_VM | CLONE_VFORK | 0x11));
+    l.apply(&mmap(13, 6, 0x100000, 1));
+    assert_eq!(bytes(&l, 10), 13 * P, "the child's mmap is the parent's");
+    assert_eq!(l.space_count(), 1);
+    let need = l.apply(&ev(
+        13,
+        7,
+        Ev::Exec {
+            filename: "/bin/y".into(),
+            old_tid: 13,
+        },
+    ));
+    assert_eq!(
+        need,
+        Some(Need {
+            tgid: 13,
+            reason: Reason::Exec
+        })
+    );
+    assert_eq!(bytes(&l, 10), 13 * P, "the parent keeps its space");
+    assert_eq!(l.space_count(), 2);
+}
+
+#[test]
+fn exec_waits_for_a_snapshot_and_replays_later_events() {
+    let mut l = ledger_with_10();
+    l.apply(&ev(
+        10,
+        100,
+        Ev::Exec {
+            filename: "/bin/y".into(),
+            old_tid: 10,
+        },
+    ));
+    assert_eq!(bytes(&l, 10), 0);
+    // ld.so maps a library before the snapshot is read (already in it), and one after.
+    l.apply(&mmap(10, 110, 0x200000, 2));
+    l.apply(&mmap(10, 130, 0x300000, 3));
+    let snap = Snapshot {
+        regions: vec![
+            region(0x10000, 2, "r-xp", Kind::File, Some("/bin/y")),
+            region(0x200000, 2, "rw-p", Kind::Anon, None),
+            region(0x7ff0000, 8, "rw-p", Kind::Stack, Some("[stack]")),
+        ],
+        start_brk: 0x50000,
+        taken_ns: 120,
+    };
+    assert!(l.reconcile(10, snap));
+    assert_eq!(bytes(&l, 10), (2 + 2 + 3 + 8) * P);
+    let c = l.counters();
+    assert!(
+        c.corrections.is_empty(),
+        "filling a new image is not drift: {c:?}"
+    );
+    assert_eq!(
+        l.space(10).unwrap().find(0x10000).unwrap().path.as_deref(),
+        Some("/bin/y")
+    );
+}
+
+#[test]
+fn exit_removes_and_a_reused_pid_is_a_new_process() {
+    let mut l = ledger_with_10();
+    l.apply(&fork(10, 5, 11, 0x11));
+    l.apply(&ev(11, 6, Ev::Exit { group_dead: true }));
+    assert!(l.process(11).is_none());
+    assert_eq!(l.space_count(), 1);
+    // A fork reusing a pid the ledger still holds (its exit was missed).
+    l.apply(&fork(10, 7, 12, 0x11));
+    l.apply(&mmap(12, 8, 0x100000, 1));
+    l.apply(&fork(10, 9, 12, 0x11));
+    assert_eq!(l.counters().pid_reuse, 1);
+    assert_eq!(
+        bytes(&l, 12),
+        12 * P,
+        "the new process starts from its parent, not the old one"
+    );
+}
+
+#[test]
+fn unknown_process_asks_for_a_snapshot() {
+    let mut l = Ledger::new();
+    let need = l.apply(&mmap(20, 5, 0x100000, 1));
+    assert_eq!(
+        need,
+        Some(Need {
+            tgid: 20,
+            reason: Reason::Unknown
+        })
+    );
+    assert_eq!(l.counters().unknown_process, 1);
+    assert_eq!(l.apply(&mmap(20, 6, 0x200000, 1)), None);
+}
+
+#[test]
+fn resync_counts_each_cause() {
+    let mut l = ledger_with_10();
+    l.expect_snapshot(10);
+    l.apply(&mmap(10, 5, 0x100000, 2));
+    let snap = Snapshot {
+        regions: vec![
+            // The file mapping's permissions changed without us seeing it...
+            region(0x10000, 4, "r--p", Kind::File, Some("/bin/x")),
+            // ...the stack grew down by two pages...
+            region(0x7fee000, 10, "rw-p", Kind::Stack, Some("[stack]")),
+            // ...and shmat added a segment.
+            region(
+                0x400000,
+                4,
+                "rw-s",
+                Kind::Shm,
+                Some("/SYSV00000001 (deleted)"),
+            ),
+        ],
+        start_brk: 0,
+        taken_ns: 3,
+    };
+    l.reconcile(10, snap);
+    let c = l.counters();
+    assert_eq!(c.corrections.get(&Cause::Perms), Some(&1));
+    assert_eq!(c.corrections.get(&Cause::StackGrowth), Some(&1));
+    assert_eq!(c.corrections.get(&Cause::Unseen), Some(&1));
+    assert_eq!(c.corrected_bytes.get(&Cause::StackGrowth), Some(&(2 * P)));
+    assert_eq!(
+        c.corrections.get(&Cause::Stale),
+        None,
+        "the mmap after the snapshot was replayed"
+    );
+    assert_eq!(bytes(&l, 10), (4 + 10 + 4 + 2) * P);
+    // A second resync with the same picture is exact.
+    let again = Snapshot {
+        regions: l.space(10).unwrap().regions().cloned().collect(),
+        start_brk: 0,
+        taken_ns: 9,
+    };
+    l.reconcile(10, again);
+    assert_eq!(l.counters().resyncs_exact, 1);
+}
+
+#[test]
+fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
+    let mut l = Ledger::new();
+    l.insert_snapshot(
+        30,
+        Comm::default(),
+        Snapshot {
+            regions: vec![region(0x50000, 4, "rw-p", Kind::Heap, Some("[heap]"))],
+            start_brk: 0x50000,
+            taken_ns: 1,
+        },
+    );
+    let brk = |ts, to: u64| {
+        ev(
+            30,
+            ts,
+            Ev::Brk {
+                addr: to,
+                ret: to as i64,
+            },
+        )
+    };
+    l.apply(&brk(2, 0x50000 + 10 * P + 5));
+    assert_eq!(bytes(&l, 30), 11 * P);
+    l.apply(&brk(3, 0x50000 + 2 * P));
+    assert_eq!(bytes(&l, 30), 2 * P);
+    let heap = l.space(30).unwrap().find(0x50000).unwrap();
+    assert_eq!((heap.kind, heap.end), (Kind::Heap, 0x50000 + 2 * P));
+}
