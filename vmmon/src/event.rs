@@ -17,6 +17,14 @@ impl Comm {
         Self(raw)
     }
 
+    /// A comm from text (truncated to 16 bytes), e.g. from `/proc/PID/stat`.
+    pub fn from_bytes(b: &[u8]) -> Self {
+        let mut raw = [0u8; COMM_LEN];
+        let n = b.len().min(COMM_LEN);
+        raw[..n].copy_from_slice(&b[..n]);
+        Self(raw)
+    }
+
     /// The bytes before the first NUL.
     pub fn as_bytes(&self) -> &[u8] {
         let len = self.0.iter().position(|&b| b == 0).unwrap_or(COMM_LEN);

@@ -4,6 +4,7 @@
 //! decodes records into typed events, and the consumers ([`trace`], ...) turn them into output.
 //! Everything but `bpf` is pure and tested without root.
 
+pub mod agent;
 pub mod bpf;
 pub mod event;
 pub mod format;

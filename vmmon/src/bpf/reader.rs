@@ -9,7 +9,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 use vmmon_common::Counter;
 
 /// Counters kept by the programs in the kernel, summed over CPUs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KernelCounters {
     /// Records lost because the ring buffer was full.
     pub ring_full: u64,

@@ -1,5 +1,8 @@
 //! The command line: global flags and one module per subcommand.
 
+mod agent;
+mod maps;
+mod pipeline_args;
 mod trace;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +23,10 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the agent: keep every process's address-space ledger and serve it over HTTP.
+    Agent(agent::Args),
+    /// Print a process's mappings as the agent's ledger has them (like `pmap -X`).
+    Maps(maps::Args),
     /// Print every address-space syscall and process event on the machine, live.
     Trace(trace::Args),
 }
@@ -37,6 +44,8 @@ impl Cli {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Agent(args) => agent::run(args),
+        Command::Maps(args) => maps::run(args),
         Command::Trace(args) => trace::run(args),
     }
 }

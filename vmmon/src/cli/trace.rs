@@ -1,14 +1,13 @@
 //! `vmmon trace`: every event, one line each (or JSON), until Ctrl-C or SIGTERM; then a
 //! summary of what was received and what the kernel dropped.
 
+use super::pipeline_args::PipelineArgs;
 use anyhow::{Context as _, Result, bail};
 use std::io::Write as _;
-use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
-use vmmon::bpf::{LoadOptions, Object, Pipeline};
+use vmmon::bpf::{LoadOptions, Pipeline};
 use vmmon::event::decode;
 use vmmon::trace::{EventName, Filter, WallClock, write_json, write_line};
-use vmmon_common::DEFAULT_RING_BYTES;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,17 +23,12 @@ pub struct Args {
     /// Only these events: mmap, munmap, mremap, mprotect, pkey_mprotect, brk, fork, exec, exit.
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     syscall: Vec<EventName>,
-    /// Size of the kernel ring buffer in bytes (a power of two, at least 4096).
-    #[arg(long, default_value_t = DEFAULT_RING_BYTES.into(), value_name = "BYTES")]
-    ring_buffer_bytes: u64,
-    /// How often to drain the ring buffer, in milliseconds (the kernel wakes vmmon early
-    /// only when the ring is a quarter full).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000), value_name = "MS")]
-    poll_interval_ms: u64,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    vmmon::bpf::validate_ring_bytes(args.ring_buffer_bytes).context("--ring-buffer-bytes")?;
+    let opts = args.pipeline.load_options()?;
     for pid in &args.pid {
         if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
             bail!(
@@ -46,7 +40,7 @@ pub fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(trace(args))
+    runtime.block_on(trace(args, opts))
 }
 
 #[derive(Default)]
@@ -56,13 +50,7 @@ struct Tally {
     decode_errors: u64,
 }
 
-async fn trace(args: Args) -> Result<()> {
-    let opts = LoadOptions {
-        ring_bytes: args.ring_buffer_bytes,
-        poll_interval: Duration::from_millis(args.poll_interval_ms),
-        object: Object::Vmmon,
-        ..LoadOptions::default()
-    };
+async fn trace(args: Args, opts: LoadOptions) -> Result<()> {
     let mut pipeline = Pipeline::load(&opts)?;
     let filter = Filter {
         pids: args.pid,

@@ -89,7 +89,9 @@ pub struct Counters {
     pub unknown_process: u64,
     /// A new process arrived under a pid the ledger still held (its exit was missed).
     pub pid_reuse: u64,
-    /// Snapshots applied, and those that found the ledger exact.
+    /// Snapshots that filled a new or unknown address space (exec, bootstrap): not drift.
+    pub fills: u64,
+    /// Snapshots that checked a live ledger for drift, and those that found it exact.
     pub resyncs: u64,
     pub resyncs_exact: u64,
     /// Corrections by cause: how many resyncs found each, and the bytes involved.
@@ -124,6 +126,15 @@ impl Ledger {
     /// The process `tgid`, if tracked.
     pub fn process(&self, tgid: u32) -> Option<&Process> {
         self.procs.get(&tgid)
+    }
+
+    /// Whether `tgid`'s address space is known in full: false while it waits for its first
+    /// `/proc` read (after exec, or when first seen mid-life).
+    pub fn is_filled(&self, tgid: u32) -> bool {
+        self.procs
+            .get(&tgid)
+            .and_then(|p| self.spaces.get(&p.space))
+            .is_some_and(|s| !s.unfilled)
     }
 
     /// The address space of `tgid`.
@@ -278,6 +289,7 @@ impl Ledger {
             self.counters.pid_reuse += 1;
             self.release(old.space);
         }
+        let mut need = None;
         let space = if e.shares_vm() == Some(true) {
             // vfork or a CLONE_VM child: the same address space until it execs or exits.
             let s = self.spaces.get_mut(&parent.space).expect("parent's space");
@@ -288,6 +300,14 @@ impl Ledger {
             let mut copy = src.space.clone();
             copy.mark_inherited();
             let unfilled = src.unfilled;
+            if unfilled {
+                // The parent's own snapshot has not come yet, and the child will not get it:
+                // the child needs one of its own.
+                need = Some(Need {
+                    tgid: child,
+                    reason: Reason::Unknown,
+                });
+            }
             self.new_space(copy, unfilled)
         };
         self.procs.insert(
@@ -301,7 +321,7 @@ impl Ledger {
                 since_ns: e.ts_ns,
             },
         );
-        None
+        need
     }
 
     /// Makes `tgid`'s address space what the snapshot says, replaying the events stamped
@@ -328,9 +348,11 @@ impl Ledger {
                 apply(&mut rebuilt, &ev);
             }
         }
-        self.counters.resyncs += 1;
         let diffs = differences(&shared.space.coalesced(), &rebuilt.coalesced());
-        if !shared.unfilled {
+        if shared.unfilled {
+            self.counters.fills += 1;
+        } else {
+            self.counters.resyncs += 1;
             if diffs.is_empty() {
                 self.counters.resyncs_exact += 1;
             }
@@ -360,6 +382,13 @@ impl Ledger {
         shared.space.brk = rebuilt.brk;
         shared.unfilled = false;
         true
+    }
+
+    /// Stops tracking `tgid` (it was found gone, or it is a kernel thread).
+    pub fn forget(&mut self, tgid: u32) {
+        if let Some(p) = self.procs.remove(&tgid) {
+            self.release(p.space);
+        }
     }
 
     /// Starts logging `tgid`'s events for a snapshot about to be taken (a periodic resync).

@@ -290,3 +290,24 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
     let heap = l.space(30).unwrap().find(0x50000).unwrap();
     assert_eq!((heap.kind, heap.end), (Kind::Heap, 0x50000 + 2 * P));
 }
+
+#[test]
+fn a_child_forked_before_its_parent_was_filled_asks_for_its_own_snapshot() {
+    let mut l = Ledger::new();
+    l.apply(&ev(
+        40,
+        1,
+        Ev::Exec {
+            filename: "/bin/x".into(),
+            old_tid: 40,
+        },
+    ));
+    let need = l.apply(&fork(40, 2, 41, 0x11));
+    assert_eq!(
+        need,
+        Some(Need {
+            tgid: 41,
+            reason: Reason::Unknown
+        })
+    );
+}

@@ -1,7 +1,9 @@
 //! Parsers for `/proc/PID/maps` and `/proc/PID/stat` (pure), and the readers around them.
 
 mod maps;
+mod read;
 mod stat;
 
 pub use maps::{MapsError, classify, parse_line, parse_maps};
+pub use read::{Read, ReadError, list_pids, monotonic_ns, read_process};
 pub use stat::{Stat, parse_stat};

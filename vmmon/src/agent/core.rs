@@ -1,0 +1,300 @@
+//! The one task that owns the ledger. It applies events in ring order, hands `/proc` reads
+//! to the resync thread, folds their results back in, and answers queries from the API. No
+//! lock is shared, and nothing on the event path waits on `/proc`.
+
+use super::resync::{Priority, Resynced, Resyncer};
+use super::view::{ProcessView, RegionView, process_view, region_view};
+use crate::bpf::{KernelCounters, Pipeline};
+use crate::event::{Comm, Kind, decode};
+use crate::ledger::{Counters, Ledger};
+use crate::procfs::{ReadError, list_pids};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// A question for the ledger's owner.
+pub enum Query {
+    Processes(oneshot::Sender<Vec<ProcessView>>),
+    Process(u32, oneshot::Sender<Option<ProcessView>>),
+    Maps(u32, oneshot::Sender<Option<Vec<RegionView>>>),
+    Status(oneshot::Sender<Status>),
+}
+
+/// The agent's own accounting (`GET /api/v1/status`).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Status {
+    pub events_received: u64,
+    pub decode_errors: u64,
+    pub kernel: KernelCounters,
+    pub processes: usize,
+    pub ledger: LedgerStatus,
+    /// Processes still waiting for their first read at start-up.
+    pub bootstrap_pending: usize,
+    /// How long the start-up read of every process took, once done.
+    pub bootstrap_ms: Option<u64>,
+    /// `/proc` maps lines that did not parse (skipped).
+    pub malformed_lines: u64,
+    /// Processes whose maps could not be read (permission, I/O).
+    pub unreadable: u64,
+}
+
+/// The ledger counters as the API shows them.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct LedgerStatus {
+    pub events: u64,
+    pub applied: u64,
+    pub failed_calls: u64,
+    pub unknown_process: u64,
+    pub pid_reuse: u64,
+    pub fills: u64,
+    pub resyncs: u64,
+    pub resyncs_exact: u64,
+    /// Resyncs that had to correct something, by cause.
+    pub corrections: std::collections::BTreeMap<String, u64>,
+    pub corrected_bytes: std::collections::BTreeMap<String, u64>,
+}
+
+fn ledger_status(c: &Counters) -> LedgerStatus {
+    let names = |m: &std::collections::HashMap<crate::ledger::Cause, u64>| {
+        m.iter()
+            .map(|(k, v)| (format!("{k:?}").to_lowercase(), *v))
+            .collect()
+    };
+    LedgerStatus {
+        events: c.events,
+        applied: c.applied,
+        failed_calls: c.failed_calls,
+        unknown_process: c.unknown_process,
+        pid_reuse: c.pid_reuse,
+        fills: c.fills,
+        resyncs: c.resyncs,
+        resyncs_exact: c.resyncs_exact,
+        corrections: names(&c.corrections),
+        corrected_bytes: names(&c.corrected_bytes),
+    }
+}
+
+/// How the owner runs.
+#[derive(Clone, Debug)]
+pub struct CoreOptions {
+    /// Processes checked against `/proc` each second for drift (round robin); 0 turns the
+    /// periodic check off (tests use that to see what the event stream alone achieves).
+    pub resyncs_per_second: u32,
+}
+
+impl Default for CoreOptions {
+    fn default() -> Self {
+        Self {
+            resyncs_per_second: 20,
+        }
+    }
+}
+
+/// The ledger's owner.
+pub struct Core {
+    ledger: Ledger,
+    resyncer: Resyncer,
+    results: mpsc::UnboundedReceiver<Resynced>,
+    held: Vec<Resynced>,
+    status: Status,
+    bootstrap: HashSet<u32>,
+    bootstrap_started: Instant,
+    exited: HashSet<u32>,
+    cursor: u32,
+    opts: CoreOptions,
+}
+
+impl Core {
+    /// Starts the resync thread and asks it to read every process now running.
+    pub fn start(opts: CoreOptions) -> std::io::Result<Self> {
+        let (tx, results) = mpsc::unbounded_channel();
+        let resyncer = Resyncer::spawn(tx, opts.resyncs_per_second)?;
+        let bootstrap: HashSet<u32> = list_pids()?.into_iter().collect();
+        for &pid in &bootstrap {
+            resyncer.request(pid, Priority::Urgent);
+        }
+        Ok(Self {
+            ledger: Ledger::new(),
+            resyncer,
+            results,
+            held: Vec::new(),
+            status: Status {
+                bootstrap_pending: bootstrap.len(),
+                ..Status::default()
+            },
+            bootstrap,
+            bootstrap_started: Instant::now(),
+            exited: HashSet::new(),
+            cursor: 0,
+            opts,
+        })
+    }
+
+    /// The ledger (for tests and in-process views).
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Runs until `shutdown` resolves: drains the ring, applies, resyncs, answers queries.
+    pub async fn run(
+        &mut self,
+        pipeline: &mut Pipeline,
+        queries: &mut mpsc::Receiver<Query>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tokio::pin!(shutdown);
+        loop {
+            let reader = pipeline.reader().expect("vmmon's object has a reader");
+            tokio::select! {
+                _ = reader.wait() => self.drain(pipeline),
+                Some(r) = self.results.recv() => self.held.push(r),
+                Some(q) = queries.recv() => self.answer(q, pipeline),
+                _ = tick.tick() => self.schedule_resyncs(),
+                _ = &mut shutdown => break,
+            }
+        }
+    }
+
+    /// Applies every record in the ring, then the `/proc` reads that arrived before it: a
+    /// read is folded in only after a drain that began after the read, so every event
+    /// stamped before the read has been applied.
+    pub fn drain(&mut self, pipeline: &mut Pipeline) {
+        let held = std::mem::take(&mut self.held);
+        let reader = pipeline.reader().expect("reader");
+        let mut needs = Vec::new();
+        let ledger = &mut self.ledger;
+        let status = &mut self.status;
+        let exited = &mut self.exited;
+        reader.drain(|raw| {
+            status.events_received += 1;
+            match decode(raw) {
+                Ok(e) => {
+                    if e.kind == (Kind::Exit { group_dead: true }) {
+                        exited.insert(e.tgid);
+                    }
+                    if let Some(need) = ledger.apply(&e) {
+                        needs.push(need);
+                    }
+                }
+                Err(err) => {
+                    status.decode_errors += 1;
+                    log::debug!("undecodable record: {err}");
+                }
+            }
+        });
+        for need in needs {
+            log::trace!("reading pid {} ({:?})", need.tgid, need.reason);
+            self.resyncer.request(need.tgid, Priority::Urgent);
+        }
+        for r in held {
+            self.fold(r);
+        }
+        self.status.kernel = reader.counters();
+    }
+
+    fn fold(&mut self, r: Resynced) {
+        if self.bootstrap.remove(&r.tgid) {
+            self.status.bootstrap_pending = self.bootstrap.len();
+            if self.bootstrap.is_empty() {
+                let ms = self.bootstrap_started.elapsed().as_millis() as u64;
+                self.status.bootstrap_ms = Some(ms);
+                log::info!(
+                    "bootstrap: read {} processes' maps in {ms} ms",
+                    self.ledger.processes().count()
+                );
+            }
+        }
+        match r.result {
+            Ok(read) => {
+                self.status.malformed_lines += read.malformed as u64;
+                if read.kernel_thread {
+                    self.ledger.forget(r.tgid);
+                } else if self.ledger.process(r.tgid).is_some() {
+                    self.ledger.reconcile(r.tgid, read.snapshot);
+                } else if !self.exited.contains(&r.tgid) {
+                    self.ledger.insert_snapshot(
+                        r.tgid,
+                        Comm::from_bytes(read.comm.as_bytes()),
+                        read.snapshot,
+                    );
+                }
+            }
+            Err(ReadError::Gone(pid)) => self.ledger.forget(pid),
+            Err(e) => {
+                self.status.unreadable += 1;
+                log::debug!("{e}");
+            }
+        }
+    }
+
+    /// Takes in the `/proc` reads that have arrived, then drains the ring (what `run` does on
+    /// each wakeup, for callers that drive the owner themselves).
+    pub fn pump(&mut self, pipeline: &mut Pipeline) {
+        while let Ok(r) = self.results.try_recv() {
+            self.held.push(r);
+        }
+        self.drain(pipeline);
+    }
+
+    /// Queues the next few processes for a drift check, round robin by pid.
+    fn schedule_resyncs(&mut self) {
+        self.exited.clear();
+        if self.opts.resyncs_per_second == 0 {
+            return;
+        }
+        let mut pids: Vec<u32> = self.ledger.processes().map(|p| p.tgid).collect();
+        pids.sort_unstable();
+        let start = pids.partition_point(|&p| p <= self.cursor);
+        let n = (self.opts.resyncs_per_second as usize).min(pids.len());
+        for i in 0..n {
+            let pid = pids[(start + i) % pids.len()];
+            self.ledger.expect_snapshot(pid);
+            self.resyncer.request(pid, Priority::Periodic);
+            self.cursor = pid;
+        }
+    }
+
+    fn answer(&mut self, q: Query, pipeline: &mut Pipeline) {
+        match q {
+            Query::Processes(tx) => {
+                // A process whose address space is still being read is not shown: half a
+                // picture would be a wrong one.
+                let mut out: Vec<ProcessView> = self
+                    .ledger
+                    .processes()
+                    .filter(|p| self.ledger.is_filled(p.tgid))
+                    .filter_map(|p| Some(process_view(p, self.ledger.space(p.tgid)?)))
+                    .collect();
+                out.sort_by_key(|p| p.pid);
+                let _ = tx.send(out);
+            }
+            Query::Process(pid, tx) => {
+                let view = self
+                    .ledger
+                    .process(pid)
+                    .zip(self.ledger.space(pid))
+                    .filter(|_| self.ledger.is_filled(pid))
+                    .map(|(p, s)| process_view(p, s));
+                let _ = tx.send(view);
+            }
+            Query::Maps(pid, tx) => {
+                let _ = tx.send(
+                    self.ledger
+                        .space(pid)
+                        .filter(|_| self.ledger.is_filled(pid))
+                        .map(|s| s.regions().map(region_view).collect()),
+                );
+            }
+            Query::Status(tx) => {
+                let mut s = self.status.clone();
+                if let Some(reader) = pipeline.reader() {
+                    s.kernel = reader.counters();
+                }
+                s.processes = self.ledger.processes().count();
+                s.ledger = ledger_status(self.ledger.counters());
+                let _ = tx.send(s);
+            }
+        }
+    }
+}

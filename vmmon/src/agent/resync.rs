@@ -1,0 +1,114 @@
+//! The thread that reads `/proc` for the ledger, so that nothing on the event path waits on
+//! it. Requests are deduplicated per pid; urgent ones (exec, unknown process, bootstrap) go
+//! first, periodic resyncs are limited to a rate.
+
+use crate::procfs::{Read, ReadError, read_process};
+use std::collections::{HashSet, VecDeque};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How soon a pid should be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priority {
+    /// Exec, a process the ledger did not know, bootstrap.
+    Urgent,
+    /// A periodic check for drift.
+    Periodic,
+}
+
+/// A read's result, for the ledger's owner.
+pub struct Resynced {
+    pub tgid: u32,
+    pub priority: Priority,
+    pub result: Result<Read, ReadError>,
+}
+
+/// The requesting end.
+#[derive(Clone)]
+pub struct Resyncer {
+    tx: Sender<(u32, Priority)>,
+}
+
+impl Resyncer {
+    /// Starts the thread. At most `periodic_per_second` periodic reads a second; urgent reads
+    /// are not limited but each pid is read once however often it is asked for meanwhile.
+    pub fn spawn(
+        out: UnboundedSender<Resynced>,
+        periodic_per_second: u32,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = channel();
+        std::thread::Builder::new()
+            .name("vmmon-resync".into())
+            .spawn(move || serve(rx, out, periodic_per_second))?;
+        Ok(Self { tx })
+    }
+
+    /// Asks for `tgid`'s maps.
+    pub fn request(&self, tgid: u32, priority: Priority) {
+        let _ = self.tx.send((tgid, priority));
+    }
+}
+
+fn serve(rx: Receiver<(u32, Priority)>, out: UnboundedSender<Resynced>, per_second: u32) {
+    let mut urgent = VecDeque::new();
+    let mut periodic = VecDeque::new();
+    let mut queued = HashSet::new();
+    let gap = Duration::from_secs(1) / per_second.max(1);
+    let mut next_periodic = Instant::now();
+    loop {
+        // Take every request waiting; block only when there is nothing to do.
+        let wait = if !urgent.is_empty() {
+            Some(Duration::ZERO)
+        } else if !periodic.is_empty() {
+            Some(next_periodic.saturating_duration_since(Instant::now()))
+        } else {
+            None
+        };
+        let first = match wait {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(d) => rx.recv_timeout(d),
+        };
+        match first {
+            Ok(req) => {
+                for (tgid, prio) in std::iter::once(req).chain(rx.try_iter()) {
+                    if queued.insert(tgid) {
+                        match prio {
+                            Priority::Urgent => urgent.push_back(tgid),
+                            Priority::Periodic => periodic.push_back(tgid),
+                        }
+                    } else if prio == Priority::Urgent
+                        && let Some(i) = periodic.iter().position(|&p| p == tgid)
+                    {
+                        periodic.remove(i);
+                        urgent.push_back(tgid);
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        let next = if let Some(t) = urgent.pop_front() {
+            Some((t, Priority::Urgent))
+        } else if !periodic.is_empty() && Instant::now() >= next_periodic {
+            next_periodic = Instant::now() + gap;
+            periodic.pop_front().map(|t| (t, Priority::Periodic))
+        } else {
+            None
+        };
+        if let Some((tgid, priority)) = next {
+            queued.remove(&tgid);
+            let result = read_process(tgid);
+            if out
+                .send(Resynced {
+                    tgid,
+                    priority,
+                    result,
+                })
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}

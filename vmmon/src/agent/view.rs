@@ -1,0 +1,195 @@
+//! What the API and `vmmon maps` show of the ledger: plain, serializable views with stable
+//! field names (documented in the README). Pure.
+
+use crate::ledger::{AddressSpace, Kind, PermBytes, Process, Region, Totals};
+use serde::{Deserialize, Serialize};
+
+/// Bytes by kind of mapping.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindBytes {
+    pub heap: u64,
+    pub stack: u64,
+    pub anon: u64,
+    pub file: u64,
+    pub shm: u64,
+    /// vdso, vvar, vsyscall and other kernel-named regions.
+    pub special: u64,
+}
+
+/// Bytes by permission class.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermView {
+    pub read: u64,
+    pub write: u64,
+    pub exec: u64,
+    pub shared: u64,
+    pub write_exec: u64,
+    pub none: u64,
+}
+
+/// Syscalls seen from a process.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calls {
+    pub mmap: u64,
+    pub munmap: u64,
+    pub mremap: u64,
+    pub mprotect: u64,
+    pub brk: u64,
+    pub failed: u64,
+}
+
+/// One process: `GET /api/v1/processes` returns a list of these.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessView {
+    pub pid: u32,
+    pub comm: String,
+    pub virtual_bytes: u64,
+    pub peak_virtual_bytes: u64,
+    pub mapping_count: usize,
+    /// The brk heap.
+    pub heap_bytes: u64,
+    pub bytes_by_kind: KindBytes,
+    pub bytes_by_perm: PermView,
+    /// Writable and executable at once.
+    pub wx_bytes: u64,
+    /// Added by mmap, mremap and brk since the ledger began tracking the process.
+    pub mapped_bytes: u64,
+    pub unmapped_bytes: u64,
+    pub protected_bytes: u64,
+    pub calls: Calls,
+}
+
+/// One mapping: `GET /api/v1/processes/{pid}/maps` returns a list of these.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionView {
+    pub start: u64,
+    /// Exclusive.
+    pub end: u64,
+    /// As in /proc: `r-xp`, `rw-s`.
+    pub perms: String,
+    /// heap, stack, anon, file, shm, vdso, vvar, vsyscall, special.
+    pub kind: String,
+    /// The file or kernel name; null when anonymous or not yet known.
+    pub path: Option<String>,
+    pub offset: u64,
+    /// procfs, mmap, brk, mremap, fork: how the region came to be.
+    pub origin: String,
+    /// mprotect/mremap calls that changed it since.
+    pub changes: u32,
+}
+
+/// A process's view from its ledger entry and address space.
+pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
+    let by_kind = space.bytes_by_kind();
+    let k = |kind: Kind| by_kind[Kind::ALL.iter().position(|x| *x == kind).expect("listed")];
+    let PermBytes {
+        read,
+        write,
+        exec,
+        shared,
+        write_exec,
+        none,
+    } = space.bytes_by_perm();
+    let Totals {
+        virtual_bytes,
+        peak_virtual_bytes,
+        mapped_bytes,
+        unmapped_bytes,
+        protected_bytes,
+    } = space.totals();
+    ProcessView {
+        pid: p.tgid,
+        comm: p.comm.to_string_lossy().into_owned(),
+        virtual_bytes,
+        peak_virtual_bytes,
+        mapping_count: space.len(),
+        heap_bytes: k(Kind::Heap),
+        bytes_by_kind: KindBytes {
+            heap: k(Kind::Heap),
+            stack: k(Kind::Stack),
+            anon: k(Kind::Anon),
+            file: k(Kind::File),
+            shm: k(Kind::Shm),
+            special: k(Kind::Vdso) + k(Kind::Vvar) + k(Kind::Vsyscall) + k(Kind::Special),
+        },
+        bytes_by_perm: PermView {
+            read,
+            write,
+            exec,
+            shared,
+            write_exec,
+            none,
+        },
+        wx_bytes: write_exec,
+        mapped_bytes,
+        unmapped_bytes,
+        protected_bytes,
+        calls: Calls {
+            mmap: p.calls[0],
+            munmap: p.calls[1],
+            mremap: p.calls[2],
+            mprotect: p.calls[3],
+            brk: p.calls[4],
+            failed: p.failed_calls,
+        },
+    }
+}
+
+/// A region's view.
+pub fn region_view(r: &Region) -> RegionView {
+    RegionView {
+        start: r.start,
+        end: r.end,
+        perms: r.perms.to_string(),
+        kind: r.kind.name().to_string(),
+        path: r.path.as_deref().map(str::to_string),
+        offset: r.offset,
+        origin: format!("{:?}", r.origin).to_lowercase(),
+        changes: r.changes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Ledger, Snapshot};
+    use crate::procfs::parse_maps;
+
+    #[test]
+    fn views_carry_the_documented_fields() {
+        let (regions, _) = parse_maps(
+            "1000-3000 r-xp 00000000 00:1f 5 /bin/x\n\
+             3000-4000 rwxp 00000000 00:00 0\n\
+             5000-9000 rw-p 00000000 00:00 0 [heap]\n",
+        );
+        let mut l = Ledger::new();
+        l.insert_snapshot(
+            7,
+            crate::event::Comm::new(*b"x\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
+            Snapshot {
+                regions,
+                start_brk: 0x5000,
+                taken_ns: 0,
+            },
+        );
+        let v = process_view(l.process(7).unwrap(), l.space(7).unwrap());
+        assert_eq!((v.pid, v.comm.as_str()), (7, "x"));
+        assert_eq!(v.virtual_bytes, 0x7000);
+        assert_eq!(v.mapping_count, 3);
+        assert_eq!(v.heap_bytes, 0x4000);
+        assert_eq!(v.wx_bytes, 0x1000);
+        assert_eq!(v.bytes_by_kind.file, 0x2000);
+        let json = serde_json::to_value(&v).unwrap();
+        for f in ["pid", "comm", "virtual_bytes", "mapping_count"] {
+            assert!(json.get(f).is_some(), "{f} missing");
+        }
+        let r: Vec<_> = l.space(7).unwrap().regions().map(region_view).collect();
+        let json = serde_json::to_value(&r[1]).unwrap();
+        assert_eq!(json["perms"], "rwxp");
+        assert_eq!(json["path"], serde_json::Value::Null);
+        assert_eq!(json["start"], 0x3000);
+        assert_eq!(json["end"], 0x4000);
+        assert_eq!(json["kind"], "anon");
+        assert_eq!(serde_json::to_value(&r[0]).unwrap()["path"], "/bin/x");
+    }
+}

@@ -1,0 +1,133 @@
+//! `vmmon maps PID`: a process's ledger from the running agent, like `pmap -X`, or `--json`.
+
+use super::agent::DEFAULT_LISTEN;
+use anyhow::{Result, anyhow, bail};
+use std::time::Duration;
+use vmmon::agent::view::{ProcessView, RegionView};
+use vmmon::format::human_bytes;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The process id.
+    pid: u32,
+    /// Print the region list as JSON (the API's `/api/v1/processes/{pid}/maps`).
+    #[arg(long)]
+    json: bool,
+    /// The agent's address.
+    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR")]
+    connect: String,
+}
+
+fn get<T: serde::de::DeserializeOwned>(connect: &str, path: &str) -> Result<T> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("http://{connect}{path}");
+    let mut resp = agent.get(&url).call().map_err(|e| {
+        anyhow!(
+            "no vmmon agent answers at {connect} ({e}); start one with `vmmon agent` (as root) or pass --connect ADDR"
+        )
+    })?;
+    if !resp.status().is_success() {
+        let body: serde_json::Value = resp.body_mut().read_json().unwrap_or_default();
+        let msg = body["error"]
+            .as_str()
+            .unwrap_or("no reason given")
+            .to_string();
+        bail!("{msg}");
+    }
+    resp.body_mut()
+        .read_json()
+        .map_err(|e| anyhow!("the agent at {connect} sent a reply vmmon cannot read: {e}"))
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let regions: Vec<RegionView> = get(
+        &args.connect,
+        &format!("/api/v1/processes/{}/maps", args.pid),
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&regions)?);
+        return Ok(());
+    }
+    let process: Option<ProcessView> =
+        get(&args.connect, &format!("/api/v1/processes/{}", args.pid)).ok();
+    print!("{}", render(args.pid, process.as_ref(), &regions));
+    Ok(())
+}
+
+/// `pmap -X`-style text.
+pub fn render(pid: u32, process: Option<&ProcessView>, regions: &[RegionView]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let comm = process.map_or(String::new(), |p| p.comm.escape_default().to_string());
+    let _ = writeln!(out, "{pid}:   {comm}");
+    let _ = writeln!(
+        out,
+        "{:>16} {:<4} {:>9} {:>8} {:<8} Path",
+        "Address", "Perm", "Size", "Offset", "Kind"
+    );
+    for r in regions {
+        let path = r.path.as_deref().unwrap_or("").escape_default().to_string();
+        let _ = writeln!(
+            out,
+            "{:>16x} {:<4} {:>9} {:>8x} {:<8} {path}",
+            r.start,
+            r.perms,
+            human_bytes(r.end - r.start),
+            r.offset,
+            r.kind
+        );
+    }
+    let total: u64 = regions.iter().map(|r| r.end - r.start).sum();
+    let _ = writeln!(
+        out,
+        "{:>16} {:<4} {:>9} total in {} mappings",
+        "",
+        "",
+        human_bytes(total),
+        regions.len()
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_pmap() {
+        let regions = vec![
+            RegionView {
+                start: 0x55f7_11a6_2000,
+                end: 0x55f7_11a6_4000,
+                perms: "r--p".into(),
+                kind: "file".into(),
+                path: Some("/usr/bin/true".into()),
+                offset: 0,
+                origin: "procfs".into(),
+                changes: 0,
+            },
+            RegionView {
+                start: 0x7f00_0000_0000,
+                end: 0x7f00_0010_0000,
+                perms: "rw-p".into(),
+                kind: "anon".into(),
+                path: None,
+                offset: 0,
+                origin: "mmap".into(),
+                changes: 1,
+            },
+        ];
+        let text = render(42, None, &regions);
+        assert!(text.starts_with("42:"), "{text}");
+        assert!(
+            text.contains("    55f711a62000 r--p      8.0K        0 file     /usr/bin/true"),
+            "{text}"
+        );
+        assert!(text.contains("1.0M"), "{text}");
+        assert!(text.contains("total in 2 mappings"), "{text}");
+    }
+}

@@ -1,0 +1,81 @@
+//! Reading a process's maps and stat from `/proc` (blocking: call from a dedicated thread,
+//! never from a tokio worker).
+
+use super::{parse_maps, parse_stat};
+use crate::ledger::Snapshot;
+use std::io::ErrorKind;
+
+/// Why a process's maps could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("process {0} does not exist (it may have exited)")]
+    Gone(u32),
+    #[error("reading /proc/{0}/maps was refused ({1}); vmmon needs root or CAP_SYS_PTRACE")]
+    Denied(u32, std::io::Error),
+    #[error("reading /proc/{0}/maps failed: {1}")]
+    Io(u32, std::io::Error),
+}
+
+/// A snapshot of `pid`'s address space, and how many maps lines did not parse.
+pub struct Read {
+    pub snapshot: Snapshot,
+    pub comm: String,
+    pub malformed: usize,
+    /// Kernel threads have no address space: nothing to track.
+    pub kernel_thread: bool,
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds, the clock of the events' timestamps.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn read_to_string(pid: u32, file: &str) -> Result<String, ReadError> {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}")).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => ReadError::Gone(pid),
+        ErrorKind::PermissionDenied => ReadError::Denied(pid, e),
+        // A process that exits while its maps are read gives ESRCH.
+        _ if e.raw_os_error() == Some(libc::ESRCH) => ReadError::Gone(pid),
+        _ => ReadError::Io(pid, e),
+    })
+}
+
+/// Reads `/proc/PID/stat` and `/proc/PID/maps`.
+pub fn read_process(pid: u32) -> Result<Read, ReadError> {
+    let stat = read_to_string(pid, "stat")?;
+    let stat = parse_stat(&stat);
+    let taken_ns = monotonic_ns();
+    let maps = read_to_string(pid, "maps")?;
+    let (regions, errors) = parse_maps(&maps);
+    for e in errors.iter().take(1) {
+        log::debug!("pid {pid}: {e}");
+    }
+    let kernel_thread = regions.is_empty()
+        && std::fs::read_link(format!("/proc/{pid}/exe")).is_err()
+        && stat.as_ref().is_some_and(|s| s.start_brk == 0);
+    Ok(Read {
+        snapshot: Snapshot {
+            regions,
+            start_brk: stat.as_ref().map_or(0, |s| s.start_brk),
+            taken_ns,
+        },
+        comm: stat.map(|s| s.comm).unwrap_or_default(),
+        malformed: errors.len(),
+        kernel_thread,
+    })
+}
+
+/// Every pid in `/proc`.
+pub fn list_pids() -> std::io::Result<Vec<u32>> {
+    let mut pids: Vec<u32> = std::fs::read_dir("/proc")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    Ok(pids)
+}

@@ -1,0 +1,204 @@
+//! `vmmon agent` and `vmmon maps` as a user meets them, with the real programs (as root):
+//! the API's documented fields, `maps` in text and JSON, and one-line errors.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn vmmon() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vmmon"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Agent {
+    child: Child,
+    addr: String,
+}
+
+impl Agent {
+    fn start() -> Self {
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "this test loads the real eBPF programs: run it as root (cargo xtask test)"
+        );
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut child = vmmon()
+            .args(["agent", "--listen", &addr])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        assert!(
+            line.contains("programs attached"),
+            "agent did not start: {line}"
+        );
+        // Keep draining its stderr so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = err.read_to_string(&mut rest);
+        });
+        Self { child, addr }
+    }
+
+    fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let mut resp = agent
+            .get(&format!("http://{}{path}", self.addr))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let code = resp.status().as_u16();
+        (code, resp.body_mut().read_json().unwrap_or_default())
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+fn maps(agent: &Agent, args: &[&str]) -> Output {
+    vmmon()
+        .arg("maps")
+        .args(args)
+        .args(["--connect", &agent.addr])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn real_ebpf_agent_serves_the_documented_api() {
+    let agent = Agent::start();
+    // A quiet process whose mappings do not change while the test looks.
+    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    let me = sleeper.id();
+    // Wait for the bootstrap to have read this process.
+    let start = Instant::now();
+    let proc_view = loop {
+        let (code, v) = agent.get(&format!("/api/v1/processes/{me}"));
+        if code == 200 {
+            break v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never saw pid {me}: {code} {v}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for f in [
+        "pid",
+        "comm",
+        "virtual_bytes",
+        "mapping_count",
+        "heap_bytes",
+        "wx_bytes",
+        "bytes_by_kind",
+        "calls",
+    ] {
+        assert!(
+            proc_view.get(f).is_some(),
+            "process object lacks {f}: {proc_view}"
+        );
+    }
+    assert_eq!(proc_view["pid"], me);
+    assert_eq!(proc_view["comm"], "sleep");
+    let (code, list) = agent.get("/api/v1/processes");
+    assert_eq!(code, 200);
+    assert!(list.as_array().unwrap().iter().any(|p| p["pid"] == me));
+    let (code, regions) = agent.get(&format!("/api/v1/processes/{me}/maps"));
+    assert_eq!(code, 200);
+    let regions = regions.as_array().unwrap();
+    assert!(!regions.is_empty());
+    for r in regions {
+        assert!(
+            r["start"].as_u64().unwrap() < r["end"].as_u64().unwrap(),
+            "{r}"
+        );
+        assert_eq!(r["perms"].as_str().unwrap().len(), 4, "{r}");
+        assert!(
+            r["kind"].is_string() && (r["path"].is_string() || r["path"].is_null()),
+            "{r}"
+        );
+    }
+    let sum: u64 = regions
+        .iter()
+        .map(|r| r["end"].as_u64().unwrap() - r["start"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, proc_view["virtual_bytes"].as_u64().unwrap());
+
+    // `vmmon maps --json` prints the same list; the text form is pmap-like.
+    let out = maps(&agent, &["--json", &me.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), regions.len());
+    let out = maps(&agent, &[&me.to_string()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("{me}:")), "{text}");
+    assert!(text.contains("total in"), "{text}");
+
+    // Unknown pids and bad paths get clear errors.
+    let (code, v) = agent.get("/api/v1/processes/4194305/maps");
+    assert_eq!(code, 404);
+    assert!(v["error"].as_str().unwrap().contains("not in the ledger"));
+    let (code, _) = agent.get("/api/v1/processes/abc/maps");
+    assert_eq!(code, 400);
+    let out = maps(&agent, &["4194305"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("pid 4194305 is not in the ledger"), "{err}");
+
+    let (code, status) = agent.get("/api/v1/status");
+    assert_eq!(code, 200);
+    assert_eq!(status["kernel"]["ring_full"], 0, "{status}");
+    assert!(status["bootstrap_ms"].is_u64(), "{status}");
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+}
+
+#[test]
+fn maps_without_an_agent_says_how_to_start_one() {
+    let port = free_port();
+    let out = vmmon()
+        .args(["maps", "1", "--connect", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no vmmon agent answers") && err.contains("vmmon agent"),
+        "{err}"
+    );
+}
+
+#[test]
+fn agent_on_a_busy_address_is_one_line() {
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = holder.local_addr().unwrap().to_string();
+    let out = vmmon().args(["agent", "--listen", &addr]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+}
