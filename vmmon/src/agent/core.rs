@@ -6,7 +6,11 @@ use super::resync::{Priority, Resynced, Resyncer};
 use super::view::{ProcessView, RegionView, process_view, region_view};
 use crate::bpf::{KernelCounters, Pipeline};
 use crate::event::{Comm, Kind, decode};
-use crate::ledger::{Counters, Ledger};
+use crate::ledger::{Counters, Ledger, Reconciled};
+
+/// How many times a process's read is retried because it changed its mappings meanwhile,
+/// before one is taken as it is.
+const MAX_TORN_TRIES: u32 = 8;
 use crate::procfs::{ReadError, list_pids};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -47,6 +51,8 @@ pub struct LedgerStatus {
     pub unknown_process: u64,
     pub pid_reuse: u64,
     pub fills: u64,
+    pub stale_snapshots: u64,
+    pub torn_snapshots: u64,
     pub resyncs: u64,
     pub resyncs_exact: u64,
     /// Resyncs that had to correct something, by cause.
@@ -67,6 +73,8 @@ fn ledger_status(c: &Counters) -> LedgerStatus {
         unknown_process: c.unknown_process,
         pid_reuse: c.pid_reuse,
         fills: c.fills,
+        stale_snapshots: c.stale_snapshots,
+        torn_snapshots: c.torn_snapshots,
         resyncs: c.resyncs,
         resyncs_exact: c.resyncs_exact,
         corrections: names(&c.corrections),
@@ -100,6 +108,8 @@ pub struct Core {
     bootstrap: HashSet<u32>,
     bootstrap_started: Instant,
     exited: HashSet<u32>,
+    /// Reads refused as torn, per pid, to give up after a few and accept one.
+    torn: std::collections::HashMap<u32, u32>,
     cursor: u32,
     opts: CoreOptions,
 }
@@ -125,6 +135,7 @@ impl Core {
             bootstrap,
             bootstrap_started: Instant::now(),
             exited: HashSet::new(),
+            torn: std::collections::HashMap::new(),
             cursor: 0,
             opts,
         })
@@ -211,7 +222,20 @@ impl Core {
                 if read.kernel_thread {
                     self.ledger.forget(r.tgid);
                 } else if self.ledger.process(r.tgid).is_some() {
-                    self.ledger.reconcile(r.tgid, read.snapshot);
+                    let tries = self.torn.get(&r.tgid).copied().unwrap_or(0);
+                    match self
+                        .ledger
+                        .reconcile(r.tgid, read.snapshot, tries >= MAX_TORN_TRIES)
+                    {
+                        Reconciled::Torn => {
+                            self.torn.insert(r.tgid, tries + 1);
+                            self.ledger.expect_snapshot(r.tgid);
+                            self.resyncer.request(r.tgid, r.priority);
+                        }
+                        _ => {
+                            self.torn.remove(&r.tgid);
+                        }
+                    }
                 } else if !self.exited.contains(&r.tgid) {
                     self.ledger.insert_snapshot(
                         r.tgid,

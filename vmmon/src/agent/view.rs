@@ -170,6 +170,7 @@ mod tests {
                 regions,
                 start_brk: 0x5000,
                 taken_ns: 0,
+                done_ns: 0,
             },
         );
         let v = process_view(l.process(7).unwrap(), l.space(7).unwrap());

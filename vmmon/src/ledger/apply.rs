@@ -14,7 +14,9 @@ const MAP_HUGETLB: u32 = 0x4_0000;
 const MAP_HUGE_SHIFT: u32 = 26;
 const PROT_GROWSDOWN: u32 = 0x0100_0000;
 const PROT_GROWSUP: u32 = 0x0200_0000;
+const MREMAP_FIXED: u32 = 2;
 const MREMAP_DONTUNMAP: u32 = 4;
+const MAP_FIXED: u32 = 0x10 | 0x10_0000; // MAP_FIXED, MAP_FIXED_NOREPLACE
 const DEFAULT_HUGE_PAGE: u64 = 2 << 20;
 
 /// What applying an event did.
@@ -48,8 +50,8 @@ fn mmap_len(len: u64, flags: u32) -> u64 {
     len.div_ceil(huge).saturating_mul(huge)
 }
 
-/// Applies syscall event `ev` to `space`.
-pub fn apply(space: &mut AddressSpace, ev: &Ev) -> Outcome {
+/// Applies syscall event `ev`, made by thread `tid` at `ts_ns`, to `space`.
+pub fn apply(space: &mut AddressSpace, ev: &Ev, tid: u32, ts_ns: u64) -> Outcome {
     if ev.errno().is_some() {
         return Outcome::Failed;
     }
@@ -67,6 +69,9 @@ pub fn apply(space: &mut AddressSpace, ev: &Ev) -> Outcome {
             let Some(end) = start.checked_add(mmap_len(len, flags)) else {
                 return Outcome::Unknown;
             };
+            if flags & MAP_FIXED == 0 {
+                space.note_displaced(start, end, tid, ts_ns);
+            }
             let anon = flags & MAP_ANONYMOUS != 0;
             let is_shared = shared(flags);
             let kind = match (anon, is_shared) {
@@ -88,7 +93,7 @@ pub fn apply(space: &mut AddressSpace, ev: &Ev) -> Outcome {
             Outcome::Applied
         }
         Ev::Munmap { addr, len, .. } => {
-            space.unmap(addr, addr.saturating_add(page_up(len)));
+            space.unmap_from(addr, addr.saturating_add(page_up(len)), tid, ts_ns);
             Outcome::Applied
         }
         Ev::Mprotect {
@@ -124,23 +129,26 @@ pub fn apply(space: &mut AddressSpace, ev: &Ev) -> Outcome {
             let new = ret as u64;
             if new == old_addr && old_len != 0 {
                 if new_len < old_len {
-                    space.unmap(old_addr + new_len, old_addr + old_len);
+                    space.unmap_from(old_addr + new_len, old_addr + old_len, tid, ts_ns);
                 } else if new_len > old_len {
                     space.grow(old_addr + old_len, old_addr + new_len);
                 }
             } else {
                 let keep_old = flags & MREMAP_DONTUNMAP != 0 || old_len == 0;
-                space.relocate(old_addr, old_len, new, new_len, keep_old);
+                if flags & MREMAP_FIXED == 0 {
+                    space.note_displaced(new, new.saturating_add(new_len), tid, ts_ns);
+                }
+                space.relocate(old_addr, old_len, new, new_len, keep_old, (tid, ts_ns));
             }
             Outcome::Applied
         }
-        Ev::Brk { ret, .. } => brk(space, ret as u64),
+        Ev::Brk { ret, .. } => brk(space, ret as u64, tid, ts_ns),
         Ev::Fork { .. } | Ev::Exec { .. } | Ev::Exit { .. } => Outcome::Ignored,
     }
 }
 
 /// The heap follows the break: `[brk_start, page_up(brk))`.
-fn brk(space: &mut AddressSpace, new: u64) -> Outcome {
+fn brk(space: &mut AddressSpace, new: u64, tid: u32, ts_ns: u64) -> Outcome {
     let Some(old) = space.brk else {
         // The first break we see. With no heap mapped yet it is also the heap's start (the
         // kernel starts both at the same address after exec).
@@ -176,7 +184,100 @@ fn brk(space: &mut AddressSpace, new: u64) -> Outcome {
             });
         }
     } else if new_end < old_end {
-        space.unmap(new_end, old_end);
+        space.unmap_from(new_end, old_end, tid, ts_ns);
     }
     Outcome::Applied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: u64 = 4096;
+
+    fn mmap(ret: u64, pages: u64) -> Ev {
+        Ev::Mmap {
+            addr: 0,
+            len: pages * P,
+            prot: 3,
+            flags: 0x22,
+            fd: -1,
+            offset: 0,
+            ret: ret as i64,
+        }
+    }
+
+    fn munmap(addr: u64, pages: u64) -> Ev {
+        Ev::Munmap {
+            addr,
+            len: pages * P,
+            ret: 0,
+        }
+    }
+
+    #[test]
+    fn a_late_unmap_from_another_thread_does_not_remove_what_reused_the_hole() {
+        let mut s = AddressSpace::new();
+        apply(&mut s, &mmap(0x10000, 1), 1, 10);
+        // Thread 1 unmapped the page, thread 2 got it back from a non-fixed mmap, but thread
+        // 1's event is the one that arrives late.
+        apply(&mut s, &mmap(0x10000, 2), 2, 20);
+        apply(&mut s, &munmap(0x10000, 1), 1, 21);
+        assert_eq!(s.totals().virtual_bytes, 2 * P);
+        assert_eq!(s.find(0x10000).map(|r| r.end), Some(0x10000 + 2 * P));
+    }
+
+    #[test]
+    fn a_late_mremap_moves_what_was_there_not_what_reused_its_source() {
+        let mut s = AddressSpace::new();
+        let file = Ev::Mmap {
+            addr: 0,
+            len: 2 * P,
+            prot: 1,
+            flags: 0x1,
+            fd: 3,
+            offset: 0,
+            ret: 0x10000,
+        };
+        apply(&mut s, &file, 1, 10);
+        // Thread 1 moved its file mapping to 0x40000; thread 2's anonymous mmap got the freed
+        // source; thread 1's event arrives last.
+        apply(&mut s, &mmap(0x10000, 2), 2, 20);
+        let moved = Ev::Mremap {
+            old_addr: 0x10000,
+            old_len: 2 * P,
+            new_len: 2 * P,
+            flags: 1,
+            new_addr: 0,
+            ret: 0x40000,
+        };
+        apply(&mut s, &moved, 1, 21);
+        let at = |a| s.find(a).map(|r| (r.kind, r.perms.to_string()));
+        assert_eq!(at(0x10000), Some((Kind::Anon, "rw-p".into())));
+        assert_eq!(at(0x40000), Some((Kind::File, "r--s".into())));
+        assert_eq!(s.totals().virtual_bytes, 4 * P);
+    }
+
+    #[test]
+    fn the_mapping_threads_own_unmap_still_applies() {
+        let mut s = AddressSpace::new();
+        apply(&mut s, &mmap(0x10000, 1), 1, 10);
+        apply(&mut s, &mmap(0x10000, 2), 2, 20);
+        apply(&mut s, &munmap(0x10000, 2), 2, 30);
+        assert_eq!(s.totals().virtual_bytes, 0);
+        // And a fixed mapping over a live one is a replacement, not a sign of a late event.
+        apply(&mut s, &mmap(0x20000, 1), 1, 40);
+        let fixed = Ev::Mmap {
+            addr: 0x20000,
+            len: P,
+            prot: 1,
+            flags: 0x32,
+            fd: -1,
+            offset: 0,
+            ret: 0x20000,
+        };
+        apply(&mut s, &fixed, 2, 41);
+        apply(&mut s, &munmap(0x20000, 1), 1, 42);
+        assert_eq!(s.totals().virtual_bytes, 0);
+    }
 }

@@ -19,6 +19,9 @@ pub struct Process {
     pub calls: [u64; 5],
     /// Calls of those that failed.
     pub failed_calls: u64,
+    /// `/proc` reads that checked its filled address space, and those that had to correct it.
+    pub checks: u32,
+    pub corrected: u32,
     /// `CLOCK_MONOTONIC` ns of the event that made the ledger start tracking it.
     pub since_ns: u64,
 }
@@ -29,11 +32,21 @@ struct Shared {
     users: u32,
     /// While a snapshot is awaited: the events applied since it was asked for, to replay on
     /// top of it.
-    log: Option<Vec<(u64, Ev)>>,
+    log: Option<Vec<(u64, u32, Ev)>>,
     /// Its contents so far are a placeholder until the first snapshot (after exec, or for a
     /// process first seen mid-life): filling it is not drift.
     unfilled: bool,
+    /// When this address space began (its exec or fork): a snapshot taken before then shows
+    /// another address space (the one before an exec) and is refused.
+    created_ns: u64,
+    /// Children forked from it lately, with the fork's time: an event of this space stamped
+    /// before a fork but arriving after it (another thread's, late) happened before the copy,
+    /// so it belongs to the child too.
+    forks: Vec<(u64, u64)>,
 }
+
+/// How long a fork keeps passing its parent's late events on to the child.
+const FORK_LATE_NS: u64 = 2_000_000_000;
 
 /// Why the ledger asks for a snapshot of a process's maps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +73,28 @@ pub struct Snapshot {
     /// `CLOCK_MONOTONIC` ns just before the file was read: events stamped at or after it
     /// may not be in it and are replayed on top.
     pub taken_ns: u64,
+    /// `CLOCK_MONOTONIC` ns just after it was read (0: unknown). The kernel does not read maps
+    /// atomically: a change made during the read can be half in it (a region moved to a lower
+    /// address can be missed at both ends), so a snapshot during which the process changed
+    /// its mappings is refused and read again.
+    pub done_ns: u64,
+}
+
+/// A change stamped this long after a read ended may still have happened during it (the
+/// thread may have been preempted before its exit tracepoint).
+const TORN_MARGIN_NS: u64 = 5_000_000;
+
+/// What [`Ledger::reconcile`] did with a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reconciled {
+    /// The address space is now the snapshot plus the events since.
+    Applied,
+    /// The process is not tracked (it exited meanwhile).
+    Untracked,
+    /// Taken before the address space began (an exec replaced it): the exec asked for a newer one.
+    Stale,
+    /// The process changed its mappings while it was read: read it again.
+    Torn,
 }
 
 /// Why a resync had to correct the ledger.
@@ -91,6 +126,10 @@ pub struct Counters {
     pub pid_reuse: u64,
     /// Snapshots that filled a new or unknown address space (exec, bootstrap): not drift.
     pub fills: u64,
+    /// Snapshots refused because they were taken before the address space began.
+    pub stale_snapshots: u64,
+    /// Snapshots refused because the process changed its mappings while it was read.
+    pub torn_snapshots: u64,
     /// Snapshots that checked a live ledger for drift, and those that found it exact.
     pub resyncs: u64,
     pub resyncs_exact: u64,
@@ -148,7 +187,7 @@ impl Ledger {
         self.spaces.len()
     }
 
-    fn new_space(&mut self, space: AddressSpace, unfilled: bool) -> u64 {
+    fn new_space(&mut self, space: AddressSpace, unfilled: bool, created_ns: u64) -> u64 {
         self.next_space += 1;
         let id = self.next_space;
         self.spaces.insert(
@@ -158,6 +197,8 @@ impl Ledger {
                 users: 1,
                 log: unfilled.then(Vec::new),
                 unfilled,
+                created_ns,
+                forks: Vec::new(),
             },
         );
         id
@@ -182,7 +223,7 @@ impl Ledger {
             }
             self.release(old.space);
         }
-        let space = self.new_space(AddressSpace::new(), true);
+        let space = self.new_space(AddressSpace::new(), true, ts_ns);
         self.procs.insert(
             tgid,
             Process {
@@ -191,6 +232,8 @@ impl Ledger {
                 space,
                 calls: [0; 5],
                 failed_calls: 0,
+                checks: 0,
+                corrected: 0,
                 since_ns: ts_ns,
             },
         );
@@ -199,7 +242,7 @@ impl Ledger {
     /// Starts tracking a process from a snapshot taken at start-up (bootstrap).
     pub fn insert_snapshot(&mut self, tgid: u32, comm: Comm, snap: Snapshot) {
         self.track_unfilled(tgid, comm, snap.taken_ns, false);
-        self.reconcile(tgid, snap);
+        self.reconcile(tgid, snap, true);
     }
 
     /// Applies one event; returns a snapshot request when the event left the ledger needing one.
@@ -252,7 +295,7 @@ impl Ledger {
             .spaces
             .get_mut(&p.space)
             .expect("a process's space exists");
-        match apply(&mut shared.space, kind) {
+        match apply(&mut shared.space, kind, e.tid, e.ts_ns) {
             Outcome::Applied => self.counters.applied += 1,
             Outcome::Failed => {
                 p.failed_calls += 1;
@@ -262,7 +305,26 @@ impl Ledger {
             Outcome::Ignored => {}
         }
         if let Some(log) = &mut shared.log {
-            log.push((e.ts_ns, kind.clone()));
+            log.push((e.ts_ns, e.tid, kind.clone()));
+        }
+        let late_for: Vec<u64> = {
+            shared
+                .forks
+                .retain(|&(_, ts)| e.ts_ns.saturating_sub(ts) < FORK_LATE_NS);
+            shared
+                .forks
+                .iter()
+                .filter(|&&(_, ts)| e.ts_ns < ts)
+                .map(|&(child, _)| child)
+                .collect()
+        };
+        for child in late_for {
+            if let Some(c) = self.spaces.get_mut(&child) {
+                apply(&mut c.space, kind, e.tid, e.ts_ns);
+                if let Some(log) = &mut c.log {
+                    log.push((e.ts_ns, e.tid, kind.clone()));
+                }
+            }
         }
         need
     }
@@ -308,7 +370,13 @@ impl Ledger {
                     reason: Reason::Unknown,
                 });
             }
-            self.new_space(copy, unfilled)
+            let id = self.new_space(copy, unfilled, e.ts_ns);
+            let src = self.spaces.get_mut(&parent.space).expect("parent's space");
+            if src.forks.len() >= 64 {
+                src.forks.remove(0);
+            }
+            src.forks.push((id, e.ts_ns));
+            id
         };
         self.procs.insert(
             child,
@@ -318,6 +386,8 @@ impl Ledger {
                 space,
                 calls: [0; 5],
                 failed_calls: 0,
+                checks: 0,
+                corrected: 0,
                 since_ns: e.ts_ns,
             },
         );
@@ -325,15 +395,32 @@ impl Ledger {
     }
 
     /// Makes `tgid`'s address space what the snapshot says, replaying the events stamped
-    /// after it was taken, and counts what had to change. Returns false when the process is
-    /// not tracked (it exited meanwhile).
-    pub fn reconcile(&mut self, tgid: u32, snap: Snapshot) -> bool {
-        let Some(p) = self.procs.get(&tgid) else {
-            return false;
+    /// after it was taken, and counts what had to change; or refuses the snapshot (see
+    /// [`Reconciled`]). With `accept_torn`, a snapshot the process changed during is used
+    /// anyway (after repeated tries: what it misses, later checks correct and count).
+    pub fn reconcile(&mut self, tgid: u32, snap: Snapshot, accept_torn: bool) -> Reconciled {
+        let Some(p) = self.procs.get_mut(&tgid) else {
+            return Reconciled::Untracked;
         };
         let Some(shared) = self.spaces.get_mut(&p.space) else {
-            return false;
+            return Reconciled::Untracked;
         };
+        if snap.taken_ns < shared.created_ns {
+            self.counters.stale_snapshots += 1;
+            return Reconciled::Stale;
+        }
+        let torn = snap.done_ns != 0
+            && shared.log.as_ref().is_some_and(|log| {
+                log.iter()
+                    .any(|&(ts, _, _)| ts >= snap.taken_ns && ts <= snap.done_ns + TORN_MARGIN_NS)
+            });
+        if torn && !accept_torn {
+            self.counters.torn_snapshots += 1;
+            return Reconciled::Torn;
+        }
+        if !shared.unfilled {
+            p.checks += 1;
+        }
         let mut rebuilt = AddressSpace::from_regions(snap.regions);
         let heap_end = rebuilt
             .regions()
@@ -343,9 +430,9 @@ impl Ledger {
             rebuilt.brk_start = Some(snap.start_brk);
             rebuilt.brk = Some(heap_end.unwrap_or(snap.start_brk));
         }
-        for (ts, ev) in shared.log.take().unwrap_or_default() {
+        for (ts, tid, ev) in shared.log.take().unwrap_or_default() {
             if ts >= snap.taken_ns {
-                apply(&mut rebuilt, &ev);
+                apply(&mut rebuilt, &ev, tid, ts);
             }
         }
         let diffs = differences(&shared.space.coalesced(), &rebuilt.coalesced());
@@ -381,7 +468,7 @@ impl Ledger {
         shared.space.brk_start = rebuilt.brk_start;
         shared.space.brk = rebuilt.brk;
         shared.unfilled = false;
-        true
+        Reconciled::Applied
     }
 
     /// Stops tracking `tgid` (it was found gone, or it is a kernel thread).

@@ -1,6 +1,6 @@
 //! The process-level ledger: fork, threads, vfork, exec, exit, pid reuse, reconciliation.
 
-use super::book::{Cause, Ledger, Need, Reason, Snapshot};
+use super::book::{Cause, Ledger, Need, Reason, Reconciled, Snapshot};
 use super::region::{Kind, Origin, Perms, Region};
 use crate::event::{Comm, Event, Kind as Ev};
 use std::sync::Arc;
@@ -81,6 +81,7 @@ fn ledger_with_10() -> Ledger {
             ],
             start_brk: 0,
             taken_ns: 1,
+            done_ns: 0,
         },
     );
     l
@@ -168,8 +169,9 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
         ],
         start_brk: 0x50000,
         taken_ns: 120,
+        done_ns: 0,
     };
-    assert!(l.reconcile(10, snap));
+    assert_eq!(l.reconcile(10, snap, false), Reconciled::Applied);
     assert_eq!(bytes(&l, 10), (2 + 2 + 3 + 8) * P);
     let c = l.counters();
     assert!(
@@ -238,8 +240,9 @@ fn resync_counts_each_cause() {
         ],
         start_brk: 0,
         taken_ns: 3,
+        done_ns: 0,
     };
-    l.reconcile(10, snap);
+    l.reconcile(10, snap, false);
     let c = l.counters();
     assert_eq!(c.corrections.get(&Cause::Perms), Some(&1));
     assert_eq!(c.corrections.get(&Cause::StackGrowth), Some(&1));
@@ -256,8 +259,9 @@ fn resync_counts_each_cause() {
         regions: l.space(10).unwrap().regions().cloned().collect(),
         start_brk: 0,
         taken_ns: 9,
+        done_ns: 0,
     };
-    l.reconcile(10, again);
+    l.reconcile(10, again, false);
     assert_eq!(l.counters().resyncs_exact, 1);
 }
 
@@ -271,6 +275,7 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
             regions: vec![region(0x50000, 4, "rw-p", Kind::Heap, Some("[heap]"))],
             start_brk: 0x50000,
             taken_ns: 1,
+            done_ns: 0,
         },
     );
     let brk = |ts, to: u64| {
@@ -310,4 +315,57 @@ fn a_child_forked_before_its_parent_was_filled_asks_for_its_own_snapshot() {
             reason: Reason::Unknown
         })
     );
+}
+
+#[test]
+fn a_snapshot_from_before_an_exec_is_refused() {
+    let mut l = ledger_with_10();
+    l.apply(&ev(
+        10,
+        100,
+        Ev::Exec {
+            filename: "/bin/y".into(),
+            old_tid: 10,
+        },
+    ));
+    let old = Snapshot {
+        regions: vec![region(0x10000, 4, "r-xp", Kind::File, Some("/bin/x"))],
+        start_brk: 0,
+        taken_ns: 90,
+        done_ns: 0,
+    };
+    assert_eq!(l.reconcile(10, old, false), Reconciled::Stale);
+    assert!(!l.is_filled(10));
+    assert_eq!(l.counters().stale_snapshots, 1);
+}
+
+#[test]
+fn a_parent_event_from_before_the_fork_that_arrives_after_it_reaches_the_child() {
+    let mut l = ledger_with_10();
+    l.apply(&fork(10, 50, 11, 0x11));
+    // A thread of 10 mapped at ts 40, before the fork copied the address space; its record
+    // comes through after the fork's.
+    l.apply(&mmap(10, 40, 0x100000, 2));
+    assert_eq!(bytes(&l, 11), 14 * P, "the child has it too");
+    l.apply(&mmap(10, 60, 0x200000, 1));
+    assert_eq!(bytes(&l, 11), 14 * P, "a later event is the parent's alone");
+    assert_eq!(bytes(&l, 10), 15 * P);
+}
+
+#[test]
+fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
+    let mut l = ledger_with_10();
+    l.expect_snapshot(10);
+    l.apply(&mmap(10, 105, 0x100000, 2));
+    let snap = || Snapshot {
+        regions: vec![region(0x10000, 4, "r-xp", Kind::File, Some("/bin/x"))],
+        start_brk: 0,
+        taken_ns: 100,
+        done_ns: 110,
+    };
+    assert_eq!(l.reconcile(10, snap(), false), Reconciled::Torn);
+    assert_eq!(l.counters().torn_snapshots, 1);
+    assert_eq!(bytes(&l, 10), 14 * P, "a refused snapshot changes nothing");
+    assert_eq!(l.reconcile(10, snap(), true), Reconciled::Applied);
+    assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
 }

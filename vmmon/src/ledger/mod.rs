@@ -20,6 +20,6 @@ mod book_tests;
 mod model;
 
 pub use apply::{Outcome, apply};
-pub use book::{Cause, Counters, Ledger, Need, Process, Reason, Snapshot};
+pub use book::{Cause, Counters, Ledger, Need, Process, Reason, Reconciled, Snapshot};
 pub use region::{Kind, Origin, PAGE, Perms, Region, page_up};
 pub use space::{AddressSpace, PermBytes, Totals, coalesce};

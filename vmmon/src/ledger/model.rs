@@ -372,7 +372,7 @@ proptest! {
         for (i, op) in ops.iter().enumerate() {
             let Some(ev) = kernel(&mut model, op) else { continue };
             let before = pages_of(&space);
-            apply(&mut space, &ev);
+            apply(&mut space, &ev, 1, i as u64);
             let got = pages_of(&space);
             if ev.errno().is_some() {
                 prop_assert!(got == before, "failed call #{} {:?} changed the ledger:\n  before {}\n  after  {}", i, ev, render(&before), render(&got));

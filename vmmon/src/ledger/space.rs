@@ -19,10 +19,32 @@ pub struct Totals {
     pub protected_bytes: u64,
 }
 
+/// A range that a non-fixed mapping found still mapped in the ledger. The kernel never puts
+/// such a mapping over a live one, so the range had been unmapped by another thread whose
+/// event is late (records are stamped at syscall exit, and a thread can be preempted between
+/// its change and its exit). That late unmap must not remove the new mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Displaced {
+    start: u64,
+    end: u64,
+    /// The thread that mapped over it: its own later unmaps are in order and apply.
+    tid: u32,
+    ts_ns: u64,
+    /// What the ledger had there: what a late mremap from that range really moved.
+    regions: Vec<Region>,
+}
+
+/// How long a displaced range waits for its late unmap (a preempted thread can be off the
+/// CPU for many time slices on a loaded machine).
+const DISPLACED_FOR_NS: u64 = 2_000_000_000;
+/// At most this many displaced ranges are remembered per address space.
+const DISPLACED_MAX: usize = 64;
+
 /// An address space's regions and totals.
 #[derive(Clone, Debug, Default)]
 pub struct AddressSpace {
     regions: BTreeMap<u64, Region>,
+    displaced: Vec<Displaced>,
     totals: Totals,
     /// The heap's start and the current break, when known.
     pub(super) brk_start: Option<u64>,
@@ -137,6 +159,94 @@ impl AddressSpace {
         bytes
     }
 
+    /// Notes, before a non-fixed mapping of `[start, end)` by `tid` goes in, which parts of
+    /// it the ledger still has mapped: they were unmapped by a late event (see [`Displaced`]).
+    pub(super) fn note_displaced(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) {
+        let overlapping: Vec<Region> = self
+            .regions
+            .range(..end)
+            .rev()
+            .take_while(|(_, r)| r.end > start)
+            .map(|(_, r)| {
+                let mut r = r.clone();
+                if r.start < start {
+                    r = r.split_off(start);
+                }
+                if r.end > end {
+                    r.split_off(end);
+                }
+                r
+            })
+            .collect();
+        for r in overlapping {
+            if self.displaced.len() == DISPLACED_MAX {
+                self.displaced.remove(0);
+            }
+            self.displaced.push(Displaced {
+                start: r.start,
+                end: r.end,
+                tid,
+                ts_ns,
+                regions: vec![r],
+            });
+        }
+    }
+
+    /// Takes the parts of other threads' displaced records that overlap `[start, end)`; the
+    /// parts outside stay for the late events that may still come for them.
+    fn take_displaced(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) -> Vec<Displaced> {
+        self.displaced
+            .retain(|d| ts_ns.saturating_sub(d.ts_ns) < DISPLACED_FOR_NS);
+        let mut hit = Vec::new();
+        let mut keep = Vec::new();
+        for d in std::mem::take(&mut self.displaced) {
+            if d.tid == tid || d.end <= start || end <= d.start {
+                keep.push(d);
+                continue;
+            }
+            let (s, e) = (d.start.max(start), d.end.min(end));
+            for (a, b) in [(d.start, s), (e, d.end)] {
+                if a < b {
+                    keep.push(Displaced {
+                        start: a,
+                        end: b,
+                        regions: clip(&d.regions, a, b),
+                        ..d.clone()
+                    });
+                }
+            }
+            hit.push(Displaced {
+                start: s,
+                end: e,
+                regions: clip(&d.regions, s, e),
+                ..d
+            });
+        }
+        self.displaced = keep;
+        hit
+    }
+
+    /// Unmaps `[start, end)` for thread `tid` at `ts_ns`, except the parts a later mapping by
+    /// another thread displaced (their unmap already happened, before that mapping).
+    pub(super) fn unmap_from(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) {
+        let mut holes: Vec<(u64, u64)> = self
+            .take_displaced(start, end, tid, ts_ns)
+            .iter()
+            .map(|d| (d.start.max(start), d.end.min(end)))
+            .collect();
+        holes.sort_unstable();
+        let mut at = start;
+        for (s, e) in holes {
+            if s > at {
+                self.unmap(at, s);
+            }
+            at = at.max(e);
+        }
+        if at < end {
+            self.unmap(at, end);
+        }
+    }
+
     /// Sets the protection of every mapped byte in `[start, end)`.
     pub(super) fn protect(&mut self, start: u64, end: u64, prot: u32) {
         let mut regions = self.carve(start, end);
@@ -158,8 +268,16 @@ impl AddressSpace {
         new: u64,
         new_len: u64,
         keep_old: bool,
+        (tid, ts_ns): (u32, u64),
     ) {
         let src_end = old + old_len;
+        // Parts of the source that another thread has already mapped over (this event is
+        // late): what moved was what the ledger had there before, saved when it was displaced.
+        let displaced = if keep_old || old_len == 0 {
+            Vec::new()
+        } else {
+            self.take_displaced(old, src_end, tid, ts_ns)
+        };
         let mut moved = if old_len == 0 {
             self.find(old).cloned().map(|mut r| {
                 r.start = old;
@@ -170,10 +288,22 @@ impl AddressSpace {
             let taken = self.carve(old, src_end);
             if keep_old {
                 self.restore(taken.clone());
+                Some(taken)
             } else {
+                // Put back what belongs to the other thread; move the saved regions instead.
+                let mut scratch = AddressSpace::from_regions(taken);
+                let mut saved = Vec::new();
+                for d in displaced {
+                    let (s, e) = (d.start.max(old), d.end.min(src_end));
+                    self.restore(scratch.carve(s, e));
+                    saved.extend(clip(&d.regions, s, e));
+                }
+                let mut taken: Vec<Region> = scratch.regions.into_values().collect();
+                taken.extend(saved);
+                taken.sort_by_key(|r| r.start);
                 self.totals.unmapped_bytes += taken.iter().map(Region::len).sum::<u64>();
+                Some(taken)
             }
-            Some(taken)
         }
         .unwrap_or_default();
         if moved.is_empty() {
@@ -287,6 +417,24 @@ impl AddressSpace {
     pub fn coalesced(&self) -> Vec<(u64, u64, Perms)> {
         coalesce(self.regions.values().map(|r| (r.start, r.end, r.perms)))
     }
+}
+
+/// The parts of `regions` inside `[start, end)`.
+fn clip(regions: &[Region], start: u64, end: u64) -> Vec<Region> {
+    regions
+        .iter()
+        .filter(|r| r.start < end && start < r.end)
+        .map(|r| {
+            let mut r = r.clone();
+            if r.start < start {
+                r = r.split_off(start);
+            }
+            if r.end > end {
+                r.split_off(end);
+            }
+            r
+        })
+        .collect()
 }
 
 /// Bytes by permission class.

@@ -52,6 +52,7 @@ pub fn read_process(pid: u32) -> Result<Read, ReadError> {
     let stat = parse_stat(&stat);
     let taken_ns = monotonic_ns();
     let maps = read_to_string(pid, "maps")?;
+    let done_ns = monotonic_ns();
     let (regions, errors) = parse_maps(&maps);
     for e in errors.iter().take(1) {
         log::debug!("pid {pid}: {e}");
@@ -64,6 +65,7 @@ pub fn read_process(pid: u32) -> Result<Read, ReadError> {
             regions,
             start_brk: stat.as_ref().map_or(0, |s| s.start_brk),
             taken_ns,
+            done_ns,
         },
         comm: stat.map(|s| s.comm).unwrap_or_default(),
         malformed: errors.len(),
