@@ -20,6 +20,16 @@ pub struct Options {
     /// Rounds; each runs every mode once, in a rotating order.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     rounds: u32,
+    /// Which benchmarks: the tracing overhead, the ledger and agent, or both.
+    #[arg(long, value_enum, default_value_t = Part::All)]
+    part: Part,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    Pipeline,
+    Ledger,
+    All,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -67,12 +77,23 @@ pub fn run(opts: Options) -> Result<()> {
         "--bins",
     ]))?;
     let bin = root.join("target/release");
+    if opts.part != Part::Ledger {
+        pipeline(&bin, &opts)?;
+    }
+    if opts.part != Part::Pipeline {
+        let figures = crate::bench_agent::run(&bin)?;
+        crate::bench_agent::report(&figures);
+    }
+    Ok(())
+}
+
+fn pipeline(bin: &Path, opts: &Options) -> Result<()> {
     let mut samples: Vec<[Sample; 3]> = Vec::new();
     for round in 0..opts.rounds {
         let mut row = [Sample::default(); 3];
         for k in 0..MODES.len() {
             let i = (k + round as usize) % MODES.len();
-            row[i] = measure(&bin, MODES[i], &opts)
+            row[i] = measure(bin, MODES[i], opts)
                 .with_context(|| format!("round {} with {}", round + 1, MODES[i].label()))?;
         }
         eprintln!(
@@ -88,7 +109,7 @@ pub fn run(opts: Options) -> Result<()> {
         );
         samples.push(row);
     }
-    report(&samples, &opts);
+    report(&samples, opts);
     Ok(())
 }
 

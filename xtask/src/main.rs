@@ -1,6 +1,7 @@
 //! vmmon's developer tasks. `cargo xtask <task>`; every task that builds first runs `setup`.
 
 mod bench;
+mod bench_agent;
 mod cmd;
 mod run;
 mod setup;

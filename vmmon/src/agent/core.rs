@@ -108,6 +108,8 @@ pub struct Core {
     bootstrap: HashSet<u32>,
     bootstrap_started: Instant,
     exited: HashSet<u32>,
+    /// Processes tracked at the last memory trim.
+    trimmed_at: usize,
     /// Reads refused as torn, per pid, to give up after a few and accept one.
     torn: std::collections::HashMap<u32, u32>,
     cursor: u32,
@@ -136,6 +138,7 @@ impl Core {
             bootstrap_started: Instant::now(),
             exited: HashSet::new(),
             torn: std::collections::HashMap::new(),
+            trimmed_at: 0,
             cursor: 0,
             opts,
         })
@@ -261,9 +264,24 @@ impl Core {
         self.drain(pipeline);
     }
 
+    /// Gives memory back to the system after many processes left: the allocator keeps
+    /// freed memory otherwise, and the agent would look like it leaks.
+    fn trim_memory(&mut self) {
+        let now = self.ledger.processes().count();
+        if now + 1000 < self.trimmed_at {
+            self.ledger.shrink();
+            // SAFETY: malloc_trim only returns free heap memory to the kernel.
+            unsafe { libc::malloc_trim(0) };
+            self.trimmed_at = now;
+        } else {
+            self.trimmed_at = self.trimmed_at.max(now);
+        }
+    }
+
     /// Queues the next few processes for a drift check, round robin by pid.
     fn schedule_resyncs(&mut self) {
         self.exited.clear();
+        self.trim_memory();
         if self.opts.resyncs_per_second == 0 {
             return;
         }

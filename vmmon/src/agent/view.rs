@@ -72,7 +72,8 @@ pub struct RegionView {
     /// The file or kernel name; null when anonymous or not yet known.
     pub path: Option<String>,
     pub offset: u64,
-    /// procfs, mmap, brk, mremap, fork: how the region came to be.
+    /// procfs, mmap, brk, mremap: how the region came to be (a forked child keeps its
+    /// parent's).
     pub origin: String,
     /// mprotect/mremap calls that changed it since.
     pub changes: u32,

@@ -3,7 +3,7 @@
 
 use super::apply::{Outcome, apply};
 use super::diff::{Difference, differences};
-use super::region::{Kind, Origin, Region};
+use super::region::{Kind, Region};
 use super::space::AddressSpace;
 use crate::event::{Comm, Event, Kind as Ev};
 use std::collections::HashMap;
@@ -359,8 +359,8 @@ impl Ledger {
             parent.space
         } else {
             let src = &self.spaces[&parent.space];
-            let mut copy = src.space.clone();
-            copy.mark_inherited();
+            // Shares the parent's region map until either side changes it.
+            let copy = src.space.clone();
             let unfilled = src.unfilled;
             if unfilled {
                 // The parent's own snapshot has not come yet, and the child will not get it:
@@ -478,6 +478,12 @@ impl Ledger {
         }
     }
 
+    /// Gives back the memory the maps kept after many processes left.
+    pub fn shrink(&mut self) {
+        self.procs.shrink_to_fit();
+        self.spaces.shrink_to_fit();
+    }
+
     /// Starts logging `tgid`'s events for a snapshot about to be taken (a periodic resync).
     pub fn expect_snapshot(&mut self, tgid: u32) {
         if let Some(p) = self.procs.get(&tgid)
@@ -485,15 +491,6 @@ impl Ledger {
             && s.log.is_none()
         {
             s.log = Some(Vec::new());
-        }
-    }
-}
-
-impl AddressSpace {
-    /// Marks every region as inherited at fork.
-    fn mark_inherited(&mut self) {
-        for r in self.regions_mut() {
-            r.origin = Origin::Fork;
         }
     }
 }

@@ -92,11 +92,12 @@ fn fork_copies_and_then_the_two_diverge() {
     let mut l = ledger_with_10();
     assert_eq!(l.apply(&fork(10, 5, 11, 0x11)), None);
     assert_eq!(bytes(&l, 11), 12 * P);
+    // The child keeps how each region was made (here: read from /proc).
     assert!(
         l.space(11)
             .unwrap()
             .regions()
-            .all(|r| r.origin == Origin::Fork)
+            .all(|r| r.origin == Origin::Procfs)
     );
     l.apply(&mmap(11, 6, 0x100000, 2));
     assert_eq!(bytes(&l, 11), 14 * P);

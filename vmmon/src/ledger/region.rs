@@ -142,8 +142,6 @@ pub enum Origin {
     Mmap,
     Brk,
     Mremap,
-    /// Inherited at fork.
-    Fork,
 }
 
 /// One mapping: `[start, end)` with its attributes.

@@ -3,6 +3,7 @@
 
 use super::region::{Kind, Origin, Perms, Region};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Running totals of what has happened to an address space.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -40,10 +41,12 @@ const DISPLACED_FOR_NS: u64 = 2_000_000_000;
 /// At most this many displaced ranges are remembered per address space.
 const DISPLACED_MAX: usize = 64;
 
-/// An address space's regions and totals.
+/// An address space's regions and totals. The region map is shared copy-on-write: a fork
+/// copies a pointer, and the map is copied only when one side first changes it, so idle
+/// children cost next to nothing.
 #[derive(Clone, Debug, Default)]
 pub struct AddressSpace {
-    regions: BTreeMap<u64, Region>,
+    regions: Arc<BTreeMap<u64, Region>>,
     displaced: Vec<Displaced>,
     totals: Totals,
     /// The heap's start and the current break, when known.
@@ -72,10 +75,6 @@ impl AddressSpace {
         self.regions.values()
     }
 
-    pub(super) fn regions_mut(&mut self) -> impl Iterator<Item = &mut Region> {
-        self.regions.values_mut()
-    }
-
     /// Number of regions.
     pub fn len(&self) -> usize {
         self.regions.len()
@@ -100,32 +99,50 @@ impl AddressSpace {
             .filter(|r| addr < r.end)
     }
 
-    /// Removes and returns every region overlapping `[start, end)`, cut to that range; the
-    /// parts outside it stay.
-    pub(super) fn carve(&mut self, start: u64, end: u64) -> Vec<Region> {
-        let mut out = Vec::new();
+    /// Removes every region overlapping `[start, end)`, cut to that range (the parts outside
+    /// it stay), handing each to `f`. Allocates nothing: this is the hot path.
+    fn carve_each(&mut self, start: u64, end: u64, mut f: impl FnMut(Region)) {
         if start >= end {
-            return out;
+            return;
         }
         // A region starting before `start` and reaching into the range is split first.
-        if let Some((&s, r)) = self.regions.range_mut(..start).next_back()
-            && r.end > start
-        {
-            let _ = s;
-            let right = r.split_off(start);
-            self.regions.insert(start, right);
+        let straddles = self
+            .regions
+            .range(..start)
+            .next_back()
+            .is_some_and(|(_, r)| r.end > start);
+        let touches = straddles || self.regions.range(start..end).next().is_some();
+        if !touches {
+            return;
         }
-        let keys: Vec<u64> = self.regions.range(start..end).map(|(&k, _)| k).collect();
-        for k in keys {
-            let mut r = self.regions.remove(&k).expect("key just listed");
+        let regions = Arc::make_mut(&mut self.regions);
+        if straddles && let Some((_, r)) = regions.range_mut(..start).next_back() {
+            let right = r.split_off(start);
+            regions.insert(start, right);
+        }
+        while let Some((&k, _)) = regions.range(start..end).next() {
+            let mut r = regions.remove(&k).expect("key just found");
             if r.end > end {
                 let right = r.split_off(end);
-                self.regions.insert(end, right);
+                regions.insert(end, right);
             }
-            out.push(r);
+            self.totals.virtual_bytes -= r.len();
+            f(r);
         }
-        self.totals.virtual_bytes -= out.iter().map(Region::len).sum::<u64>();
+    }
+
+    /// Removes and returns every region overlapping `[start, end)`, cut to that range.
+    pub(super) fn carve(&mut self, start: u64, end: u64) -> Vec<Region> {
+        let mut out = Vec::new();
+        self.carve_each(start, end, |r| out.push(r));
         out
+    }
+
+    /// Removes `[start, end)` and returns the bytes that were mapped there.
+    fn carve_bytes(&mut self, start: u64, end: u64) -> u64 {
+        let mut bytes = 0;
+        self.carve_each(start, end, |r| bytes += r.len());
+        bytes
     }
 
     /// Puts `region` in place, replacing whatever overlapped it (as `MAP_FIXED` does).
@@ -133,28 +150,29 @@ impl AddressSpace {
         if region.is_empty() {
             return;
         }
-        let replaced = self.carve(region.start, region.end);
-        self.totals.unmapped_bytes += replaced.iter().map(Region::len).sum::<u64>();
+        let replaced = self.carve_bytes(region.start, region.end);
+        self.totals.unmapped_bytes += replaced;
         self.totals.mapped_bytes += region.len();
         self.totals.virtual_bytes += region.len();
         self.totals.peak_virtual_bytes = self
             .totals
             .peak_virtual_bytes
             .max(self.totals.virtual_bytes);
-        self.regions.insert(region.start, region);
+        Arc::make_mut(&mut self.regions).insert(region.start, region);
     }
 
     /// Re-inserts regions taken out by `carve` without counting them as new mappings.
     fn restore(&mut self, regions: Vec<Region>) {
+        let map = Arc::make_mut(&mut self.regions);
         for r in regions {
             self.totals.virtual_bytes += r.len();
-            self.regions.insert(r.start, r);
+            map.insert(r.start, r);
         }
     }
 
     /// Removes `[start, end)`; returns the bytes that were mapped there.
     pub(super) fn unmap(&mut self, start: u64, end: u64) -> u64 {
-        let bytes = self.carve(start, end).iter().map(Region::len).sum();
+        let bytes = self.carve_bytes(start, end);
         self.totals.unmapped_bytes += bytes;
         bytes
     }
@@ -195,6 +213,14 @@ impl AddressSpace {
     /// Takes the parts of other threads' displaced records that overlap `[start, end)`; the
     /// parts outside stay for the late events that may still come for them.
     fn take_displaced(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) -> Vec<Displaced> {
+        // Almost always there is nothing displaced, or nothing here: no work, no allocation.
+        if !self
+            .displaced
+            .iter()
+            .any(|d| d.tid != tid && d.start < end && start < d.end)
+        {
+            return Vec::new();
+        }
         self.displaced
             .retain(|d| ts_ns.saturating_sub(d.ts_ns) < DISPLACED_FOR_NS);
         let mut hit = Vec::new();
@@ -298,7 +324,7 @@ impl AddressSpace {
                     self.restore(scratch.carve(s, e));
                     saved.extend(clip(&d.regions, s, e));
                 }
-                let mut taken: Vec<Region> = scratch.regions.into_values().collect();
+                let mut taken: Vec<Region> = scratch.regions.values().cloned().collect();
                 taken.extend(saved);
                 taken.sort_by_key(|r| r.start);
                 self.totals.unmapped_bytes += taken.iter().map(Region::len).sum::<u64>();
@@ -354,7 +380,7 @@ impl AddressSpace {
 
     /// Replaces the whole content with `other`'s regions; returns how many bytes differed.
     pub(super) fn replace_regions(&mut self, other: &AddressSpace) {
-        self.regions = other.regions.clone();
+        self.regions = Arc::clone(&other.regions);
         self.totals.virtual_bytes = other.totals.virtual_bytes;
         self.totals.peak_virtual_bytes = self
             .totals
