@@ -20,7 +20,7 @@ struct Cli {
 enum Task {
     /// Install what building the eBPF programs needs (skips what is present).
     Setup,
-    /// Build and start vmmon's main job with defaults (as root).
+    /// Build and start the agent with defaults (as root); arguments after `--` go to vmmon.
     Run(run::Options),
     /// Run the whole test suite, including the tests that load the real eBPF programs (as root).
     Test(test::Options),

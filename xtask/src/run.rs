@@ -8,7 +8,7 @@ use std::process::Command;
 
 #[derive(clap::Args)]
 pub struct Options {
-    /// Arguments for vmmon (default: `trace`).
+    /// Arguments for vmmon (default: `agent`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
 }
@@ -26,7 +26,7 @@ pub fn run(opts: Options) -> Result<()> {
         bail!("vmmon loads eBPF programs and must run as root: run `sudo cargo xtask run`");
     }
     let args = if opts.args.is_empty() {
-        vec!["trace".to_string()]
+        vec!["agent".to_string()]
     } else {
         opts.args
     };
