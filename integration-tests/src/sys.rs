@@ -29,3 +29,21 @@ pub fn page() -> u64 {
     // SAFETY: no arguments.
     (unsafe { libc::sysconf(libc::_SC_PAGESIZE) }) as u64
 }
+
+/// A file of `pages` pages for file-backed mappings, already unlinked (it lives as long as the
+/// returned handle, or the mappings of it).
+pub fn temp_file(pages: u64) -> std::fs::File {
+    use std::io::Write as _;
+    let path = std::env::temp_dir().join(format!("vmmon-test-{}-{pages}", getpid()));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .expect("create temp file");
+    let _ = std::fs::remove_file(&path);
+    f.write_all(&vec![0x5a; (pages * page()) as usize])
+        .expect("fill temp file");
+    f
+}

@@ -10,7 +10,7 @@
 use std::io::{BufRead as _, Write as _};
 use std::os::fd::AsRawFd as _;
 use std::sync::{Arc, Barrier};
-use vmmon_integration_tests::sys::{page, raw};
+use vmmon_integration_tests::sys::{page, raw, temp_file};
 
 const PROT: [u64; 4] = [0, 1, 3, 5]; // none, r, rw, rx
 const MAP_SHARED: u64 = 0x01;
@@ -154,21 +154,6 @@ impl Churner {
     }
 }
 
-fn temp_file() -> std::fs::File {
-    let path = std::env::temp_dir().join(format!("vmmon-churn-{}", std::process::id()));
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .expect("temp file");
-    let _ = std::fs::remove_file(&path);
-    f.write_all(&vec![7u8; (FILE_PAGES * page()) as usize])
-        .expect("fill");
-    f
-}
-
 fn wait_for_line() {
     let mut line = String::new();
     if std::io::stdin().lock().read_line(&mut line).unwrap_or(0) == 0 {
@@ -189,7 +174,7 @@ fn signal_ready(fd: libc::c_int) {
 }
 
 fn exec_child(seed: u64, ops: u64, hold_fd: libc::c_int, ready_fd: libc::c_int) {
-    let file = temp_file();
+    let file = temp_file(FILE_PAGES);
     let mut c = Churner::new(seed, file.as_raw_fd() as u64, true);
     for _ in 0..ops {
         c.step();
@@ -211,7 +196,7 @@ fn main() {
         return;
     }
     let (seed, rounds, ops) = (num(1), num(2), num(3));
-    let file = temp_file();
+    let file = temp_file(FILE_PAGES);
     let fd = file.as_raw_fd() as u64;
     let threads = 2;
     let start = Arc::new(Barrier::new(threads + 1));

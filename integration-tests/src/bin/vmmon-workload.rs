@@ -9,9 +9,8 @@
 
 use std::borrow::Cow;
 use std::ffi::CString;
-use std::io::Write as _;
 use vmmon_integration_tests::log::{MARKER_LEN, Op};
-use vmmon_integration_tests::sys::{getpid, gettid, page, raw};
+use vmmon_integration_tests::sys::{getpid, gettid, page, raw, temp_file};
 
 const PROT_NONE: u64 = 0;
 const PROT_READ: u64 = 1;
@@ -76,21 +75,6 @@ extern "C" fn thread_main(arg: *mut libc::c_void) -> *mut libc::c_void {
     let ret = raw(libc::SYS_mmap, args);
     out.op = Some(call_op(getpid(), out.tid, "mmap", args, ret));
     std::ptr::null_mut()
-}
-
-fn temp_file(pages: u64) -> std::fs::File {
-    let path = std::env::temp_dir().join(format!("vmmon-workload-{}", getpid()));
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .expect("create temp file");
-    let _ = std::fs::remove_file(&path);
-    f.write_all(&vec![0x5a; (pages * page()) as usize])
-        .expect("fill temp file");
-    f
 }
 
 fn scripted() {

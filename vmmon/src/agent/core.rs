@@ -31,7 +31,7 @@ pub struct Status {
     pub decode_errors: u64,
     pub kernel: KernelCounters,
     pub processes: usize,
-    pub ledger: LedgerStatus,
+    pub ledger: Counters,
     /// Processes still waiting for their first read at start-up.
     pub bootstrap_pending: usize,
     /// How long the start-up read of every process took, once done.
@@ -40,46 +40,6 @@ pub struct Status {
     pub malformed_lines: u64,
     /// Processes whose maps could not be read (permission, I/O).
     pub unreadable: u64,
-}
-
-/// The ledger counters as the API shows them.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct LedgerStatus {
-    pub events: u64,
-    pub applied: u64,
-    pub failed_calls: u64,
-    pub unknown_process: u64,
-    pub pid_reuse: u64,
-    pub fills: u64,
-    pub stale_snapshots: u64,
-    pub torn_snapshots: u64,
-    pub resyncs: u64,
-    pub resyncs_exact: u64,
-    /// Resyncs that had to correct something, by cause.
-    pub corrections: std::collections::BTreeMap<String, u64>,
-    pub corrected_bytes: std::collections::BTreeMap<String, u64>,
-}
-
-fn ledger_status(c: &Counters) -> LedgerStatus {
-    let names = |m: &std::collections::HashMap<crate::ledger::Cause, u64>| {
-        m.iter()
-            .map(|(k, v)| (format!("{k:?}").to_lowercase(), *v))
-            .collect()
-    };
-    LedgerStatus {
-        events: c.events,
-        applied: c.applied,
-        failed_calls: c.failed_calls,
-        unknown_process: c.unknown_process,
-        pid_reuse: c.pid_reuse,
-        fills: c.fills,
-        stale_snapshots: c.stale_snapshots,
-        torn_snapshots: c.torn_snapshots,
-        resyncs: c.resyncs,
-        resyncs_exact: c.resyncs_exact,
-        corrections: names(&c.corrections),
-        corrected_bytes: names(&c.corrected_bytes),
-    }
 }
 
 /// How the owner runs.
@@ -334,7 +294,7 @@ impl Core {
                     s.kernel = reader.counters();
                 }
                 s.processes = self.ledger.processes().count();
-                s.ledger = ledger_status(self.ledger.counters());
+                s.ledger = self.ledger.counters().clone();
                 let _ = tx.send(s);
             }
         }

@@ -97,18 +97,12 @@ impl Pipeline {
             }
         };
         for a in ATTACHMENTS {
-            let program: &mut TracePoint = ebpf
-                .program_mut(a.program)
-                .ok_or(Error::MissingProgram(a.program))?
-                .try_into()
+            tracepoint(&mut ebpf, a.program)?
+                .load()
                 .map_err(|source| Error::Program {
                     program: a.program,
                     source: Box::new(source),
                 })?;
-            program.load().map_err(|source| Error::Program {
-                program: a.program,
-                source: Box::new(source),
-            })?;
         }
         let reader = match opts.object {
             Object::Vmmon => Some(Reader::new(
@@ -119,15 +113,7 @@ impl Pipeline {
             Object::Floor => None,
         };
         for a in ATTACHMENTS {
-            let program: &mut TracePoint = ebpf
-                .program_mut(a.program)
-                .ok_or(Error::MissingProgram(a.program))?
-                .try_into()
-                .map_err(|source| Error::Program {
-                    program: a.program,
-                    source: Box::new(source),
-                })?;
-            program
+            tracepoint(&mut ebpf, a.program)?
                 .attach(a.category, a.tracepoint)
                 .map_err(|source| Error::Attach {
                     program: a.program,
@@ -152,6 +138,16 @@ impl Pipeline {
     pub fn reader(&mut self) -> Option<&mut Reader> {
         self.reader.as_mut()
     }
+}
+
+fn tracepoint<'a>(ebpf: &'a mut Ebpf, program: &'static str) -> Result<&'a mut TracePoint, Error> {
+    ebpf.program_mut(program)
+        .ok_or(Error::MissingProgram(program))?
+        .try_into()
+        .map_err(|source| Error::Program {
+            program,
+            source: Box::new(source),
+        })
 }
 
 fn take_ring(ebpf: &mut Ebpf) -> Result<RingBuf<MapData>, Error> {

@@ -98,7 +98,7 @@ pub enum Reconciled {
 }
 
 /// Why a resync had to correct the ledger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// The main stack grew (the kernel does it on a fault, not a syscall).
@@ -112,8 +112,8 @@ pub enum Cause {
     Perms,
 }
 
-/// The ledger's own accounting.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+/// The ledger's own accounting (shown as `ledger` in `GET /api/v1/status`).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     pub events: u64,
     pub applied: u64,
