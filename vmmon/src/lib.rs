@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod bpf;
+pub mod config;
 pub mod event;
 pub mod format;
 pub mod ledger;

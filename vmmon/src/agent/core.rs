@@ -22,6 +22,8 @@ pub enum Query {
     Process(u32, oneshot::Sender<Option<ProcessView>>),
     Maps(u32, oneshot::Sender<Option<Vec<RegionView>>>),
     Status(oneshot::Sender<Status>),
+    /// New options from a configuration reload.
+    Configure(CoreOptions),
 }
 
 /// The agent's own accounting (`GET /api/v1/status`).
@@ -287,6 +289,10 @@ impl Core {
                         .filter(|_| self.ledger.is_filled(pid))
                         .map(|s| s.regions().map(region_view).collect()),
                 );
+            }
+            Query::Configure(opts) => {
+                self.resyncer.set_rate(opts.resyncs_per_second);
+                self.opts = opts;
             }
             Query::Status(tx) => {
                 let mut s = self.status.clone();

@@ -24,10 +24,15 @@ pub struct Resynced {
     pub result: Result<Read, ReadError>,
 }
 
+enum Msg {
+    Read(u32, Priority),
+    Rate(u32),
+}
+
 /// The requesting end.
 #[derive(Clone)]
 pub struct Resyncer {
-    tx: Sender<(u32, Priority)>,
+    tx: Sender<Msg>,
 }
 
 impl Resyncer {
@@ -46,15 +51,20 @@ impl Resyncer {
 
     /// Asks for `tgid`'s maps.
     pub fn request(&self, tgid: u32, priority: Priority) {
-        let _ = self.tx.send((tgid, priority));
+        let _ = self.tx.send(Msg::Read(tgid, priority));
+    }
+
+    /// Changes how many periodic reads a second the thread makes.
+    pub fn set_rate(&self, periodic_per_second: u32) {
+        let _ = self.tx.send(Msg::Rate(periodic_per_second));
     }
 }
 
-fn serve(rx: Receiver<(u32, Priority)>, out: UnboundedSender<Resynced>, per_second: u32) {
+fn serve(rx: Receiver<Msg>, out: UnboundedSender<Resynced>, per_second: u32) {
     let mut urgent = VecDeque::new();
     let mut periodic = VecDeque::new();
     let mut queued = HashSet::new();
-    let gap = Duration::from_secs(1) / per_second.max(1);
+    let mut gap = Duration::from_secs(1) / per_second.max(1);
     let mut next_periodic = Instant::now();
     loop {
         // Take every request waiting; block only when there is nothing to do.
@@ -70,8 +80,15 @@ fn serve(rx: Receiver<(u32, Priority)>, out: UnboundedSender<Resynced>, per_seco
             Some(d) => rx.recv_timeout(d),
         };
         match first {
-            Ok(req) => {
-                for (tgid, prio) in std::iter::once(req).chain(rx.try_iter()) {
+            Ok(msg) => {
+                for msg in std::iter::once(msg).chain(rx.try_iter()) {
+                    let (tgid, prio) = match msg {
+                        Msg::Read(tgid, prio) => (tgid, prio),
+                        Msg::Rate(n) => {
+                            gap = Duration::from_secs(1) / n.max(1);
+                            continue;
+                        }
+                    };
                     if queued.insert(tgid) {
                         match prio {
                             Priority::Urgent => urgent.push_back(tgid),

@@ -1,47 +1,66 @@
 //! `vmmon agent`: load the programs, keep the ledger, serve the JSON API, until SIGTERM.
 
-use super::pipeline_args::PipelineArgs;
+use super::pipeline_args::{PipelineArgs, load_options};
 use anyhow::{Context as _, Result, anyhow};
-use std::net::SocketAddr;
+use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
-use vmmon::agent::{Core, CoreOptions, api};
+use vmmon::agent::{Core, CoreOptions, Query, api};
 use vmmon::bpf::Pipeline;
+use vmmon::config::Config;
 
 /// Where the agent listens unless told otherwise (loopback).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Address for the HTTP API.
-    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR")]
-    listen: SocketAddr,
+    /// The configuration file [default: /etc/vmmon/vmmon.toml, used when it exists].
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Address for the HTTP API [default: 127.0.0.1:9464].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
     #[command(flatten)]
     pipeline: PipelineArgs,
-    /// Processes re-read from /proc each second to catch drift (round robin).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000), value_name = "N")]
-    resyncs_per_second: u32,
+    /// Processes re-read from /proc each second to catch drift, round robin [default: 20].
+    #[arg(long, value_name = "N")]
+    resyncs_per_second: Option<u32>,
+}
+
+impl Args {
+    /// The file's settings with the flags that were given on top, checked.
+    fn settings(&self) -> Result<(Config, Option<PathBuf>)> {
+        let (mut config, path) = Config::load(self.config.as_deref())?;
+        if let Some(l) = &self.listen {
+            config.agent.listen = l.clone();
+        }
+        if let Some(n) = self.resyncs_per_second {
+            config.agent.resyncs_per_second = n;
+        }
+        self.pipeline.apply(&mut config.pipeline);
+        config.validate("command line")?;
+        Ok((config, path))
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let opts = args.pipeline.load_options()?;
+    let (config, config_path) = args.settings()?;
+    let listen = config
+        .listen_addr()
+        .map_err(|e| anyhow!("agent.listen: {e}"))?;
+    let opts = load_options(&config.pipeline);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "cannot listen on {}: {e}; stop what holds it or pass --listen ADDR",
-                    args.listen
-                )
-            })?;
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+            anyhow!("cannot listen on {listen}: {e}; stop what holds it or pass --listen ADDR")
+        })?;
         let mut pipeline = Pipeline::load(&opts)?;
         let mut core = Core::start(CoreOptions {
-            resyncs_per_second: args.resyncs_per_second,
+            resyncs_per_second: config.agent.resyncs_per_second,
         })
         .context("starting the /proc reader")?;
         let mut sigint =
@@ -49,6 +68,12 @@ pub fn run(args: Args) -> Result<()> {
         let mut sigterm =
             signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let (queries_tx, mut queries) = mpsc::channel(64);
+        tokio::spawn(reload_on_sighup(
+            args,
+            config.clone(),
+            config_path,
+            queries_tx.clone(),
+        ));
         let (stop_tx, mut stop_rx) = watch::channel(false);
         let server = tokio::spawn(
             axum::serve(listener, api::router(queries_tx))
@@ -60,7 +85,7 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!(
             "vmmon agent: {} programs attached; API at http://{}/api/v1/processes",
             pipeline.programs_attached(),
-            args.listen
+            listen
         );
         core.run(&mut pipeline, &mut queries, async {
             tokio::select! {
@@ -80,4 +105,47 @@ pub fn run(args: Args) -> Result<()> {
         );
         Ok(())
     })
+}
+
+/// On SIGHUP, reads the configuration again. A valid one updates what can change live (the
+/// drift-check rate) and says what needs a restart; an invalid one is logged and the running
+/// configuration kept.
+async fn reload_on_sighup(
+    args: Args,
+    mut running: Config,
+    path: Option<PathBuf>,
+    owner: mpsc::Sender<Query>,
+) {
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        log::warn!("cannot watch for SIGHUP: config reload is off");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let new = match args.settings() {
+            Ok((new, _)) => new,
+            Err(e) => {
+                log::error!("config reload failed, keeping the running config: {e:#}");
+                continue;
+            }
+        };
+        if new.agent.listen != running.agent.listen || new.pipeline != running.pipeline {
+            log::warn!(
+                "config reload: listen and pipeline settings take effect at the next restart"
+            );
+        }
+        if new.agent.resyncs_per_second != running.agent.resyncs_per_second {
+            let opts = CoreOptions {
+                resyncs_per_second: new.agent.resyncs_per_second,
+            };
+            if owner.send(Query::Configure(opts)).await.is_err() {
+                return;
+            }
+        }
+        log::info!(
+            "config reloaded from {}",
+            path.as_deref()
+                .map_or("defaults and flags".into(), |p| p.display().to_string())
+        );
+        running = new;
+    }
 }

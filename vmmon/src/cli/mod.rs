@@ -1,6 +1,7 @@
 //! The command line: global flags and one module per subcommand.
 
 mod agent;
+mod config;
 mod maps;
 mod pipeline_args;
 mod trace;
@@ -25,6 +26,9 @@ pub struct Cli {
 enum Command {
     /// Run the agent: keep every process's address-space ledger and serve it over HTTP.
     Agent(agent::Args),
+    /// Check a configuration file and print the effective settings.
+    #[command(subcommand)]
+    Config(config::Command),
     /// Print a process's mappings as the agent's ledger has them (like `pmap -X`).
     Maps(maps::Args),
     /// Print every address-space syscall and process event on the machine, live.
@@ -45,6 +49,7 @@ impl Cli {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Agent(args) => agent::run(args),
+        Command::Config(cmd) => config::run(cmd),
         Command::Maps(args) => maps::run(args),
         Command::Trace(args) => trace::run(args),
     }

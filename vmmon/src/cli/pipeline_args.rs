@@ -1,30 +1,49 @@
-//! Flags shared by the subcommands that load the eBPF programs.
+//! Flags shared by the subcommands that load the eBPF programs. Unset flags leave the
+//! configuration's value.
 
 use std::time::Duration;
 use vmmon::bpf::{LoadOptions, Object};
-use vmmon_common::DEFAULT_RING_BYTES;
+use vmmon::config::PipelineConfig;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct PipelineArgs {
-    /// Size of the kernel ring buffer in bytes (a power of two, at least 4096).
-    #[arg(long, default_value_t = DEFAULT_RING_BYTES.into(), value_name = "BYTES")]
-    pub ring_buffer_bytes: u64,
-    /// How often to drain the ring buffer, in milliseconds (the kernel wakes vmmon early
-    /// only when the ring is a quarter full).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000), value_name = "MS")]
-    pub poll_interval_ms: u64,
+    /// Size of the kernel ring buffer in bytes, a power of two of at least 4096
+    /// [default: 8388608].
+    #[arg(long, value_name = "BYTES")]
+    pub ring_buffer_bytes: Option<u64>,
+    /// How often to drain the ring buffer, in milliseconds; the kernel wakes vmmon early only
+    /// when the ring is a quarter full [default: 10].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000), value_name = "MS")]
+    pub poll_interval_ms: Option<u64>,
 }
 
 impl PipelineArgs {
-    /// Checks what clap cannot, then the load options.
+    /// Puts the flags that were given over `config`.
+    pub fn apply(&self, config: &mut PipelineConfig) {
+        if let Some(b) = self.ring_buffer_bytes {
+            config.ring_buffer_bytes = b;
+        }
+        if let Some(ms) = self.poll_interval_ms {
+            config.poll_interval_ms = ms;
+        }
+    }
+
+    /// The load options from the defaults and these flags (for commands without a config).
     pub fn load_options(&self) -> anyhow::Result<LoadOptions> {
         use anyhow::Context as _;
-        vmmon::bpf::validate_ring_bytes(self.ring_buffer_bytes).context("--ring-buffer-bytes")?;
-        Ok(LoadOptions {
-            ring_bytes: self.ring_buffer_bytes,
-            poll_interval: Duration::from_millis(self.poll_interval_ms),
-            object: Object::Vmmon,
-            ..LoadOptions::default()
-        })
+        let mut config = PipelineConfig::default();
+        self.apply(&mut config);
+        vmmon::bpf::validate_ring_bytes(config.ring_buffer_bytes).context("--ring-buffer-bytes")?;
+        Ok(load_options(&config))
+    }
+}
+
+/// The load options a pipeline configuration gives.
+pub fn load_options(config: &PipelineConfig) -> LoadOptions {
+    LoadOptions {
+        ring_bytes: config.ring_buffer_bytes,
+        poll_interval: Duration::from_millis(config.poll_interval_ms),
+        object: Object::Vmmon,
+        ..LoadOptions::default()
     }
 }

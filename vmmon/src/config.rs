@@ -1,0 +1,224 @@
+//! The agent's configuration: a TOML file (`/etc/vmmon/vmmon.toml` unless `--config PATH`),
+//! every setting also a flag; flags override the file. Pure: text in, settings or a clear
+//! error naming the file and the key out.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use vmmon_common::DEFAULT_RING_BYTES;
+
+/// Where the agent looks for its configuration when no `--config` is given.
+pub const DEFAULT_PATH: &str = "/etc/vmmon/vmmon.toml";
+
+/// Every setting, with its default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub agent: AgentConfig,
+    pub pipeline: PipelineConfig,
+}
+
+/// `[agent]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Where the HTTP API listens; loopback unless told otherwise.
+    pub listen: String,
+    /// Processes re-read from /proc each second to catch drift (round robin).
+    pub resyncs_per_second: u32,
+}
+
+/// `[pipeline]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Size of the kernel ring buffer in bytes (a power of two, at least 4096).
+    pub ring_buffer_bytes: u64,
+    /// How often the ring buffer is drained, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".into(),
+            resyncs_per_second: 20,
+        }
+    }
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            ring_buffer_bytes: DEFAULT_RING_BYTES.into(),
+            poll_interval_ms: 10,
+        }
+    }
+}
+
+/// What is wrong with a configuration. Each message names the file and, where there is one,
+/// the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{origin}: {key}: {message}")]
+    Invalid {
+        /// `config file PATH`, or `command line`.
+        origin: String,
+        key: &'static str,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Parses and checks `text`, read from `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            // toml's message spans lines (a source excerpt); the first line says it all.
+            message: one_line(&e),
+        })?;
+        config.validate(&format!("config file {}", path.display()))?;
+        Ok(config)
+    }
+
+    /// Loads the configuration: `explicit` must exist; the default path may be absent
+    /// (then the defaults apply).
+    pub fn load(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), ConfigError> {
+        let path = explicit.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((Self::parse(&text, &path)?, Some(path))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                Ok((Self::default(), None))
+            }
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// Checks what types alone cannot; `origin` says where the values came from.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |key, message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            key,
+            message,
+        };
+        self.listen_addr().map_err(|m| invalid("agent.listen", m))?;
+        if !(1..=10_000).contains(&self.agent.resyncs_per_second) {
+            return Err(invalid(
+                "agent.resyncs_per_second",
+                format!(
+                    "{} is out of range 1..=10000",
+                    self.agent.resyncs_per_second
+                ),
+            ));
+        }
+        crate::bpf::validate_ring_bytes(self.pipeline.ring_buffer_bytes)
+            .map_err(|e| invalid("pipeline.ring_buffer_bytes", e.to_string()))?;
+        if !(1..=10_000).contains(&self.pipeline.poll_interval_ms) {
+            return Err(invalid(
+                "pipeline.poll_interval_ms",
+                format!(
+                    "{} is out of range 1..=10000",
+                    self.pipeline.poll_interval_ms
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The listen address, or why it is not one.
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        let s = &self.agent.listen;
+        if let Some((_, port)) = s.rsplit_once(':')
+            && let Ok(n) = port.parse::<u64>()
+            && n > u64::from(u16::MAX)
+        {
+            return Err(format!("port {n} in {s:?} is out of range 0..=65535"));
+        }
+        s.parse()
+            .map_err(|_| format!("{s:?} is not an address:port such as 127.0.0.1:9464"))
+    }
+
+    /// The settings as TOML, for `vmmon config check`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("plain settings serialize")
+    }
+}
+
+fn one_line(e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => format!("{message} (at byte {})", span.start),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("/etc/vmmon/vmmon.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+        assert_eq!(Config::default().listen_addr().unwrap().port(), 9464);
+    }
+
+    #[test]
+    fn settings_are_read() {
+        let c = parse(
+            "[agent]\nlisten = \"0.0.0.0:9500\"\nresyncs_per_second = 5\n\
+             [pipeline]\nring_buffer_bytes = 16777216\n",
+        )
+        .unwrap();
+        assert_eq!(c.agent.listen, "0.0.0.0:9500");
+        assert_eq!(c.agent.resyncs_per_second, 5);
+        assert_eq!(c.pipeline.ring_buffer_bytes, 16 << 20);
+        assert_eq!(
+            c.pipeline.poll_interval_ms, 10,
+            "unset keys keep their default"
+        );
+        assert_eq!(parse(&c.to_toml()).unwrap(), c, "check's output reads back");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        let e = parse("[agent]\nlisten = \"127.0.0.1:70000\"\n").unwrap_err();
+        assert!(
+            e.contains("/etc/vmmon/vmmon.toml") && e.contains("agent.listen"),
+            "{e}"
+        );
+        assert!(e.contains("port 70000"), "{e}");
+        let e = parse("[agent]\nlisten_addr = \"x\"\n").unwrap_err();
+        assert!(e.contains("unknown field `listen_addr`"), "{e}");
+        let e = parse("[agent]\nresyncs_per_second = \"fast\"\n").unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
+        let e = parse("[agent\n").unwrap_err();
+        assert!(e.starts_with("config file /etc/vmmon/vmmon.toml:"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+        let e = parse("[pipeline]\nring_buffer_bytes = 1000\n").unwrap_err();
+        assert!(e.contains("pipeline.ring_buffer_bytes"), "{e}");
+        let e = parse("[agent]\nresyncs_per_second = 0\n").unwrap_err();
+        assert!(e.contains("agent.resyncs_per_second"), "{e}");
+        let e = parse("[agent]\nlisten = \"localhost\"\n").unwrap_err();
+        assert!(e.contains("not an address:port"), "{e}");
+    }
+
+    #[test]
+    fn explicit_missing_path_is_an_error() {
+        let e = Config::load(Some(Path::new("/nonexistent/vmmon.toml"))).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cannot read config file /nonexistent/vmmon.toml")
+        );
+    }
+}
