@@ -16,17 +16,6 @@ pub struct KindBytes {
     pub special: u64,
 }
 
-/// Bytes by permission class.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PermView {
-    pub read: u64,
-    pub write: u64,
-    pub exec: u64,
-    pub shared: u64,
-    pub write_exec: u64,
-    pub none: u64,
-}
-
 /// Syscalls seen from a process.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Calls {
@@ -49,7 +38,7 @@ pub struct ProcessView {
     /// The brk heap.
     pub heap_bytes: u64,
     pub bytes_by_kind: KindBytes,
-    pub bytes_by_perm: PermView,
+    pub bytes_by_perm: PermBytes,
     /// Writable and executable at once.
     pub wx_bytes: u64,
     /// Added by mmap, mremap and brk since the ledger began tracking the process.
@@ -83,14 +72,7 @@ pub struct RegionView {
 pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
     let by_kind = space.bytes_by_kind();
     let k = |kind: Kind| by_kind[Kind::ALL.iter().position(|x| *x == kind).expect("listed")];
-    let PermBytes {
-        read,
-        write,
-        exec,
-        shared,
-        write_exec,
-        none,
-    } = space.bytes_by_perm();
+    let bytes_by_perm = space.bytes_by_perm();
     let Totals {
         virtual_bytes,
         peak_virtual_bytes,
@@ -113,15 +95,8 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
             shm: k(Kind::Shm),
             special: k(Kind::Vdso) + k(Kind::Vvar) + k(Kind::Vsyscall) + k(Kind::Special),
         },
-        bytes_by_perm: PermView {
-            read,
-            write,
-            exec,
-            shared,
-            write_exec,
-            none,
-        },
-        wx_bytes: write_exec,
+        wx_bytes: bytes_by_perm.write_exec,
+        bytes_by_perm,
         mapped_bytes,
         unmapped_bytes,
         protected_bytes,

@@ -463,8 +463,8 @@ fn clip(regions: &[Region], start: u64, end: u64) -> Vec<Region> {
         .collect()
 }
 
-/// Bytes by permission class.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// Bytes by permission class (`bytes_by_perm` in the API).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PermBytes {
     pub read: u64,
     pub write: u64,
