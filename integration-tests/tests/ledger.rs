@@ -77,6 +77,7 @@ fn run_churn(seed: u64, rounds: u32, ops: u32) {
             .unwrap_or_else(|e| panic!("loading the real eBPF programs failed: {e}"));
         let mut core = Core::start(CoreOptions {
             resyncs_per_second: 0,
+            ..CoreOptions::default()
         })
         .unwrap();
         settle(&mut core, &mut pipeline).await;

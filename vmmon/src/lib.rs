@@ -10,5 +10,7 @@ pub mod config;
 pub mod event;
 pub mod format;
 pub mod ledger;
+pub mod metrics;
 pub mod procfs;
+pub mod stats;
 pub mod trace;

@@ -172,6 +172,50 @@ fn real_ebpf_agent_serves_the_documented_api() {
     assert_eq!(code, 200);
     assert_eq!(status["kernel"]["ring_full"], 0, "{status}");
     assert!(status["bootstrap_ms"].is_u64(), "{status}");
+    // Prometheus metrics and health.
+    let agent_http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent_http
+        .get(&format!("http://{}/metrics", agent.addr))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.body_mut().read_to_string().unwrap();
+    for want in [
+        "vmmon_process_virtual_bytes{",
+        "vmmon_events_received_total ",
+        "vmmon_programs_attached 17",
+        "vmmon_agent_resident_bytes ",
+    ] {
+        assert!(text.contains(want), "{want} missing from /metrics");
+    }
+    // promtool (Debian's prometheus package; `cargo xtask test` installs it) finds nothing.
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool must be installed: run the tests with `cargo xtask test`");
+    std::io::Write::write_all(&mut check.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = check.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {said}"
+    );
+    let mut resp = agent_http
+        .get(&format!("http://{}/healthz", agent.addr))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.body_mut().read_to_string().unwrap().trim(), "ok");
     let _ = sleeper.kill();
     let _ = sleeper.wait();
 }

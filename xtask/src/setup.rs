@@ -16,13 +16,22 @@ const APT_PACKAGES: &[&str] = &[
     "libzstd-dev",
     "zlib1g-dev",
 ];
+/// What the test suite uses beyond the build: promtool (Debian's prometheus package) checks
+/// the agent's /metrics.
+const TEST_PACKAGES: &[&str] = &["prometheus"];
 
 pub fn run() -> Result<()> {
     nightly_rust_src()?;
-    llvm_packages()?;
+    apt_packages("LLVM 22 development packages", APT_PACKAGES)?;
     bpf_linker()?;
     eprintln!("xtask: setup complete");
     Ok(())
+}
+
+/// Setup, plus what the tests need.
+pub fn run_for_tests() -> Result<()> {
+    run()?;
+    apt_packages("test tools (promtool)", TEST_PACKAGES)
 }
 
 fn nightly_rust_src() -> Result<()> {
@@ -63,14 +72,14 @@ fn package_installed(name: &str) -> bool {
         .is_some_and(|s| s.contains("install ok installed"))
 }
 
-fn llvm_packages() -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES
+fn apt_packages(what: &str, packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages
         .iter()
         .copied()
         .filter(|p| !package_installed(p))
         .collect();
     if missing.is_empty() {
-        eprintln!("xtask: setup: LLVM 22 development packages present, skipping");
+        eprintln!("xtask: setup: {what} present, skipping");
         return Ok(());
     }
     if !cmd::is_root() {

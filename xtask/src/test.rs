@@ -14,7 +14,7 @@ pub struct Options {
 }
 
 pub fn run(opts: Options) -> Result<()> {
-    setup::run()?;
+    setup::run_for_tests()?;
     if !cmd::is_root() {
         bail!(
             "the test suite loads real eBPF programs and must run as root: run `sudo cargo xtask test`"

@@ -77,9 +77,40 @@ async fn status(State(owner): State<Owner>) -> Response {
     }
 }
 
+async fn metrics(State(owner): State<Owner>) -> Response {
+    match ask(&owner, Query::Metrics).await {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn healthz(State(owner): State<Owner>) -> Response {
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        ask(&owner, Query::Health),
+    )
+    .await;
+    match answered {
+        Ok(Ok(())) => (StatusCode::OK, "ok\n").into_response(),
+        _ => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the ledger's owner does not answer".into(),
+        ),
+    }
+}
+
 /// The API's routes.
 pub fn router(owner: Owner) -> Router {
     Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
         .route("/api/v1/processes", get(processes))
         .route("/api/v1/processes/{pid}", get(process))
         .route("/api/v1/processes/{pid}/maps", get(maps))

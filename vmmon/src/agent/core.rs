@@ -6,7 +6,9 @@ use super::resync::{Priority, Resynced, Resyncer};
 use super::view::{ProcessView, RegionView, process_view, region_view};
 use crate::bpf::{KernelCounters, Pipeline};
 use crate::event::{Comm, Kind, decode};
-use crate::ledger::{Counters, Ledger, Reconciled};
+use crate::ledger::{Counters, Ledger, Reconciled, page_up};
+use crate::metrics::{MachineTotals, MetricsInput, MetricsOptions, ProcessFigures, render};
+use crate::stats::Growth;
 
 /// How many times a process's read is retried because it changed its mappings meanwhile,
 /// before one is taken as it is.
@@ -22,8 +24,12 @@ pub enum Query {
     Process(u32, oneshot::Sender<Option<ProcessView>>),
     Maps(u32, oneshot::Sender<Option<Vec<RegionView>>>),
     Status(oneshot::Sender<Status>),
-    /// New options from a configuration reload.
-    Configure(CoreOptions),
+    /// A new drift-check rate from a configuration reload.
+    SetResyncRate(u32),
+    /// The Prometheus exposition text.
+    Metrics(oneshot::Sender<String>),
+    /// Whether the owner is alive and answering.
+    Health(oneshot::Sender<()>),
 }
 
 /// The agent's own accounting (`GET /api/v1/status`).
@@ -50,12 +56,21 @@ pub struct CoreOptions {
     /// Processes checked against `/proc` each second for drift (round robin); 0 turns the
     /// periodic check off (tests use that to see what the event stream alone achieves).
     pub resyncs_per_second: u32,
+    /// What `/metrics` exposes.
+    pub metrics: MetricsOptions,
+    /// The window of the growth figures, in seconds.
+    pub growth_window_s: u64,
+    /// eBPF programs attached (for the health metrics).
+    pub programs_attached: u64,
 }
 
 impl Default for CoreOptions {
     fn default() -> Self {
         Self {
             resyncs_per_second: 20,
+            metrics: MetricsOptions::default(),
+            growth_window_s: 60,
+            programs_attached: 0,
         }
     }
 }
@@ -72,6 +87,9 @@ pub struct Core {
     exited: HashSet<u32>,
     /// Processes tracked at the last memory trim.
     trimmed_at: usize,
+    growth: Growth,
+    totals: MachineTotals,
+    started: Instant,
     /// Reads refused as torn, per pid, to give up after a few and accept one.
     torn: std::collections::HashMap<u32, u32>,
     cursor: u32,
@@ -83,7 +101,9 @@ impl Core {
     pub fn start(opts: CoreOptions) -> std::io::Result<Self> {
         let (tx, results) = mpsc::unbounded_channel();
         let resyncer = Resyncer::spawn(tx, opts.resyncs_per_second)?;
-        let bootstrap: HashSet<u32> = list_pids()?.into_iter().collect();
+        // Not the agent itself: the kernel side skips its events, so its ledger would go stale.
+        let me = std::process::id();
+        let bootstrap: HashSet<u32> = list_pids()?.into_iter().filter(|&p| p != me).collect();
         for &pid in &bootstrap {
             resyncer.request(pid, Priority::Urgent);
         }
@@ -101,6 +121,9 @@ impl Core {
             exited: HashSet::new(),
             torn: std::collections::HashMap::new(),
             trimmed_at: 0,
+            growth: Growth::new(opts.growth_window_s),
+            totals: MachineTotals::default(),
+            started: Instant::now(),
             cursor: 0,
             opts,
         })
@@ -142,10 +165,12 @@ impl Core {
         let ledger = &mut self.ledger;
         let status = &mut self.status;
         let exited = &mut self.exited;
+        let totals = &mut self.totals;
         reader.drain(|raw| {
             status.events_received += 1;
             match decode(raw) {
                 Ok(e) => {
+                    count_syscall(totals, &e.kind);
                     if e.kind == (Kind::Exit { group_dead: true }) {
                         exited.insert(e.tgid);
                     }
@@ -226,6 +251,33 @@ impl Core {
         self.drain(pipeline);
     }
 
+    fn metrics(&self, pipeline: &mut Pipeline) -> String {
+        let processes = self
+            .ledger
+            .processes()
+            .filter(|p| self.ledger.is_filled(p.tgid))
+            .filter_map(|p| {
+                let view = process_view(p, self.ledger.space(p.tgid)?);
+                Some(ProcessFigures {
+                    growth_bytes: self.growth.over_window(p.tgid),
+                    growth_rate: self.growth.per_second(p.tgid),
+                    view,
+                })
+            })
+            .collect();
+        let mut machine = self.totals.clone();
+        machine.events_received = self.status.events_received;
+        machine.decode_errors = self.status.decode_errors;
+        machine.kernel = pipeline.reader().map(|r| r.counters()).unwrap_or_default();
+        machine.ledger = self.ledger.counters().clone();
+        machine.programs_attached = self.opts.programs_attached;
+        machine.growth_window_s = self.opts.growth_window_s;
+        let (cpu, rss) = own_usage();
+        machine.cpu_seconds = cpu;
+        machine.resident_bytes = rss;
+        render(&MetricsInput { processes, machine }, self.opts.metrics)
+    }
+
     /// Gives memory back to the system after many processes left: the allocator keeps
     /// freed memory otherwise, and the agent would look like it leaks.
     fn trim_memory(&mut self) {
@@ -240,10 +292,18 @@ impl Core {
         }
     }
 
-    /// Queues the next few processes for a drift check, round robin by pid.
+    /// Queues the next few processes for a drift check, round robin by pid; samples growth.
     fn schedule_resyncs(&mut self) {
         self.exited.clear();
         self.trim_memory();
+        let now_s = self.started.elapsed().as_secs();
+        let sizes: Vec<(u32, u64)> = self
+            .ledger
+            .processes()
+            .filter(|p| self.ledger.is_filled(p.tgid))
+            .filter_map(|p| Some((p.tgid, self.ledger.space(p.tgid)?.totals().virtual_bytes)))
+            .collect();
+        self.growth.record(now_s, sizes);
         if self.opts.resyncs_per_second == 0 {
             return;
         }
@@ -290,9 +350,15 @@ impl Core {
                         .map(|s| s.regions().map(region_view).collect()),
                 );
             }
-            Query::Configure(opts) => {
-                self.resyncer.set_rate(opts.resyncs_per_second);
-                self.opts = opts;
+            Query::SetResyncRate(n) => {
+                self.resyncer.set_rate(n);
+                self.opts.resyncs_per_second = n;
+            }
+            Query::Health(tx) => {
+                let _ = tx.send(());
+            }
+            Query::Metrics(tx) => {
+                let _ = tx.send(self.metrics(pipeline));
             }
             Query::Status(tx) => {
                 let mut s = self.status.clone();
@@ -305,4 +371,52 @@ impl Core {
             }
         }
     }
+}
+
+/// Counts a syscall event in the machine totals.
+fn count_syscall(totals: &mut MachineTotals, kind: &Kind) {
+    if kind.syscall().is_none() {
+        return;
+    }
+    let name = kind.name();
+    let result = if kind.errno().is_some() {
+        "error"
+    } else {
+        "ok"
+    };
+    *totals.syscalls.entry((name, result)).or_default() += 1;
+    if kind.errno().is_some() {
+        return;
+    }
+    match *kind {
+        Kind::Mmap { len, .. } => totals.bytes_mapped += page_up(len),
+        Kind::Munmap { len, .. } => totals.bytes_unmapped += page_up(len),
+        Kind::Mremap {
+            old_len, new_len, ..
+        } => {
+            let (old, new) = (page_up(old_len), page_up(new_len));
+            if new > old {
+                totals.bytes_mapped += new - old;
+            } else {
+                totals.bytes_unmapped += old - new;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The agent's own CPU seconds (getrusage) and resident bytes (`/proc/self/statm`, which
+/// reads counters without taking the mmap lock).
+fn own_usage() -> (f64, u64) {
+    // SAFETY: `usage` is a valid out-pointer.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
+    let rss_pages: u64 = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0);
+    (cpu, rss_pages * crate::ledger::PAGE)
 }

@@ -61,6 +61,8 @@ pub fn run(args: Args) -> Result<()> {
         let mut pipeline = Pipeline::load(&opts)?;
         let mut core = Core::start(CoreOptions {
             resyncs_per_second: config.agent.resyncs_per_second,
+            programs_attached: pipeline.programs_attached() as u64,
+            ..CoreOptions::default()
         })
         .context("starting the /proc reader")?;
         let mut sigint =
@@ -134,10 +136,8 @@ async fn reload_on_sighup(
             );
         }
         if new.agent.resyncs_per_second != running.agent.resyncs_per_second {
-            let opts = CoreOptions {
-                resyncs_per_second: new.agent.resyncs_per_second,
-            };
-            if owner.send(Query::Configure(opts)).await.is_err() {
+            let rate = Query::SetResyncRate(new.agent.resyncs_per_second);
+            if owner.send(rate).await.is_err() {
                 return;
             }
         }

@@ -112,6 +112,26 @@ pub enum Cause {
     Perms,
 }
 
+impl Cause {
+    /// Every cause.
+    pub const ALL: [Cause; 4] = [
+        Cause::StackGrowth,
+        Cause::Unseen,
+        Cause::Stale,
+        Cause::Perms,
+    ];
+
+    /// The name used in the API and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::StackGrowth => "stack_growth",
+            Cause::Unseen => "unseen",
+            Cause::Stale => "stale",
+            Cause::Perms => "perms",
+        }
+    }
+}
+
 /// The ledger's own accounting (shown as `ledger` in `GET /api/v1/status`).
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
