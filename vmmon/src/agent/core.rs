@@ -209,6 +209,7 @@ impl Core {
         match r.result {
             Ok(read) => {
                 self.status.malformed_lines += read.malformed as u64;
+                let unit = read.unit.clone();
                 if read.kernel_thread {
                     self.ledger.forget(r.tgid);
                 } else if self.ledger.process(r.tgid).is_some() {
@@ -233,6 +234,7 @@ impl Core {
                         read.snapshot,
                     );
                 }
+                self.ledger.set_unit(r.tgid, unit.as_deref());
             }
             Err(ReadError::Gone(pid)) => self.ledger.forget(pid),
             Err(e) => {

@@ -32,6 +32,8 @@ pub struct Calls {
 pub struct ProcessView {
     pub pid: u32,
     pub comm: String,
+    /// The container (`container:<id>`) or systemd unit it runs in; null when unknown.
+    pub unit: Option<String>,
     pub virtual_bytes: u64,
     pub peak_virtual_bytes: u64,
     pub mapping_count: usize,
@@ -83,6 +85,7 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
     ProcessView {
         pid: p.tgid,
         comm: p.comm.to_string_lossy().into_owned(),
+        unit: p.unit.as_deref().map(str::to_string),
         virtual_bytes,
         peak_virtual_bytes,
         mapping_count: space.len(),

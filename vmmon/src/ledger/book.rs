@@ -24,6 +24,8 @@ pub struct Process {
     pub corrected: u32,
     /// `CLOCK_MONOTONIC` ns of the event that made the ledger start tracking it.
     pub since_ns: u64,
+    /// The container or systemd unit it runs in (from `/proc/PID/cgroup`; a fork inherits it).
+    pub unit: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Clone, Debug)]
@@ -237,8 +239,11 @@ impl Ledger {
     /// already under that pid is replaced: counted as pid reuse unless `exec` (the same
     /// process with a new image).
     fn track_unfilled(&mut self, tgid: u32, comm: Comm, ts_ns: u64, exec: bool) {
+        let mut unit = None;
         if let Some(old) = self.procs.remove(&tgid) {
-            if !exec {
+            if exec {
+                unit = old.unit;
+            } else {
                 self.counters.pid_reuse += 1;
             }
             self.release(old.space);
@@ -254,6 +259,7 @@ impl Ledger {
                 failed_calls: 0,
                 checks: 0,
                 corrected: 0,
+                unit,
                 since_ns: ts_ns,
             },
         );
@@ -408,6 +414,7 @@ impl Ledger {
                 failed_calls: 0,
                 checks: 0,
                 corrected: 0,
+                unit: parent.unit.clone(),
                 since_ns: e.ts_ns,
             },
         );
@@ -495,6 +502,15 @@ impl Ledger {
     pub fn forget(&mut self, tgid: u32) {
         if let Some(p) = self.procs.remove(&tgid) {
             self.release(p.space);
+        }
+    }
+
+    /// Records the unit `tgid` runs in.
+    pub fn set_unit(&mut self, tgid: u32, unit: Option<&str>) {
+        if let Some(p) = self.procs.get_mut(&tgid)
+            && p.unit.as_deref() != unit
+        {
+            p.unit = unit.map(std::sync::Arc::from);
         }
     }
 

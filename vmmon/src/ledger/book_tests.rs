@@ -370,3 +370,20 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
     assert_eq!(l.reconcile(10, snap(), true), Reconciled::Applied);
     assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
 }
+
+#[test]
+fn the_unit_is_inherited_at_fork_and_kept_through_exec() {
+    let mut l = ledger_with_10();
+    l.set_unit(10, Some("ssh.service"));
+    l.apply(&fork(10, 5, 11, 0x11));
+    assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
+    l.apply(&ev(
+        11,
+        6,
+        Ev::Exec {
+            filename: "/bin/sh".into(),
+            old_tid: 11,
+        },
+    ));
+    assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
+}

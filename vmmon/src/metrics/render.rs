@@ -302,6 +302,31 @@ pub fn render(input: &MetricsInput, opts: MetricsOptions) -> String {
     }
 }
 
+/// The families summed by `key`, with the `max` largest groups named and the rest in "other".
+fn group<'a>(
+    r: &Registry,
+    prefix: &str,
+    what: &str,
+    label: &str,
+    procs: &'a [ProcessFigures],
+    max: usize,
+    key: impl Fn(&'a ProcessFigures) -> &'a str,
+) -> prometheus::Result<()> {
+    let mut sizes: HashMap<&str, u64> = HashMap::new();
+    for f in procs {
+        *sizes.entry(key(f)).or_default() += f.view.virtual_bytes;
+    }
+    let mut groups: Vec<(&str, u64)> = sizes.into_iter().collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let named: std::collections::HashSet<&str> = groups.iter().take(max).map(|g| g.0).collect();
+    let families = Families::new(r, prefix, what, &[label])?;
+    for f in procs {
+        let k = key(f);
+        families.add(&[if named.contains(k) { k } else { "other" }], f);
+    }
+    Ok(())
+}
+
 fn build(input: &MetricsInput, opts: MetricsOptions) -> prometheus::Result<Registry> {
     let r = Registry::new();
     let per_process = Families::new(
@@ -319,29 +344,24 @@ fn build(input: &MetricsInput, opts: MetricsOptions) -> prometheus::Result<Regis
             per_process.add(&["other", "other"], f);
         }
     }
-    // By comm, bounded to the largest groups.
-    let mut by_comm: HashMap<&str, u64> = HashMap::new();
-    for f in &input.processes {
-        *by_comm.entry(f.view.comm.as_str()).or_default() += f.view.virtual_bytes;
-    }
-    let mut comms: Vec<(&str, u64)> = by_comm.into_iter().collect();
-    comms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let named: std::collections::HashSet<&str> =
-        comms.iter().take(opts.max_comms).map(|c| c.0).collect();
-    let per_comm = Families::new(
+    group(
         &r,
         "vmmon_comm",
         "summed by comm (the largest groups; the rest in comm=\"other\")",
-        &["comm"],
+        "comm",
+        &input.processes,
+        opts.max_comms,
+        |f| f.view.comm.as_str(),
     )?;
-    for f in &input.processes {
-        let comm = if named.contains(f.view.comm.as_str()) {
-            f.view.comm.as_str()
-        } else {
-            "other"
-        };
-        per_comm.add(&[comm], f);
-    }
+    group(
+        &r,
+        "vmmon_unit",
+        "summed by container or systemd unit (the largest; the rest in unit=\"other\")",
+        "unit",
+        &input.processes,
+        opts.max_comms,
+        |f| f.view.unit.as_deref().unwrap_or("none"),
+    )?;
     let processes = prometheus::IntGauge::new("vmmon_processes", "Processes in the ledger")?;
     processes.set(input.processes.len() as i64);
     r.register(Box::new(processes))?;
@@ -360,6 +380,7 @@ mod tests {
             view: ProcessView {
                 pid,
                 comm: comm.into(),
+                unit: Some(format!("{comm}.service")),
                 virtual_bytes: virt,
                 peak_virtual_bytes: virt,
                 mapping_count: 3,
@@ -454,6 +475,10 @@ mod tests {
             "{text}"
         );
         assert!(line(&text, "vmmon_processes 4").is_some(), "{text}");
+        assert!(
+            line(&text, "vmmon_unit_virtual_bytes{unit=\"small.service\"} 50").is_some(),
+            "{text}"
+        );
         // An exited process simply is not in the input: its series are gone.
         let fewer = MetricsInput {
             processes: vec![proc(1, "big", 1000, 0)],

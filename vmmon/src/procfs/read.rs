@@ -20,6 +20,8 @@ pub enum ReadError {
 pub struct Read {
     pub snapshot: Snapshot,
     pub comm: String,
+    /// The container or systemd unit, from `/proc/PID/cgroup`.
+    pub unit: Option<String>,
     pub malformed: usize,
     /// Kernel threads have no address space: nothing to track.
     pub kernel_thread: bool,
@@ -68,6 +70,9 @@ pub fn read_process(pid: u32) -> Result<Read, ReadError> {
             done_ns,
         },
         comm: stat.map(|s| s.comm).unwrap_or_default(),
+        unit: std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .ok()
+            .and_then(|t| super::unit_of(&t)),
         malformed: errors.len(),
         kernel_thread,
     })
