@@ -16,6 +16,29 @@ pub const DEFAULT_PATH: &str = "/etc/vmmon/vmmon.toml";
 pub struct Config {
     pub agent: AgentConfig,
     pub pipeline: PipelineConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Processes with their own series, by virtual size and (separately) by growth.
+    pub top_k: usize,
+    /// comm and unit groups with their own series; the rest are summed into "other".
+    pub max_groups: usize,
+    /// The window of the growth figures, in seconds.
+    pub growth_window_seconds: u64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            top_k: 20,
+            max_groups: 50,
+            growth_window_seconds: 60,
+        }
+    }
 }
 
 /// `[agent]`
@@ -108,27 +131,41 @@ impl Config {
             key,
             message,
         };
+        let range = |key: &'static str, v: u64, lo: u64, hi: u64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(invalid(key, format!("{v} is out of range {lo}..={hi}")))
+            }
+        };
         self.listen_addr().map_err(|m| invalid("agent.listen", m))?;
-        if !(1..=10_000).contains(&self.agent.resyncs_per_second) {
-            return Err(invalid(
-                "agent.resyncs_per_second",
-                format!(
-                    "{} is out of range 1..=10000",
-                    self.agent.resyncs_per_second
-                ),
-            ));
-        }
+        range(
+            "agent.resyncs_per_second",
+            self.agent.resyncs_per_second.into(),
+            1,
+            10_000,
+        )?;
         crate::bpf::validate_ring_bytes(self.pipeline.ring_buffer_bytes)
             .map_err(|e| invalid("pipeline.ring_buffer_bytes", e.to_string()))?;
-        if !(1..=10_000).contains(&self.pipeline.poll_interval_ms) {
-            return Err(invalid(
-                "pipeline.poll_interval_ms",
-                format!(
-                    "{} is out of range 1..=10000",
-                    self.pipeline.poll_interval_ms
-                ),
-            ));
-        }
+        range(
+            "pipeline.poll_interval_ms",
+            self.pipeline.poll_interval_ms,
+            1,
+            10_000,
+        )?;
+        range("metrics.top_k", self.metrics.top_k as u64, 1, 1000)?;
+        range(
+            "metrics.max_groups",
+            self.metrics.max_groups as u64,
+            1,
+            1000,
+        )?;
+        range(
+            "metrics.growth_window_seconds",
+            self.metrics.growth_window_seconds,
+            2,
+            86_400,
+        )?;
         Ok(())
     }
 
@@ -207,6 +244,8 @@ mod tests {
         assert_eq!(e.lines().count(), 1, "{e}");
         let e = parse("[pipeline]\nring_buffer_bytes = 1000\n").unwrap_err();
         assert!(e.contains("pipeline.ring_buffer_bytes"), "{e}");
+        let e = parse("[metrics]\ntop_k = 0\n").unwrap_err();
+        assert!(e.contains("metrics.top_k"), "{e}");
         let e = parse("[agent]\nresyncs_per_second = 0\n").unwrap_err();
         assert!(e.contains("agent.resyncs_per_second"), "{e}");
         let e = parse("[agent]\nlisten = \"localhost\"\n").unwrap_err();

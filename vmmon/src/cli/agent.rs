@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, watch};
 use vmmon::agent::{Core, CoreOptions, Query, api};
 use vmmon::bpf::Pipeline;
 use vmmon::config::Config;
+use vmmon::metrics::MetricsOptions;
 
 /// Where the agent listens unless told otherwise (loopback).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
@@ -25,6 +26,15 @@ pub struct Args {
     /// Processes re-read from /proc each second to catch drift, round robin [default: 20].
     #[arg(long, value_name = "N")]
     resyncs_per_second: Option<u32>,
+    /// Processes with their own metric series, by size and by growth [default: 20].
+    #[arg(long, value_name = "K")]
+    top_k: Option<usize>,
+    /// comm and unit groups with their own metric series [default: 50].
+    #[arg(long, value_name = "N")]
+    max_groups: Option<usize>,
+    /// The window of the growth figures, in seconds [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    growth_window_seconds: Option<u64>,
 }
 
 impl Args {
@@ -36,6 +46,15 @@ impl Args {
         }
         if let Some(n) = self.resyncs_per_second {
             config.agent.resyncs_per_second = n;
+        }
+        if let Some(k) = self.top_k {
+            config.metrics.top_k = k;
+        }
+        if let Some(n) = self.max_groups {
+            config.metrics.max_groups = n;
+        }
+        if let Some(s) = self.growth_window_seconds {
+            config.metrics.growth_window_seconds = s;
         }
         self.pipeline.apply(&mut config.pipeline);
         config.validate("command line")?;
@@ -62,7 +81,11 @@ pub fn run(args: Args) -> Result<()> {
         let mut core = Core::start(CoreOptions {
             resyncs_per_second: config.agent.resyncs_per_second,
             programs_attached: pipeline.programs_attached() as u64,
-            ..CoreOptions::default()
+            metrics: MetricsOptions {
+                top_k: config.metrics.top_k,
+                max_groups: config.metrics.max_groups,
+            },
+            growth_window_s: config.metrics.growth_window_seconds,
         })
         .context("starting the /proc reader")?;
         let mut sigint =

@@ -14,15 +14,15 @@ use std::collections::HashMap;
 pub struct MetricsOptions {
     /// Processes with their own series, by virtual size and (separately) by growth.
     pub top_k: usize,
-    /// comm groups with their own series; the rest are summed into `comm="other"`.
-    pub max_comms: usize,
+    /// comm and unit groups with their own series; the rest are summed into "other".
+    pub max_groups: usize,
 }
 
 impl Default for MetricsOptions {
     fn default() -> Self {
         Self {
             top_k: 20,
-            max_comms: 50,
+            max_groups: 50,
         }
     }
 }
@@ -350,7 +350,7 @@ fn build(input: &MetricsInput, opts: MetricsOptions) -> prometheus::Result<Regis
         "summed by comm (the largest groups; the rest in comm=\"other\")",
         "comm",
         &input.processes,
-        opts.max_comms,
+        opts.max_groups,
         |f| f.view.comm.as_str(),
     )?;
     group(
@@ -359,7 +359,7 @@ fn build(input: &MetricsInput, opts: MetricsOptions) -> prometheus::Result<Regis
         "summed by container or systemd unit (the largest; the rest in unit=\"other\")",
         "unit",
         &input.processes,
-        opts.max_comms,
+        opts.max_groups,
         |f| f.view.unit.as_deref().unwrap_or("none"),
     )?;
     let processes = prometheus::IntGauge::new("vmmon_processes", "Processes in the ledger")?;
@@ -423,7 +423,7 @@ mod tests {
             &input,
             MetricsOptions {
                 top_k: 1,
-                max_comms: 50,
+                max_groups: 50,
             },
         );
         assert!(
@@ -501,7 +501,7 @@ mod tests {
             &input,
             MetricsOptions {
                 top_k: 10,
-                max_comms: 2,
+                max_groups: 2,
             },
         );
         assert!(text.contains(r#"comm="a\"b\\c\nd""#), "{text}");
