@@ -122,3 +122,43 @@ fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
     let err = String::from_utf8_lossy(&maps.stderr);
     assert!(!err.contains("no vmmon agent answers"), "{err}");
 }
+
+fn promtool(args: &[&str]) -> (bool, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus");
+    let out = Command::new("promtool")
+        .args(args)
+        .current_dir(&dir)
+        .output()
+        .expect("promtool must be installed: run the tests with `cargo xtask test`");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn prometheus_config_and_alert_rules_check_and_pass_their_unit_tests() {
+    let (ok, text) = promtool(&["check", "config", "prometheus.yml"]);
+    assert!(ok, "promtool check config: {text}");
+    let (ok, text) = promtool(&["check", "rules", "alerts.yml"]);
+    assert!(ok && text.contains("4 rules found"), "promtool check rules: {text}");
+    // Every rule has a test that fires it and one that does not.
+    let rules = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus/alerts.yml"),
+    )
+    .unwrap();
+    let tests = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus/alerts_test.yml"),
+    )
+    .unwrap();
+    for alert in rules.lines().filter_map(|l| l.trim().strip_prefix("- alert: ")) {
+        let tested = tests.matches(&format!("alertname: {alert}")).count();
+        assert!(tested >= 2, "{alert} has {tested} test cases; it needs one firing and one quiet");
+    }
+    let (ok, text) = promtool(&["test", "rules", "alerts_test.yml"]);
+    assert!(ok, "promtool test rules: {text}");
+}
