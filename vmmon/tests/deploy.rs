@@ -145,7 +145,10 @@ fn prometheus_config_and_alert_rules_check_and_pass_their_unit_tests() {
     let (ok, text) = promtool(&["check", "config", "prometheus.yml"]);
     assert!(ok, "promtool check config: {text}");
     let (ok, text) = promtool(&["check", "rules", "alerts.yml"]);
-    assert!(ok && text.contains("4 rules found"), "promtool check rules: {text}");
+    assert!(
+        ok && text.contains("4 rules found"),
+        "promtool check rules: {text}"
+    );
     // Every rule has a test that fires it and one that does not.
     let rules = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus/alerts.yml"),
@@ -155,9 +158,15 @@ fn prometheus_config_and_alert_rules_check_and_pass_their_unit_tests() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus/alerts_test.yml"),
     )
     .unwrap();
-    for alert in rules.lines().filter_map(|l| l.trim().strip_prefix("- alert: ")) {
+    for alert in rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+    {
         let tested = tests.matches(&format!("alertname: {alert}")).count();
-        assert!(tested >= 2, "{alert} has {tested} test cases; it needs one firing and one quiet");
+        assert!(
+            tested >= 2,
+            "{alert} has {tested} test cases; it needs one firing and one quiet"
+        );
     }
     let (ok, text) = promtool(&["test", "rules", "alerts_test.yml"]);
     assert!(ok, "promtool test rules: {text}");
