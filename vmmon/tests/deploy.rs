@@ -171,3 +171,45 @@ fn prometheus_config_and_alert_rules_check_and_pass_their_unit_tests() {
     let (ok, text) = promtool(&["test", "rules", "alerts_test.yml"]);
     assert!(ok, "promtool test rules: {text}");
 }
+
+#[test]
+fn kubernetes_daemonset_is_one_agent_per_node_scraped_and_no_more_privileged_than_the_unit() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/kubernetes/vmmon-daemonset.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for want in [
+        "kind: DaemonSet",
+        "hostPID: true",
+        "prometheus.io/scrape: \"true\"",
+        "prometheus.io/port: \"9464\"",
+        "prometheus.io/path: /metrics",
+        "privileged: false",
+        "allowPrivilegeEscalation: false",
+        "readOnlyRootFilesystem: true",
+        "drop: [\"ALL\"]",
+        "path: /healthz",
+    ] {
+        assert!(text.contains(want), "the DaemonSet lacks {want:?}");
+    }
+    // The same capabilities as the systemd unit, no more.
+    let added: Vec<String> = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("add: ["))
+        .expect("capabilities added")
+        .trim_end_matches(']')
+        .split(',')
+        .map(|c| format!("+{}", c.trim().trim_matches('"').to_lowercase()))
+        .collect();
+    let mut added = added
+        .join(",")
+        .split(',')
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    let mut unit: Vec<String> = unit_capabilities().split(',').map(str::to_string).collect();
+    added.sort();
+    unit.sort();
+    assert_eq!(
+        added, unit,
+        "DaemonSet and systemd unit grant different capabilities"
+    );
+}

@@ -552,4 +552,44 @@ mod tests {
             assert!(text.contains(want), "{want} missing:\n{text}");
         }
     }
+
+    /// Every `vmmon_*` family a dashboard panel or an alert rule queries exists: a renamed
+    /// family cannot silently blank a panel or mute an alert.
+    #[test]
+    fn dashboard_and_alerts_use_only_families_that_exist() {
+        let mut machine = MachineTotals::default();
+        machine.syscalls.insert(("mmap", "ok"), 1);
+        let text = render(
+            &MetricsInput {
+                processes: vec![proc(1, "x", 10, 5)],
+                machine,
+            },
+            MetricsOptions::default(),
+        );
+        let families: std::collections::HashSet<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+        for file in ["grafana/vmmon.json", "prometheus/alerts.yml"] {
+            let body = std::fs::read_to_string(deploy.join(file)).unwrap();
+            let mut used = 0;
+            for (i, _) in body.match_indices("vmmon_") {
+                let name: String = body[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                // Grafana uids and titles say "vmmon-...", not metric names.
+                if name.len() > "vmmon_".len() {
+                    assert!(
+                        families.contains(name.as_str()),
+                        "{file} queries {name}, which vmmon does not export"
+                    );
+                    used += 1;
+                }
+            }
+            assert!(used >= 3, "{file} queries only {used} families");
+        }
+    }
 }
