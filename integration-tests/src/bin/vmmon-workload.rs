@@ -24,12 +24,32 @@ const NO_FD: u64 = u64::MAX; // -1 as the kernel's unsigned long argument
 fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("scripted") => scripted(),
+        Some("grow") => grow(
+            std::env::args()
+                .nth(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(20),
+        ),
         Some("exit") => {}
         _ => {
-            eprintln!("usage: vmmon-workload scripted|exit");
+            eprintln!("usage: vmmon-workload scripted|grow SECONDS|exit");
             std::process::exit(2);
         }
     }
+}
+
+/// Grows the address space by 1 MiB every 100 ms for `seconds`, then exits.
+fn grow(seconds: u64) {
+    let mut mapped = Vec::new();
+    for _ in 0..seconds * 10 {
+        let r = raw(
+            libc::SYS_mmap,
+            [0, 1 << 20, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0],
+        );
+        mapped.push(r);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::hint::black_box(mapped);
 }
 
 struct Log {

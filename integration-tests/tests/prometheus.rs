@@ -1,0 +1,156 @@
+//! End to end, as a fleet uses vmmon: the agent with the real programs, a real Prometheus
+//! server (Debian's package; `cargo xtask test` installs it) scraping it on loopback, and a
+//! workload growing its address space. A PromQL query through Prometheus's HTTP API returns
+//! that growth.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use vmmon_integration_tests::collect::require_root;
+
+/// The `vmmon` binary, built beside this test's own.
+fn vmmon_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("vmmon");
+    assert!(
+        bin.exists(),
+        "{} not built (run the tests with cargo xtask test)",
+        bin.display()
+    );
+    bin
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
+
+fn get_json(url: &str) -> Option<serde_json::Value> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    agent.get(url).call().ok()?.body_mut().read_json().ok()
+}
+
+fn wait_until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
+    require_root();
+    let dir = std::env::temp_dir().join(format!("vmmon-prom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let agent_port = free_port();
+    let mut agent = Command::new(vmmon_bin())
+        .args(["agent", "--listen", &format!("127.0.0.1:{agent_port}")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(agent.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _agent = Killed(agent);
+    assert!(
+        line.contains("programs attached"),
+        "agent did not start: {line}"
+    );
+
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: vmmon\n    static_configs:\n      - targets: [\"127.0.0.1:{agent_port}\"]\n"
+        ),
+    )
+    .unwrap();
+    let prom_port = free_port();
+    let prom = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus (Debian's prometheus package) must be installed: cargo xtask test installs it");
+    let _prom = Killed(prom);
+    let api = format!("http://127.0.0.1:{prom_port}");
+    wait_until("prometheus ready", Duration::from_secs(60), || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let ok = agent
+            .get(&format!("{api}/-/ready"))
+            .call()
+            .ok()?
+            .status()
+            .is_success();
+        ok.then_some(())
+    });
+
+    let grower = Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
+        .args(["grow", "30"])
+        .spawn()
+        .unwrap();
+    let pid = grower.id();
+    let _grower = Killed(grower);
+    let query = |q: &str| -> Option<f64> {
+        let url = format!("{api}/api/v1/query?query={}", urlencode(q));
+        let v = get_json(&url)?;
+        v["data"]["result"][0]["value"][1].as_str()?.parse().ok()
+    };
+    // The workload gains 1 MiB every 100 ms: Prometheus must see its growth.
+    let growth = wait_until(
+        "growth of the workload in Prometheus",
+        Duration::from_secs(60),
+        || {
+            query(&format!(
+                "vmmon_process_growth_bytes{{job=\"vmmon\",pid=\"{pid}\"}}"
+            ))
+            .filter(|g| *g >= 20.0 * 1024.0 * 1024.0)
+        },
+    );
+    let rate = query(&format!(
+        "vmmon_process_growth_bytes_per_second{{pid=\"{pid}\"}}"
+    ))
+    .unwrap_or(0.0);
+    let up = query("up{job=\"vmmon\"}").unwrap_or(0.0);
+    assert_eq!(up, 1.0, "Prometheus does not see the agent up");
+    eprintln!("Prometheus: pid {pid} grew {growth} bytes over the window, {rate} B/s now");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
