@@ -213,3 +213,36 @@ fn kubernetes_daemonset_is_one_agent_per_node_scraped_and_no_more_privileged_tha
         "DaemonSet and systemd unit grant different capabilities"
     );
 }
+
+#[test]
+fn man_page_renders_cleanly_and_default_config_is_valid() {
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/vmmon.1");
+    let out = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&page)
+        .output()
+        .expect("groff");
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && warnings.trim().is_empty(),
+        "groff: {warnings}"
+    );
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/vmmon.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_vmmon"))
+        .args(["config", "check"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The shipped file spells out the defaults.
+    let text = String::from_utf8(out.stdout).unwrap();
+    let defaults = Command::new(env!("CARGO_BIN_EXE_vmmon"))
+        .args(["config", "check", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(text, String::from_utf8(defaults.stdout).unwrap());
+}

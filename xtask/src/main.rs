@@ -3,6 +3,7 @@
 mod bench;
 mod bench_agent;
 mod cmd;
+mod dist;
 mod run;
 mod setup;
 mod test;
@@ -24,8 +25,10 @@ enum Task {
     Run(run::Options),
     /// Run the whole test suite, including the tests that load the real eBPF programs (as root).
     Test(test::Options),
-    /// Measure the tracing overhead (ratios from interleaved runs).
+    /// Measure the tracing overhead and the ledger (ratios from interleaved runs).
     Bench(bench::Options),
+    /// Build a .deb and a tarball: binary, systemd unit, default config, man page.
+    Dist,
 }
 
 fn main() {
@@ -35,6 +38,7 @@ fn main() {
         Task::Run(opts) => run::run(opts),
         Task::Test(opts) => test::run(opts),
         Task::Bench(opts) => bench::run(opts),
+        Task::Dist => dist::run(),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e:#}");
