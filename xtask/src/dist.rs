@@ -1,7 +1,7 @@
 //! `cargo xtask dist`: a `.deb` and a tarball with the release binary, the systemd unit, the
 //! default configuration and the man page, laid out for `/`.
 
-use crate::cmd::{self, workspace_root};
+use crate::cmd;
 use crate::setup;
 use anyhow::{Context, Result};
 use std::fs;
@@ -20,14 +20,7 @@ fn copy(from: &Path, to: &Path, mode: u32) -> Result<()> {
 }
 
 pub fn run() -> Result<()> {
-    setup::run()?;
-    let root = workspace_root();
-    cmd::run(Command::new("cargo").current_dir(&root).args([
-        "build",
-        "--release",
-        "--package",
-        "vmmon",
-    ]))?;
+    let root = setup::release_build()?;
     let dist = root.join("target/dist");
     let stage = dist.join("stage");
     let _ = fs::remove_dir_all(&stage);

@@ -1,6 +1,6 @@
 //! `cargo xtask run`: set up, build in release, and start vmmon's main job with defaults.
 
-use crate::cmd::{self, workspace_root};
+use crate::cmd;
 use crate::setup;
 use anyhow::{Result, bail};
 use std::os::unix::process::CommandExt;
@@ -14,14 +14,7 @@ pub struct Options {
 }
 
 pub fn run(opts: Options) -> Result<()> {
-    setup::run()?;
-    let root = workspace_root();
-    cmd::run(Command::new("cargo").current_dir(&root).args([
-        "build",
-        "--release",
-        "--package",
-        "vmmon",
-    ]))?;
+    let root = setup::release_build()?;
     if !cmd::is_root() {
         bail!("vmmon loads eBPF programs and must run as root: run `sudo cargo xtask run`");
     }

@@ -28,6 +28,19 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
+/// Setup, then `cargo build --release --package vmmon`; returns the workspace root.
+pub fn release_build() -> Result<std::path::PathBuf> {
+    run()?;
+    let root = cmd::workspace_root();
+    cmd::run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "--package",
+        "vmmon",
+    ]))?;
+    Ok(root)
+}
+
 /// Setup, plus what the tests need.
 pub fn run_for_tests() -> Result<()> {
     run()?;
