@@ -92,12 +92,14 @@ fn real_ebpf_agent_serves_the_documented_api() {
     let start = Instant::now();
     let proc_view = loop {
         let (code, v) = agent.get(&format!("/api/v1/processes/{me}"));
-        if code == 200 {
+        // spawn is vfork+exec: until the exec is applied the child shares its parent's
+        // address space and shows the parent's comm. Wait for the exec'd process.
+        if code == 200 && v["comm"] == "sleep" {
             break v;
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "never saw pid {me}: {code} {v}"
+            "never saw pid {me} as the exec'd sleep: {code} {v}"
         );
         std::thread::sleep(Duration::from_millis(50));
     };
