@@ -3,59 +3,10 @@
 //! workload growing its address space. A PromQL query through Prometheus's HTTP API returns
 //! that growth.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use vmmon_integration_tests::agent::{Killed, free_port, get_json, start_agent, wait_until};
 use vmmon_integration_tests::collect::require_root;
-
-/// The `vmmon` binary, built beside this test's own.
-fn vmmon_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("vmmon");
-    assert!(
-        bin.exists(),
-        "{} not built (run the tests with cargo xtask test)",
-        bin.display()
-    );
-    bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let _ = self.0.wait();
-    }
-}
-
-fn get_json(url: &str) -> Option<serde_json::Value> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(5)))
-        .build()
-        .into();
-    agent.get(url).call().ok()?.body_mut().read_json().ok()
-}
-
-fn wait_until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
 
 #[test]
 fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
@@ -63,20 +14,7 @@ fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
     let dir = std::env::temp_dir().join(format!("vmmon-prom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let agent_port = free_port();
-    let mut agent = Command::new(vmmon_bin())
-        .args(["agent", "--listen", &format!("127.0.0.1:{agent_port}")])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(agent.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _agent = Killed(agent);
-    assert!(
-        line.contains("programs attached"),
-        "agent did not start: {line}"
-    );
+    let _agent = start_agent(agent_port);
 
     let config = dir.join("prometheus.yml");
     std::fs::write(

@@ -13,4 +13,5 @@ pub mod ledger;
 pub mod metrics;
 pub mod procfs;
 pub mod stats;
+pub mod top;
 pub mod trace;

@@ -120,6 +120,29 @@ fn real_ebpf_agent_serves_the_documented_api() {
     }
     assert_eq!(proc_view["pid"], me);
     assert_eq!(proc_view["comm"], "sleep");
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(proc_view["uid"], unsafe { libc::geteuid() }, "{proc_view}");
+    assert!(proc_view["growth_bytes_per_second"].is_i64(), "{proc_view}");
+    assert!(proc_view["growth_bytes"].is_i64(), "{proc_view}");
+    // Its recent events (what `vmmon top`'s detail view follows): at least the exec, rendered.
+    let (code, ev) = agent.get(&format!("/api/v1/processes/{me}/events"));
+    assert_eq!(code, 200, "{ev}");
+    let events = ev["events"].as_array().unwrap();
+    let exec = events.iter().find(|e| e["name"] == "exec");
+    assert!(
+        exec.is_some_and(|e| e["text"].as_str().unwrap().contains("sleep")),
+        "{ev}"
+    );
+    assert_eq!(ev["missed"], false);
+    let next = ev["next"].as_u64().unwrap();
+    let (code, later) = agent.get(&format!("/api/v1/processes/{me}/events?since={next}"));
+    assert_eq!(code, 200);
+    assert!(
+        later["events"].as_array().unwrap().is_empty(),
+        "a quiet sleep: {later}"
+    );
+    let (code, _) = agent.get(&format!("/api/v1/processes/{me}/events?since=-1"));
+    assert_eq!(code, 400);
     let (code, list) = agent.get("/api/v1/processes");
     assert_eq!(code, 200);
     assert!(list.as_array().unwrap().iter().any(|p| p["pid"] == me));
@@ -174,6 +197,7 @@ fn real_ebpf_agent_serves_the_documented_api() {
     assert_eq!(code, 200);
     assert_eq!(status["kernel"]["ring_full"], 0, "{status}");
     assert!(status["bootstrap_ms"].is_u64(), "{status}");
+    assert_eq!(status["growth_window_seconds"], 60, "{status}");
     // Prometheus metrics and health.
     let agent_http: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -30,6 +30,22 @@ fn assert_one_line_error(out: &Output, what: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// vmmon as nobody with no capabilities: as root, through setpriv; otherwise as is.
+fn unprivileged() -> Command {
+    if unsafe { libc::geteuid() } != 0 {
+        return vmmon();
+    }
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ])
+    .arg(env!("CARGO_BIN_EXE_vmmon"));
+    c
+}
+
 #[test]
 fn unknown_syscall_name_is_rejected() {
     let out = run(vmmon().args(["trace", "--syscall", "mmapp"]));
@@ -61,22 +77,72 @@ fn dead_pid_is_one_line() {
 
 #[test]
 fn unprivileged_user_is_told_to_run_as_root() {
-    // As root, drop to nobody with no capabilities; unprivileged already is the case itself.
-    let mut cmd = if unsafe { libc::geteuid() } == 0 {
-        let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-        ])
-        .arg(env!("CARGO_BIN_EXE_vmmon"));
-        c
-    } else {
-        vmmon()
-    };
-    let out = run(cmd.arg("trace"));
+    let out = run(unprivileged().arg("trace"));
     assert_one_line_error(&out, "needs CAP_BPF and CAP_PERFMON");
+}
+
+#[test]
+fn top_bad_connect_addresses_are_one_line() {
+    let out = run(vmmon().args(["top", "--once", "--connect", "nonsense"]));
+    assert_one_line_error(
+        &out,
+        "--connect \"nonsense\" is not an address: expected HOST:PORT",
+    );
+    let out = run(vmmon().args(["top", "--once", "--connect", "no-such-host.invalid:9464"]));
+    assert_one_line_error(&out, "cannot resolve the host");
+    // Port 1 on loopback: nothing listens there.
+    let out = run(vmmon().args(["top", "--once", "--connect", "127.0.0.1:1"]));
+    assert_one_line_error(&out, "no vmmon agent answers at 127.0.0.1:1");
+    let out = run(vmmon().args(["top", "--interval", "0"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("between 0.1 and 3600"));
+    let out = run(vmmon().args(["top", "--sort", "size"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("one of: pid, user, virt, growth"));
+}
+
+#[test]
+fn top_against_something_that_is_not_an_agent_is_one_line() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            use std::io::{Read as _, Write as _};
+            let mut stream = stream;
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+        }
+    });
+    let out = run(vmmon().args(["top", "--once", "--connect", &addr]));
+    assert_one_line_error(&out, "answers, but not as a vmmon agent");
+}
+
+#[test]
+fn top_without_a_terminal_points_to_once() {
+    let out = run(vmmon()
+        .args(["top", "--connect", "127.0.0.1:1"])
+        .stdin(Stdio::null()));
+    assert_one_line_error(&out, "needs a terminal");
+    assert!(stderr(&out).contains("--once"));
+}
+
+#[test]
+fn top_with_no_agent_and_no_privilege_says_both() {
+    // A configuration pointing at a port nobody listens on, readable by nobody.
+    let dir = std::env::temp_dir().join(format!("vmmon-top-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("vmmon.toml");
+    std::fs::write(&config, "[agent]\nlisten = \"127.0.0.1:1\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(unprivileged()
+        .args(["top", "--once", "--config"])
+        .arg(&config));
+    assert_one_line_error(&out, "no vmmon agent answers at 127.0.0.1:1");
+    assert!(stderr(&out).contains("needs root"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

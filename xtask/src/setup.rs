@@ -16,9 +16,9 @@ const APT_PACKAGES: &[&str] = &[
     "libzstd-dev",
     "zlib1g-dev",
 ];
-/// What the test suite uses beyond the build: promtool (Debian's prometheus package) checks
-/// the agent's /metrics.
-const TEST_PACKAGES: &[&str] = &["prometheus"];
+/// What the test suite uses beyond the build: promtool and the server (Debian's prometheus
+/// package) check the agent's /metrics; tmux runs `vmmon top` in a real terminal.
+const TEST_PACKAGES: &[&str] = &["prometheus", "tmux"];
 
 pub fn run() -> Result<()> {
     nightly_rust_src()?;
@@ -44,7 +44,7 @@ pub fn release_build() -> Result<std::path::PathBuf> {
 /// Setup, plus what the tests need.
 pub fn run_for_tests() -> Result<()> {
     run()?;
-    apt_packages("test tools (promtool)", TEST_PACKAGES)
+    apt_packages("test tools (prometheus, tmux)", TEST_PACKAGES)
 }
 
 fn nightly_rust_src() -> Result<()> {

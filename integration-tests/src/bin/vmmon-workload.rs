@@ -29,22 +29,27 @@ fn main() {
                 .nth(2)
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(20),
+            std::env::args()
+                .nth(3)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1),
         ),
         Some("exit") => {}
         _ => {
-            eprintln!("usage: vmmon-workload scripted|grow SECONDS|exit");
+            eprintln!("usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|exit");
             std::process::exit(2);
         }
     }
 }
 
-/// Grows the address space by 1 MiB every 100 ms for `seconds`, then exits.
-fn grow(seconds: u64) {
+/// Grows the address space by `mib` MiB (never touched) every 100 ms for `seconds`, then
+/// exits.
+fn grow(seconds: u64, mib: u64) {
     let mut mapped = Vec::new();
     for _ in 0..seconds * 10 {
         let r = raw(
             libc::SYS_mmap,
-            [0, 1 << 20, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0],
+            [0, mib << 20, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0],
         );
         mapped.push(r);
         std::thread::sleep(std::time::Duration::from_millis(100));

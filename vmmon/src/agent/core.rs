@@ -2,6 +2,7 @@
 //! to the resync thread, folds their results back in, and answers queries from the API. No
 //! lock is shared, and nothing on the event path waits on `/proc`.
 
+use super::recent::{EventsView, RECENT_EVENTS, Recent};
 use super::resync::{Priority, Resynced, Resyncer};
 use super::view::{ProcessView, RegionView, process_view, region_view};
 use crate::bpf::{KernelCounters, Pipeline};
@@ -23,6 +24,13 @@ pub enum Query {
     Processes(oneshot::Sender<Vec<ProcessView>>),
     Process(u32, oneshot::Sender<Option<ProcessView>>),
     Maps(u32, oneshot::Sender<Option<Vec<RegionView>>>),
+    /// A process's recent events after a sequence number (0: all kept), at most a limit.
+    Events {
+        pid: u32,
+        since: u64,
+        limit: usize,
+        tx: oneshot::Sender<EventsView>,
+    },
     Status(oneshot::Sender<Status>),
     /// A new drift-check rate from a configuration reload.
     SetResyncRate(u32),
@@ -48,6 +56,8 @@ pub struct Status {
     pub malformed_lines: u64,
     /// Processes whose maps could not be read (permission, I/O).
     pub unreadable: u64,
+    /// The window of each process's `growth_bytes`.
+    pub growth_window_seconds: u64,
 }
 
 /// How the owner runs.
@@ -88,6 +98,7 @@ pub struct Core {
     /// Processes tracked at the last memory trim.
     trimmed_at: usize,
     growth: Growth,
+    recent: Recent,
     totals: MachineTotals,
     started: Instant,
     /// Reads refused as torn, per pid, to give up after a few and accept one.
@@ -122,6 +133,7 @@ impl Core {
             torn: std::collections::HashMap::new(),
             trimmed_at: 0,
             growth: Growth::new(opts.growth_window_s),
+            recent: Recent::new(RECENT_EVENTS),
             totals: MachineTotals::default(),
             started: Instant::now(),
             cursor: 0,
@@ -166,11 +178,13 @@ impl Core {
         let status = &mut self.status;
         let exited = &mut self.exited;
         let totals = &mut self.totals;
+        let recent = &mut self.recent;
         reader.drain(|raw| {
             status.events_received += 1;
             match decode(raw) {
                 Ok(e) => {
                     count_syscall(totals, &e.kind);
+                    recent.push(&e);
                     if e.kind == (Kind::Exit { group_dead: true }) {
                         exited.insert(e.tgid);
                     }
@@ -209,7 +223,7 @@ impl Core {
         match r.result {
             Ok(read) => {
                 self.status.malformed_lines += read.malformed as u64;
-                let unit = read.unit.clone();
+                let (unit, uid) = (read.unit.clone(), read.uid);
                 if read.kernel_thread {
                     self.ledger.forget(r.tgid);
                 } else if self.ledger.process(r.tgid).is_some() {
@@ -234,7 +248,7 @@ impl Core {
                         read.snapshot,
                     );
                 }
-                self.ledger.set_unit(r.tgid, unit.as_deref());
+                self.ledger.set_identity(r.tgid, unit.as_deref(), uid);
             }
             Err(ReadError::Gone(pid)) => self.ledger.forget(pid),
             Err(e) => {
@@ -321,6 +335,17 @@ impl Core {
         }
     }
 
+    /// A process's view with its growth figures.
+    fn view(&self, pid: u32) -> Option<ProcessView> {
+        if !self.ledger.is_filled(pid) {
+            return None;
+        }
+        let mut v = process_view(self.ledger.process(pid)?, self.ledger.space(pid)?);
+        v.growth_bytes_per_second = self.growth.per_second(pid).round() as i64;
+        v.growth_bytes = self.growth.over_window(pid);
+        Some(v)
+    }
+
     fn answer(&mut self, q: Query, pipeline: &mut Pipeline) {
         match q {
             Query::Processes(tx) => {
@@ -329,20 +354,13 @@ impl Core {
                 let mut out: Vec<ProcessView> = self
                     .ledger
                     .processes()
-                    .filter(|p| self.ledger.is_filled(p.tgid))
-                    .filter_map(|p| Some(process_view(p, self.ledger.space(p.tgid)?)))
+                    .filter_map(|p| self.view(p.tgid))
                     .collect();
                 out.sort_by_key(|p| p.pid);
                 let _ = tx.send(out);
             }
             Query::Process(pid, tx) => {
-                let view = self
-                    .ledger
-                    .process(pid)
-                    .zip(self.ledger.space(pid))
-                    .filter(|_| self.ledger.is_filled(pid))
-                    .map(|(p, s)| process_view(p, s));
-                let _ = tx.send(view);
+                let _ = tx.send(self.view(pid));
             }
             Query::Maps(pid, tx) => {
                 let _ = tx.send(
@@ -351,6 +369,14 @@ impl Core {
                         .filter(|_| self.ledger.is_filled(pid))
                         .map(|s| s.regions().map(region_view).collect()),
                 );
+            }
+            Query::Events {
+                pid,
+                since,
+                limit,
+                tx,
+            } => {
+                let _ = tx.send(self.recent.of(pid, since, limit));
             }
             Query::SetResyncRate(n) => {
                 self.resyncer.set_rate(n);
@@ -369,6 +395,7 @@ impl Core {
                 }
                 s.processes = self.ledger.processes().count();
                 s.ledger = self.ledger.counters().clone();
+                s.growth_window_seconds = self.opts.growth_window_s;
                 let _ = tx.send(s);
             }
         }

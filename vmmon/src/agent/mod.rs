@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod core;
+pub mod recent;
 pub mod resync;
 pub mod view;
 

@@ -32,6 +32,8 @@ pub struct Calls {
 pub struct ProcessView {
     pub pid: u32,
     pub comm: String,
+    /// The effective user id; null until its first `/proc` read.
+    pub uid: Option<u32>,
     /// The container (`container:<id>`) or systemd unit it runs in; null when unknown.
     pub unit: Option<String>,
     pub virtual_bytes: u64,
@@ -48,6 +50,10 @@ pub struct ProcessView {
     pub unmapped_bytes: u64,
     pub protected_bytes: u64,
     pub calls: Calls,
+    /// Virtual-size change per second (the last two one-second samples).
+    pub growth_bytes_per_second: i64,
+    /// Virtual-size change over the growth window (`growth_window_seconds` in the status).
+    pub growth_bytes: i64,
 }
 
 /// One mapping: `GET /api/v1/processes/{pid}/maps` returns a list of these.
@@ -85,6 +91,7 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
     ProcessView {
         pid: p.tgid,
         comm: p.comm.to_string_lossy().into_owned(),
+        uid: p.uid,
         unit: p.unit.as_deref().map(str::to_string),
         virtual_bytes,
         peak_virtual_bytes,
@@ -111,6 +118,9 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
             brk: p.calls[4],
             failed: p.failed_calls,
         },
+        // Growth needs samples over time: the ledger's owner fills these in.
+        growth_bytes_per_second: 0,
+        growth_bytes: 0,
     }
 }
 
@@ -126,6 +136,27 @@ pub fn region_view(r: &Region) -> RegionView {
         origin: format!("{:?}", r.origin).to_lowercase(),
         changes: r.changes,
     }
+}
+
+/// Regions as `/proc/PID/maps` shows them: neighbours the kernel would keep as one mapping
+/// (touching, same permissions, kind and file, contiguous file offsets) merged into one.
+pub fn merge_adjacent(regions: Vec<RegionView>) -> Vec<RegionView> {
+    let mut out: Vec<RegionView> = Vec::with_capacity(regions.len());
+    for r in regions {
+        if let Some(last) = out.last_mut()
+            && last.end == r.start
+            && last.perms == r.perms
+            && last.kind == r.kind
+            && last.path == r.path
+            && (last.path.is_none() || last.offset + (last.end - last.start) == r.offset)
+        {
+            last.end = r.end;
+            last.changes += r.changes;
+            continue;
+        }
+        out.push(r);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -171,5 +202,31 @@ mod tests {
         assert_eq!(json["end"], 0x4000);
         assert_eq!(json["kind"], "anon");
         assert_eq!(serde_json::to_value(&r[0]).unwrap()["path"], "/bin/x");
+    }
+
+    #[test]
+    fn touching_neighbours_of_one_kind_merge_like_the_kernels() {
+        let (regions, _) = parse_maps(
+            "1000-2000 rw-p 00000000 00:00 0\n\
+             2000-3000 rw-p 00000000 00:00 0\n\
+             3000-4000 r--p 00000000 00:00 0\n\
+             5000-6000 r--p 00000000 00:00 0\n\
+             6000-7000 r--p 00001000 00:1f 5 /bin/x\n\
+             7000-8000 r--p 00002000 00:1f 5 /bin/x\n\
+             8000-9000 r--p 00009000 00:1f 5 /bin/x\n",
+        );
+        let views: Vec<RegionView> = regions.iter().map(region_view).collect();
+        let merged = merge_adjacent(views);
+        let spans: Vec<(u64, u64)> = merged.iter().map(|r| (r.start, r.end)).collect();
+        assert_eq!(
+            spans,
+            [
+                (0x1000, 0x3000),
+                (0x3000, 0x4000),
+                (0x5000, 0x6000),
+                (0x6000, 0x8000),
+                (0x8000, 0x9000)
+            ]
+        );
     }
 }

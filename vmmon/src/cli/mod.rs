@@ -4,6 +4,7 @@ mod agent;
 mod config;
 mod maps;
 mod pipeline_args;
+mod top;
 mod trace;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Config(config::Command),
     /// Print a process's mappings as the agent's ledger has them (like `pmap -X`).
     Maps(maps::Args),
+    /// The live view of who is growing, how fast, and how (like htop).
+    Top(top::Args),
     /// Print every address-space syscall and process event on the machine, live.
     Trace(trace::Args),
 }
@@ -51,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Agent(args) => agent::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Maps(args) => maps::run(args),
+        Command::Top(args) => top::run(args),
         Command::Trace(args) => trace::run(args),
     }
 }

@@ -26,6 +26,8 @@ pub struct Process {
     pub since_ns: u64,
     /// The container or systemd unit it runs in (from `/proc/PID/cgroup`; a fork inherits it).
     pub unit: Option<std::sync::Arc<str>>,
+    /// Its effective user id (from `/proc/PID/status`; a fork inherits it).
+    pub uid: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -239,10 +241,10 @@ impl Ledger {
     /// already under that pid is replaced: counted as pid reuse unless `exec` (the same
     /// process with a new image).
     fn track_unfilled(&mut self, tgid: u32, comm: Comm, ts_ns: u64, exec: bool) {
-        let mut unit = None;
+        let (mut unit, mut uid) = (None, None);
         if let Some(old) = self.procs.remove(&tgid) {
             if exec {
-                unit = old.unit;
+                (unit, uid) = (old.unit, old.uid);
             } else {
                 self.counters.pid_reuse += 1;
             }
@@ -260,6 +262,7 @@ impl Ledger {
                 checks: 0,
                 corrected: 0,
                 unit,
+                uid,
                 since_ns: ts_ns,
             },
         );
@@ -415,6 +418,7 @@ impl Ledger {
                 checks: 0,
                 corrected: 0,
                 unit: parent.unit.clone(),
+                uid: parent.uid,
                 since_ns: e.ts_ns,
             },
         );
@@ -505,12 +509,13 @@ impl Ledger {
         }
     }
 
-    /// Records the unit `tgid` runs in.
-    pub fn set_unit(&mut self, tgid: u32, unit: Option<&str>) {
-        if let Some(p) = self.procs.get_mut(&tgid)
-            && p.unit.as_deref() != unit
-        {
-            p.unit = unit.map(std::sync::Arc::from);
+    /// Records the unit `tgid` runs in and its user, as its last `/proc` read found them.
+    pub fn set_identity(&mut self, tgid: u32, unit: Option<&str>, uid: Option<u32>) {
+        if let Some(p) = self.procs.get_mut(&tgid) {
+            if p.unit.as_deref() != unit {
+                p.unit = unit.map(std::sync::Arc::from);
+            }
+            p.uid = uid;
         }
     }
 

@@ -372,11 +372,12 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
 }
 
 #[test]
-fn the_unit_is_inherited_at_fork_and_kept_through_exec() {
+fn the_unit_and_user_are_inherited_at_fork_and_kept_through_exec() {
     let mut l = ledger_with_10();
-    l.set_unit(10, Some("ssh.service"));
+    l.set_identity(10, Some("ssh.service"), Some(1000));
     l.apply(&fork(10, 5, 11, 0x11));
     assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
+    assert_eq!(l.process(11).unwrap().uid, Some(1000));
     l.apply(&ev(
         11,
         6,
@@ -386,4 +387,5 @@ fn the_unit_is_inherited_at_fork_and_kept_through_exec() {
         },
     ));
     assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
+    assert_eq!(l.process(11).unwrap().uid, Some(1000));
 }

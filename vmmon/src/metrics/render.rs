@@ -380,6 +380,7 @@ mod tests {
             view: ProcessView {
                 pid,
                 comm: comm.into(),
+                uid: Some(0),
                 unit: Some(format!("{comm}.service")),
                 virtual_bytes: virt,
                 peak_virtual_bytes: virt,
@@ -398,6 +399,8 @@ mod tests {
                     mmap: 2,
                     ..Calls::default()
                 },
+                growth_bytes_per_second: 0,
+                growth_bytes: growth,
             },
             growth_bytes: growth,
             growth_rate: growth as f64 / 60.0,

@@ -22,6 +22,8 @@ pub struct Read {
     pub comm: String,
     /// The container or systemd unit, from `/proc/PID/cgroup`.
     pub unit: Option<String>,
+    /// The effective user id, from `/proc/PID/status`.
+    pub uid: Option<u32>,
     pub malformed: usize,
     /// Kernel threads have no address space: nothing to track.
     pub kernel_thread: bool,
@@ -73,9 +75,18 @@ pub fn read_process(pid: u32) -> Result<Read, ReadError> {
         unit: std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
             .ok()
             .and_then(|t| super::unit_of(&t)),
+        uid: std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|t| effective_uid(&t)),
         malformed: errors.len(),
         kernel_thread,
     })
+}
+
+/// The effective uid from `/proc/PID/status` text (`Uid:` real, effective, saved, fs).
+pub fn effective_uid(status: &str) -> Option<u32> {
+    let line = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Every pid in `/proc`.
@@ -85,4 +96,15 @@ pub fn list_pids() -> std::io::Result<Vec<u32>> {
         .collect();
     pids.sort_unstable();
     Ok(pids)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_effective_uid_is_the_second_of_four() {
+        let status = "Name:\tsu\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n";
+        assert_eq!(super::effective_uid(status), Some(0));
+        assert_eq!(super::effective_uid("Name:\tx\n"), None);
+        assert_eq!(super::effective_uid("Uid:\t5\n"), None);
+    }
 }

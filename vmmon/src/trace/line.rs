@@ -35,7 +35,7 @@ impl WallClock {
     }
 
     /// `HH:MM:SS.uuuuuu` in local time.
-    fn write(&self, out: &mut String, ts_ns: u64) {
+    pub fn write(&self, out: &mut String, ts_ns: u64) {
         let real = i128::from(ts_ns) + self.offset_ns;
         let secs = real.div_euclid(1_000_000_000) as libc::time_t;
         let micros = real.rem_euclid(1_000_000_000) / 1000;
@@ -80,6 +80,11 @@ fn result(out: &mut String, kind: &Kind) {
 pub fn write_line(out: &mut String, clock: &WallClock, e: &Event) {
     clock.write(out, e.ts_ns);
     let _ = write!(out, " {}/{} {} ", e.tgid, e.tid, e.comm);
+    write_call(out, e);
+}
+
+/// Appends what happened, without time, ids or comm: `munmap(0x7f0c12345000, 4096) = 0`.
+pub fn write_call(out: &mut String, e: &Event) {
     match &e.kind {
         Kind::Mmap {
             addr: a,

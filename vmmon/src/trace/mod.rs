@@ -6,4 +6,4 @@ mod line;
 
 pub use filter::{EventName, Filter};
 pub use json::write_json;
-pub use line::{WallClock, write_line};
+pub use line::{WallClock, write_call, write_line};

@@ -1,0 +1,286 @@
+//! `vmmon top` as a person meets it, in a real terminal (tmux, Debian's package): the agent
+//! runs with the real programs, a workload grows its address space, and the view, sorted by
+//! growth, puts that workload first. The agent then dies and comes back (the view says so and
+//! recovers), and `q` leaves the terminal as it was. Without an agent, `--once` runs the
+//! pipeline in-process.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use vmmon_integration_tests::agent::{
+    Killed, free_port, get_json, start_agent, vmmon_bin, wait_until,
+};
+use vmmon_integration_tests::collect::require_root;
+
+/// A tmux server of its own (its own socket), killed at the end.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Self {
+        let socket = format!("vmmon-top-test-{}", std::process::id());
+        Self { socket }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self
+            .cmd()
+            .args(args)
+            .output()
+            .expect("tmux is missing: `cargo xtask test` installs it (apt-get install tmux)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn capture(&self, session: &str) -> String {
+        self.run(&["capture-pane", "-p", "-t", session])
+    }
+
+    fn display(&self, session: &str, format: &str) -> String {
+        self.run(&["display", "-p", "-t", session, format])
+            .trim()
+            .to_string()
+    }
+
+    /// Starts `vmmon top ARGS` in a new 100x30 session; when it exits, the shell prints its
+    /// status and the terminal's modes, then waits.
+    fn start_top(&self, session: &str, args: &str) {
+        let script = format!(
+            "{} top {args}; echo TOP-EXITED rc=$?; echo MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$') END; sleep 600",
+            vmmon_bin().display()
+        );
+        self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &script,
+        ]);
+    }
+
+    /// Waits for top to have exited with `rc`, and checks that it gave the terminal back:
+    /// cooked mode with echo, the main screen, the cursor shown.
+    fn assert_exited_and_restored(&self, session: &str, rc: i32) {
+        let screen = self.wait_for(session, "top exits", Duration::from_secs(10), |s| {
+            s.contains("TOP-EXITED") && s.contains("END")
+        });
+        assert!(screen.contains(&format!("TOP-EXITED rc={rc}")), "{screen}");
+        let modes = screen.lines().find(|l| l.contains("MODES:")).unwrap_or("");
+        assert!(
+            modes.contains("icanon") && !modes.contains("-icanon"),
+            "raw mode left on: {modes:?}"
+        );
+        assert!(
+            modes.contains("echo") && !modes.contains("-echo"),
+            "echo left off: {modes:?}"
+        );
+        assert_eq!(
+            self.display(session, "#{alternate_on}"),
+            "0",
+            "the alternate screen was left"
+        );
+        assert_eq!(
+            self.display(session, "#{cursor_flag}"),
+            "1",
+            "the cursor is shown again"
+        );
+        assert!(
+            !screen.contains("COMMAND"),
+            "the view's screen is gone: {screen}"
+        );
+    }
+
+    /// Polls the pane until `f` accepts it; fails with the last capture.
+    fn wait_for(
+        &self,
+        session: &str,
+        what: &str,
+        limit: Duration,
+        f: impl Fn(&str) -> bool,
+    ) -> String {
+        let mut last = String::new();
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            last = self.capture(session);
+            if f(&last) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("{what}: not within {limit:?}; the pane shows:\n{last}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+/// The pid at the start of the first row under the header line.
+fn first_row_pid(screen: &str) -> Option<u32> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.contains("PID") && l.contains("COMMAND"))?;
+    lines
+        .get(header + 1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn real_ebpf_top_in_tmux_puts_the_growing_process_first_and_quits_cleanly() {
+    require_root();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let agent = start_agent(port);
+    // 64 MiB (untouched) every 100 ms: far faster than anything else on the machine.
+    let grower = Killed(
+        Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
+            .args(["grow", "120", "64"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let pid = grower.pid();
+    wait_until(
+        "the agent sees the workload grow",
+        Duration::from_secs(30),
+        || {
+            let v = get_json(&format!("http://{addr}/api/v1/processes/{pid}"))?;
+            (v["growth_bytes_per_second"].as_i64()? > 0).then_some(())
+        },
+    );
+
+    let tmux = Tmux::new();
+    tmux.start_top("top", &format!("--connect {addr}"));
+    let screen = tmux.wait_for(
+        "top",
+        "the growing workload first in the table",
+        Duration::from_secs(30),
+        |s| first_row_pid(s) == Some(pid),
+    );
+    assert!(screen.contains(&format!("agent {addr}")), "{screen}");
+    assert!(screen.contains("sort GROW/s ↓"), "{screen}");
+    assert!(screen.contains("vmmon-workload"), "{screen}");
+    assert_eq!(
+        tmux.display("top", "#{alternate_on}"),
+        "1",
+        "the view uses the alternate screen"
+    );
+
+    // The agent dies: the view says so and keeps retrying; a new agent brings it back.
+    drop(agent);
+    let screen = tmux.wait_for(
+        "top",
+        "the view says the agent is gone",
+        Duration::from_secs(15),
+        |s| s.contains("NOT ANSWERING") && s.contains("retrying"),
+    );
+    assert_eq!(
+        first_row_pid(&screen),
+        Some(pid),
+        "the last figures stay: {screen}"
+    );
+    let _agent = start_agent(port);
+    tmux.wait_for("top", "the view recovers", Duration::from_secs(30), |s| {
+        !s.contains("NOT ANSWERING") && first_row_pid(s) == Some(pid)
+    });
+
+    // Too small a terminal gets a message, and the table comes back when it grows again.
+    tmux.run(&["resize-window", "-t", "top", "-x", "30", "-y", "6"]);
+    tmux.wait_for(
+        "top",
+        "the too-small message",
+        Duration::from_secs(10),
+        |s| s.contains("needs at least"),
+    );
+    tmux.run(&["resize-window", "-t", "top", "-x", "80", "-y", "24"]);
+    tmux.wait_for("top", "the table at 80x24", Duration::from_secs(10), |s| {
+        first_row_pid(s) == Some(pid) && s.contains("GROW/1m")
+    });
+
+    // q: top exits 0 and the terminal is as it was.
+    tmux.run(&["send-keys", "-t", "top", "q"]);
+    tmux.assert_exited_and_restored("top", 0);
+
+    // SIGTERM (a closing session, a kill): the same.
+    tmux.start_top("term", &format!("--connect {addr}"));
+    tmux.wait_for("term", "the table", Duration::from_secs(15), |s| {
+        first_row_pid(s).is_some()
+    });
+    let top_pid = tmux.display("term", "#{pane_pid}");
+    let sh: u32 = top_pid.parse().unwrap();
+    let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap();
+    let top: i32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    // SAFETY: signalling the top process this test started.
+    unsafe { libc::kill(top, libc::SIGTERM) };
+    tmux.assert_exited_and_restored("term", 0);
+}
+
+#[test]
+fn real_ebpf_top_once_without_an_agent_runs_the_pipeline_in_process() {
+    require_root();
+    // A configuration whose agent address nobody listens on.
+    let dir = std::env::temp_dir().join(format!("vmmon-top-once-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("vmmon.toml");
+    std::fs::write(
+        &config,
+        format!("[agent]\nlisten = \"127.0.0.1:{}\"\n", free_port()),
+    )
+    .unwrap();
+    let grower = Killed(
+        Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
+            .args(["grow", "60", "64"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let out = Command::new(vmmon_bin())
+        .args(["top", "--once", "--filter", "vmmon-workload", "--config"])
+        .arg(&config)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(text.starts_with("vmmon top · in-process"), "{text}");
+    assert!(!text.contains('\x1b'), "plain text only: {text:?}");
+    let row = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&grower.pid().to_string()))
+        .unwrap_or_else(|| panic!("the workload is not in:\n{text}"));
+    assert!(row.contains("vmmon-workload"), "{row}");
+    // Two samples a second apart: the workload's ten mmaps a second show as a rate.
+    // Columns are fixed-width and right-aligned: the rate ends where its header does.
+    let header = text.lines().nth(1).unwrap();
+    let end = header.find("MMAP/s").unwrap() + "MMAP/s".len();
+    let rate: f64 = row[..end]
+        .split_whitespace()
+        .last()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(-1.0);
+    assert!(rate > 0.0, "mmap rate {rate} in {row}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,156 @@
+//! `vmmon top`: the live view, from the running agent or, when none answers, from the
+//! pipeline run in this process; or `--once`, one plain-text snapshot.
+
+use anyhow::{Result, anyhow, bail};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+use vmmon::agent::CoreOptions;
+use vmmon::config::Config;
+use vmmon::top::source::{AgentSource, InProcess, Source};
+use vmmon::top::terminal::refresh;
+use vmmon::top::users::Users;
+use vmmon::top::{App, Column, plain, terminal};
+
+fn column(s: &str) -> Result<Column, String> {
+    Column::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+        format!("unknown column; one of: {}", names.join(", "))
+    })
+}
+
+fn interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.1..=3600.0).contains(&v) => Ok(v),
+        _ => Err("expected seconds between 0.1 and 3600, like 1 or 0.5".into()),
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The agent's address (HOST:PORT); when given, only that agent is used
+    /// [default: agent.listen from the configuration, else 127.0.0.1:9464, and when no agent
+    /// answers there the pipeline runs in this process, which needs root].
+    #[arg(long, value_name = "ADDR")]
+    connect: Option<String>,
+    /// The configuration file whose agent.listen is where the agent is looked for
+    /// [default: /etc/vmmon/vmmon.toml, used when it exists].
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Seconds between refreshes.
+    #[arg(short = 'd', long, default_value = "1", value_parser = interval, value_name = "SECONDS")]
+    interval: f64,
+    /// The column to sort by (largest first for numbers; `r` reverses in the view).
+    #[arg(long, default_value = "growth", value_parser = column, value_name = "COLUMN")]
+    sort: Column,
+    /// Show only processes whose name contains TEXT, or whose pid starts with it.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// Print one plain-text snapshot of the table (two samples an interval apart, for the
+    /// rates) and exit.
+    #[arg(long)]
+    once: bool,
+}
+
+/// `addr` resolved, with an unspecified listen address (0.0.0.0, ::) turned into loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => {
+            SocketAddr::from(([127, 0, 0, 1], a.port()))
+        }
+        SocketAddr::V6(a) if a.ip().is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
+        }
+        a => a,
+    }
+}
+
+fn source(args: &Args) -> Result<Box<dyn Source>> {
+    if let Some(c) = &args.connect {
+        let ok = c
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+        if !ok {
+            bail!("--connect {c:?} is not an address: expected HOST:PORT, like 127.0.0.1:9464");
+        }
+        c.to_socket_addrs()
+            .map_err(|e| anyhow!("--connect {c:?}: cannot resolve the host ({e})"))?;
+        let agent = AgentSource::new(c);
+        agent.probe().map_err(|e| {
+            anyhow!("{e}; start one with `vmmon agent` (as root), or leave out --connect to run the pipeline in vmmon top itself (as root)")
+        })?;
+        return Ok(Box::new(agent));
+    }
+    let (config, _) = Config::load(args.config.as_deref())?;
+    let listen = config
+        .listen_addr()
+        .map_err(|e| anyhow!("agent.listen: {e}"))?;
+    let addr = reachable(listen).to_string();
+    let agent = AgentSource::new(&addr);
+    let no_agent = match agent.probe() {
+        Ok(()) => return Ok(Box::new(agent)),
+        Err(e) => e,
+    };
+    log::info!("{no_agent}; running the pipeline in this process");
+    let load = super::pipeline_args::load_options(&config.pipeline);
+    let core = CoreOptions {
+        resyncs_per_second: config.agent.resyncs_per_second,
+        growth_window_s: config.metrics.growth_window_seconds,
+        ..CoreOptions::default()
+    };
+    match InProcess::start(load, core) {
+        Ok(s) => Ok(Box::new(s)),
+        Err(e) if matches!(e.downcast_ref(), Some(vmmon::bpf::Error::NotPrivileged)) => bail!(
+            "{no_agent}, and without an agent vmmon top runs the eBPF pipeline itself, which needs root (CAP_BPF and CAP_PERFMON): start `vmmon agent` as root, or run vmmon top as root"
+        ),
+        Err(e) => Err(e.context(format!(
+            "{no_agent}, and running the pipeline in-process failed"
+        ))),
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    use std::io::IsTerminal as _;
+    let tty = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if !args.once && !tty {
+        bail!(
+            "vmmon top needs a terminal on standard input and output; use `vmmon top --once` for a plain-text snapshot"
+        );
+    }
+    let mut source = source(&args)?;
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut app = App::new(source.label(), args.sort, args.interval, color);
+    app.filter = args.filter.clone().unwrap_or_default();
+    let users = Users::load();
+    if args.once {
+        return once(&mut app, source.as_mut(), &users, args.interval);
+    }
+    terminal::run(app, source.as_mut(), &users)
+}
+
+/// Two samples an interval apart (the second gives the per-second rates), printed as text.
+fn once(app: &mut App, source: &mut dyn Source, users: &Users, interval: f64) -> Result<()> {
+    // In-process, wait (a bounded while) for the start-up read of every process.
+    for _ in 0..300 {
+        let pending = source
+            .sample()
+            .map_err(|e| anyhow!("{}: {e}", source.label()))?
+            .status
+            .bootstrap_pending;
+        if pending == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for i in 0..2 {
+        if i > 0 {
+            std::thread::sleep(Duration::from_secs_f64(interval));
+        }
+        refresh(app, source, users);
+        if let vmmon::top::app::Link::Down { error, .. } = &app.link {
+            bail!("{} stopped answering: {error}", source.label());
+        }
+    }
+    print!("{}", plain::render(app));
+    Ok(())
+}

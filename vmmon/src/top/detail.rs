@@ -1,0 +1,156 @@
+//! One process in detail: its figures, a sparkline of its virtual size, its regions like
+//! `pmap -X`, and its events as they arrive. Pure drawing, like the table.
+
+use super::app::{App, Detail, Mode};
+use super::text::{fit, rate, sanitize, signed_size, size, truncate, width};
+use super::theme::Theme;
+use crate::trace::WallClock;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline};
+
+pub fn draw(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let Mode::Detail(d) = &app.mode else {
+        return;
+    };
+    let [figures, spark_label, spark, regions, events] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Percentage(55),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    f.render_widget(figures_line(app, d, theme), figures);
+    let history = app.table.history(d.pid);
+    let (lo, hi) = history
+        .iter()
+        .fold((u64::MAX, 0), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let label = if history.is_empty() {
+        "virtual size: no samples yet".to_string()
+    } else {
+        format!(
+            "virtual size, last {} samples: {} .. {}",
+            history.len(),
+            size(lo),
+            size(hi)
+        )
+    };
+    f.render_widget(Paragraph::new(label).style(theme.dim()), spark_label);
+    // Drawn above the smallest value seen, so that a change small next to the total shows.
+    let base = lo.saturating_sub((hi - lo.min(hi)) / 8);
+    let start = history.len().saturating_sub(spark.width as usize);
+    let data: Vec<u64> = history[start..].iter().map(|v| v - base.min(*v)).collect();
+    f.render_widget(
+        Sparkline::default().data(&data).style(theme.growing()),
+        spark,
+    );
+    draw_regions(f, d, theme, regions);
+    draw_events(f, d, theme, events);
+}
+
+fn figures_line(app: &App, d: &Detail, theme: Theme) -> Paragraph<'static> {
+    let Some(r) = app.table.row(d.pid) else {
+        return Paragraph::new(format!("pid {}: not in the ledger", d.pid)).style(theme.alarm());
+    };
+    let mut first = vec![
+        Span::styled(format!("{} {} ", r.pid, r.comm), theme.header()),
+        Span::raw(format!(
+            "({})  virt {}  {}/s  {} over the window  {} maps",
+            r.user,
+            size(r.virt),
+            signed_size(r.growth_per_s),
+            signed_size(r.growth_window),
+            r.maps
+        )),
+    ];
+    if r.wx > 0 {
+        first.push(Span::styled(format!("  W+X {}", size(r.wx)), theme.wx()));
+    }
+    if d.gone {
+        first.push(Span::styled("  EXITED", theme.alarm()));
+    }
+    let second = format!(
+        "heap {} anon {} file {} stack {}  calls/s: mmap {} munmap {} mprotect {} brk {}",
+        size(r.heap),
+        size(r.anon),
+        size(r.file),
+        size(r.stack),
+        rate(r.rates[0]),
+        rate(r.rates[1]),
+        rate(r.rates[2]),
+        rate(r.rates[3]),
+    );
+    Paragraph::new(vec![Line::from(first), Line::raw(second)])
+}
+
+fn draw_regions(f: &mut Frame, d: &Detail, theme: Theme, area: Rect) {
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:>16} {:>7} {:<4} {:<8} {:>8} Mapping ({} regions)",
+            "Address",
+            "Size",
+            "Perm",
+            "Kind",
+            "Offset",
+            d.regions.len()
+        ),
+        theme.header(),
+    )];
+    let rows = area.height.saturating_sub(1) as usize;
+    let start = d.scroll.min(d.regions.len().saturating_sub(rows));
+    for r in d.regions.iter().skip(start).take(rows) {
+        let path = sanitize(r.path.as_deref().unwrap_or(""));
+        let text = format!(
+            "{:>16x} {:>7} {:<4} {:<8} {:>8x} {path}",
+            r.start,
+            size(r.end - r.start),
+            sanitize(&r.perms),
+            sanitize(&r.kind),
+            r.offset
+        );
+        let style = if r.perms.contains('w') && r.perms.contains('x') {
+            theme.wx()
+        } else {
+            Default::default()
+        };
+        lines.push(Line::styled(truncate(&text, area.width.into()), style));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_events(f: &mut Frame, d: &Detail, theme: Theme, area: Rect) {
+    let mut title = format!("Events of pid {} (newest last)", d.pid);
+    if d.missed {
+        title.push_str(" · some were missed: the machine is busier than the event ring holds");
+    }
+    let mut lines = vec![Line::styled(
+        truncate(&title, area.width.into()),
+        theme.header(),
+    )];
+    let rows = area.height.saturating_sub(1) as usize;
+    if d.events.is_empty() {
+        lines.push(Line::styled("none since the view opened", theme.dim()));
+    }
+    let clock = WallClock::now();
+    let skip = d.events.len().saturating_sub(rows);
+    for e in d.events.iter().skip(skip) {
+        let mut t = String::new();
+        clock.write(&mut t, e.ts_ns);
+        let text = format!("{t} {:>7} {}", e.tid, sanitize(&e.text));
+        let w = area.width as usize;
+        let style = if e.failed {
+            theme.dim()
+        } else {
+            Default::default()
+        };
+        let fitted = if width(&text) > w {
+            fit(&text, w, false)
+        } else {
+            text
+        };
+        lines.push(Line::styled(fitted, style));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}

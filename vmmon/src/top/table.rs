@@ -1,0 +1,266 @@
+//! The process table's data: one row per process from the latest sample, with per-second
+//! syscall rates from the change since the sample before, a short history of each process's
+//! virtual size (for the sparkline), and processes that exited kept for a few refreshes. Pure.
+
+use super::text::sanitize;
+use crate::agent::Status;
+use crate::agent::view::ProcessView;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// Refreshes an exited process stays on screen, dimmed.
+pub const EXITED_REFRESHES: u8 = 3;
+/// Virtual-size samples kept per process for its sparkline.
+pub const HISTORY: usize = 120;
+
+/// What a source gives at each refresh.
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    /// Seconds on a monotonic clock when it was taken.
+    pub at: f64,
+    pub processes: Vec<ProcessView>,
+    pub status: Status,
+}
+
+/// The syscalls counted per second in the table.
+pub const RATE_CALLS: [&str; 4] = ["mmap", "munmap", "mprotect", "brk"];
+
+/// One process as shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub pid: u32,
+    pub user: String,
+    /// Safe to print.
+    pub comm: String,
+    pub virt: u64,
+    pub growth_per_s: i64,
+    pub growth_window: i64,
+    pub heap: u64,
+    pub anon: u64,
+    pub file: u64,
+    pub stack: u64,
+    pub maps: usize,
+    /// Per second, in the order of [`RATE_CALLS`].
+    pub rates: [f64; 4],
+    pub wx: u64,
+    /// Refreshes since it exited; `None` while it runs.
+    pub exited: Option<u8>,
+}
+
+/// Machine-wide figures for the header line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    pub events_per_s: f64,
+    pub dropped: u64,
+    pub processes: usize,
+    pub virt: u64,
+    /// Processes still being read at start-up.
+    pub bootstrap_pending: usize,
+    /// The window of `growth_window`, in seconds.
+    pub window_s: u64,
+}
+
+/// The table and what it remembers between samples.
+#[derive(Debug, Default)]
+pub struct Table {
+    rows: BTreeMap<u32, Row>,
+    /// The previous sample's time and cumulative calls per pid.
+    prev: Option<(f64, HashMap<u32, [u64; 4]>)>,
+    prev_events: Option<(f64, u64)>,
+    history: HashMap<u32, VecDeque<u64>>,
+    totals: Totals,
+}
+
+fn calls(p: &ProcessView) -> [u64; 4] {
+    [p.calls.mmap, p.calls.munmap, p.calls.mprotect, p.calls.brk]
+}
+
+impl Table {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes in a new sample; `user` names a uid.
+    pub fn update(&mut self, sample: Sample, user: &mut dyn FnMut(u32) -> String) {
+        let prev = self.prev.take();
+        let mut now_calls = HashMap::with_capacity(sample.processes.len());
+        let mut rows = BTreeMap::new();
+        for p in &sample.processes {
+            let c = calls(p);
+            let mut rates = [0.0; 4];
+            if let Some((t0, before)) = &prev
+                && let Some(b) = before.get(&p.pid)
+                && sample.at > *t0
+            {
+                for i in 0..4 {
+                    // A count that went down is a new process under a reused pid, or a
+                    // restarted agent: no rate this time.
+                    rates[i] = c[i].saturating_sub(b[i]) as f64 / (sample.at - t0);
+                }
+            }
+            now_calls.insert(p.pid, c);
+            let h = self.history.entry(p.pid).or_default();
+            if h.len() == HISTORY {
+                h.pop_front();
+            }
+            h.push_back(p.virtual_bytes);
+            rows.insert(
+                p.pid,
+                Row {
+                    pid: p.pid,
+                    user: p.uid.map_or_else(|| "?".into(), |u| sanitize(&user(u))),
+                    comm: sanitize(&p.comm),
+                    virt: p.virtual_bytes,
+                    growth_per_s: p.growth_bytes_per_second,
+                    growth_window: p.growth_bytes,
+                    heap: p.bytes_by_kind.heap,
+                    anon: p.bytes_by_kind.anon,
+                    file: p.bytes_by_kind.file,
+                    stack: p.bytes_by_kind.stack,
+                    maps: p.mapping_count,
+                    rates,
+                    wx: p.wx_bytes,
+                    exited: None,
+                },
+            );
+        }
+        // The ones that left stay a few refreshes, dimmed, with nothing moving.
+        for (pid, mut row) in std::mem::take(&mut self.rows) {
+            if rows.contains_key(&pid) {
+                continue;
+            }
+            let n = row.exited.map_or(1, |n| n + 1);
+            if n <= EXITED_REFRESHES {
+                row.exited = Some(n);
+                row.rates = [0.0; 4];
+                row.growth_per_s = 0;
+                rows.insert(pid, row);
+            }
+        }
+        self.history.retain(|pid, _| rows.contains_key(pid));
+        self.rows = rows;
+        let events = sample.status.events_received;
+        let events_per_s = match self.prev_events {
+            Some((t0, e0)) if sample.at > t0 && events >= e0 => {
+                (events - e0) as f64 / (sample.at - t0)
+            }
+            _ => 0.0,
+        };
+        self.prev_events = Some((sample.at, events));
+        self.totals = Totals {
+            events_per_s,
+            dropped: sample.status.kernel.dropped(),
+            processes: sample.processes.len(),
+            virt: sample.processes.iter().map(|p| p.virtual_bytes).sum(),
+            bootstrap_pending: sample.status.bootstrap_pending,
+            window_s: sample.status.growth_window_seconds,
+        };
+        self.prev = Some((sample.at, now_calls));
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.values()
+    }
+
+    pub fn row(&self, pid: u32) -> Option<&Row> {
+        self.rows.get(&pid)
+    }
+
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// The process's virtual size at each refresh, oldest first.
+    pub fn history(&self, pid: u32) -> Vec<u64> {
+        self.history
+            .get(&pid)
+            .map_or_else(Vec::new, |h| h.iter().copied().collect())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::agent::view::{Calls, KindBytes};
+    use crate::ledger::PermBytes;
+
+    pub fn view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
+        ProcessView {
+            pid,
+            comm: comm.into(),
+            uid: Some(0),
+            unit: None,
+            virtual_bytes: virt,
+            peak_virtual_bytes: virt,
+            mapping_count: 10,
+            heap_bytes: 0,
+            bytes_by_kind: KindBytes {
+                anon: virt,
+                ..KindBytes::default()
+            },
+            bytes_by_perm: PermBytes::default(),
+            wx_bytes: 0,
+            mapped_bytes: 0,
+            unmapped_bytes: 0,
+            protected_bytes: 0,
+            calls: Calls {
+                mmap: mmaps,
+                ..Calls::default()
+            },
+            growth_bytes_per_second: 0,
+            growth_bytes: 0,
+        }
+    }
+
+    pub fn sample(at: f64, events: u64, processes: Vec<ProcessView>) -> Sample {
+        let status = Status {
+            events_received: events,
+            growth_window_seconds: 60,
+            ..Status::default()
+        };
+        Sample {
+            at,
+            processes,
+            status,
+        }
+    }
+
+    fn root(_: u32) -> String {
+        "root".into()
+    }
+
+    #[test]
+    fn rates_come_from_the_change_between_samples() {
+        let mut t = Table::new();
+        t.update(sample(10.0, 100, vec![view(1, "a", 4096, 10)]), &mut root);
+        assert_eq!(t.row(1).unwrap().rates[0], 0.0, "one sample: no rate yet");
+        t.update(sample(12.0, 300, vec![view(1, "a", 8192, 30)]), &mut root);
+        assert_eq!(t.row(1).unwrap().rates[0], 10.0);
+        assert_eq!(t.totals().events_per_s, 100.0);
+        assert_eq!(t.history(1), vec![4096, 8192]);
+        assert_eq!(t.row(1).unwrap().user, "root");
+        // A reused pid whose count starts again: no negative rate.
+        t.update(sample(13.0, 10, vec![view(1, "b", 4096, 2)]), &mut root);
+        assert_eq!(t.row(1).unwrap().rates[0], 0.0);
+        assert_eq!(t.totals().events_per_s, 0.0, "a restarted agent");
+    }
+
+    #[test]
+    fn exited_processes_stay_dimmed_for_a_few_refreshes() {
+        let mut t = Table::new();
+        t.update(
+            sample(1.0, 0, vec![view(1, "a", 1, 0), view(2, "b", 1, 0)]),
+            &mut root,
+        );
+        for i in 1..=EXITED_REFRESHES {
+            t.update(
+                sample(1.0 + f64::from(i), 0, vec![view(1, "a", 1, 0)]),
+                &mut root,
+            );
+            assert_eq!(t.row(2).unwrap().exited, Some(i));
+        }
+        t.update(sample(9.0, 0, vec![view(1, "a", 1, 0)]), &mut root);
+        assert!(t.row(2).is_none());
+        assert!(t.history(2).is_empty());
+        assert_eq!(t.totals().processes, 1);
+    }
+}

@@ -1,0 +1,125 @@
+//! The real terminal: raw mode and the alternate screen for the session, always given back
+//! (on quit, on error, on panic, on SIGTERM/SIGHUP), redrawn on resize; keys in, a sample
+//! from the source at each refresh.
+
+use super::app::{Action, App, Link, Mode};
+use super::source::{Source, now_s};
+use super::users::Users;
+use super::view;
+use crate::agent::view::merge_adjacent;
+use anyhow::{Context as _, Result};
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Takes a sample (and the open process's regions and events) into `app`, or notes why not.
+pub fn refresh(app: &mut App, source: &mut dyn Source, users: &Users) {
+    let now = now_s();
+    app.now_s = now;
+    match source.sample() {
+        Ok(s) => app.update(s, &mut |uid| users.name(uid)),
+        Err(e) => {
+            app.failed(e, now);
+            return;
+        }
+    }
+    refresh_detail(app, source);
+}
+
+/// Fetches the open process's regions and new events.
+pub fn refresh_detail(app: &mut App, source: &mut dyn Source) {
+    let Mode::Detail(d) = &mut app.mode else {
+        return;
+    };
+    match source.maps(d.pid) {
+        Ok(Some(regions)) => d.regions = merge_adjacent(regions),
+        Ok(None) => d.gone = true,
+        Err(e) => {
+            let now = now_s();
+            app.failed(e, now);
+            return;
+        }
+    }
+    match source.events(d.pid, d.next) {
+        Ok(v) => d.add_events(v.next, v.missed, v.events),
+        Err(e) => app.failed(e, now_s()),
+    }
+}
+
+/// Runs the live view until the user quits or a signal asks it to stop.
+pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "vmmon top needs a terminal on standard input and output; use `vmmon top --once` for a plain-text snapshot"
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    // Installs a panic hook that restores the terminal before the panic message.
+    let terminal = ratatui::try_init();
+    let result = match terminal {
+        Ok(mut t) => session(&mut t, &mut app, source, users, &stop),
+        Err(e) => Err(anyhow::Error::from(e).context("setting up the terminal")),
+    };
+    restore();
+    result
+}
+
+/// Leaves raw mode and the alternate screen, and shows the cursor.
+pub fn restore() {
+    ratatui::restore();
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), ratatui::crossterm::cursor::Show);
+}
+
+fn session(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    source: &mut dyn Source,
+    users: &Users,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let interval = Duration::from_secs_f64(app.interval_s);
+    let mut next = Instant::now();
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if Instant::now() >= next {
+            // Paused: nothing new is fetched, but a dead agent is still retried.
+            if !app.paused || matches!(app.link, Link::Down { .. }) {
+                refresh(app, source, users);
+            }
+            next = Instant::now() + interval;
+        }
+        app.now_s = now_s();
+        terminal
+            .draw(|f| view::draw(f, app))
+            .context("drawing the view")?;
+        let wait = next
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(250));
+        if !event::poll(wait).context("reading the terminal")? {
+            continue;
+        }
+        match event::read().context("reading the terminal")? {
+            Event::Key(k) => match app.key(k) {
+                Action::Quit => return Ok(()),
+                Action::OpenDetail(_) => refresh_detail(app, source),
+                Action::None => {}
+            },
+            // The next draw takes the new size.
+            Event::Resize(..) => terminal.autoresize().context("resizing")?,
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! The view drawn into ratatui's `TestBackend`, asserted on the buffer's text.
+
+use super::app::tests::{app_with, key};
+use super::app::{App, Link};
+use super::columns::Column;
+use super::table::tests::{sample, view};
+use super::text::width;
+use super::view::draw;
+use crate::agent::recent::EventView;
+use crate::agent::view::{ProcessView, RegionView};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::style::Color;
+
+fn screen(app: &mut App, w: u16, h: u16) -> (Vec<String>, ratatui::buffer::Buffer) {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let lines = (0..h)
+        .map(|y| {
+            let mut line = String::new();
+            let mut x = 0;
+            while x < w {
+                let cell = &buf[(x, y)];
+                line.push_str(cell.symbol());
+                // A wide character's second cell is already covered.
+                x += width(cell.symbol()).max(1) as u16;
+            }
+            line
+        })
+        .collect();
+    (lines, buf)
+}
+
+fn growing(pid: u32, comm: &str, per_s: i64) -> ProcessView {
+    let mut v = view(pid, comm, 64 << 20, 0);
+    v.growth_bytes_per_second = per_s;
+    v.growth_bytes = per_s * 60;
+    v
+}
+
+fn machine() -> App {
+    app_with(vec![
+        growing(100, "steady", 0),
+        growing(200, "leaker", 10 << 20),
+        growing(300, "shrinker", -(1 << 20)),
+        growing(400, "slowpoke", 4096),
+    ])
+}
+
+/// The data rows' pids, top to bottom (the header is the third line).
+fn pids(lines: &[String]) -> Vec<u32> {
+    lines[3..]
+        .iter()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn the_table_has_every_figure_with_units_and_the_totals() {
+    let mut app = machine();
+    let (lines, _) = screen(&mut app, 160, 12);
+    assert!(lines[0].contains("vmmon top · test"), "{}", lines[0]);
+    assert!(lines[1].contains("4 processes"), "{}", lines[1]);
+    assert!(lines[1].contains("0 dropped"), "{}", lines[1]);
+    for h in [
+        "PID", "USER", "VIRT", "GROW/s", "GROW/1m", "HEAP", "ANON", "FILE", "STACK", "MAPS",
+        "MMAP/s", "UNMAP/s", "PROT/s", "BRK/s", "WX", "COMMAND",
+    ] {
+        assert!(lines[2].contains(h), "{h} missing from {}", lines[2]);
+    }
+    let leaker = lines.iter().find(|l| l.contains("leaker")).unwrap();
+    assert!(leaker.contains("64 MiB"), "{leaker}");
+    assert!(leaker.contains("+10 MiB"), "{leaker}");
+    assert!(leaker.contains("+600 MiB"), "{leaker}");
+    assert!(leaker.contains("root"), "{leaker}");
+    assert!(lines.last().unwrap().contains("q quit"), "the help line");
+    assert!(lines.last().unwrap().contains("/ filter"));
+}
+
+#[test]
+fn rows_sort_by_growth_and_by_any_column_chosen_with_keys() {
+    let mut app = machine();
+    let (lines, _) = screen(&mut app, 120, 12);
+    assert_eq!(
+        pids(&lines),
+        [200, 400, 100, 300],
+        "growth per second, largest first"
+    );
+    assert!(lines[1].contains("sort GROW/s ↓"), "{}", lines[1]);
+    app.key(key(KeyCode::Char('r')));
+    let (lines, _) = screen(&mut app, 120, 12);
+    assert_eq!(pids(&lines), [300, 100, 400, 200]);
+    // Walk the sort to COMMAND (the last column) with `>`.
+    app.key(key(KeyCode::Char('n')));
+    while app.sort != Column::Comm {
+        app.key(key(KeyCode::Char('>')));
+    }
+    let (lines, _) = screen(&mut app, 120, 12);
+    assert_eq!(pids(&lines), [200, 300, 400, 100], "names A to Z");
+    assert!(lines[1].contains("sort COMMAND ↑"), "{}", lines[1]);
+}
+
+#[test]
+fn the_filter_narrows_by_name_or_pid_as_it_is_typed() {
+    let mut app = machine();
+    app.key(key(KeyCode::Char('/')));
+    for c in "LEAK".chars() {
+        app.key(key(KeyCode::Char(c)));
+    }
+    let (lines, _) = screen(&mut app, 100, 12);
+    assert_eq!(pids(&lines), [200]);
+    assert!(lines.last().unwrap().contains("filter (name or pid): LEAK"));
+    app.key(key(KeyCode::Enter));
+    let (lines, _) = screen(&mut app, 100, 12);
+    assert!(lines[1].contains("filter \"LEAK\""), "{}", lines[1]);
+    app.key(key(KeyCode::Char('/')));
+    for _ in 0..4 {
+        app.key(key(KeyCode::Backspace));
+    }
+    app.key(key(KeyCode::Char('4')));
+    app.key(key(KeyCode::Enter));
+    assert_eq!(pids(&screen(&mut app, 100, 12).0), [400]);
+    app.key(key(KeyCode::Char('/')));
+    app.key(key(KeyCode::Char('z')));
+    let (lines, _) = screen(&mut app, 100, 12);
+    assert!(lines.iter().any(|l| l.contains("no process matches")));
+}
+
+#[test]
+fn an_exited_process_is_dimmed_then_gone() {
+    let mut app = machine();
+    app.update(sample(2.0, 0, vec![growing(100, "steady", 0)]), &mut |_| {
+        "root".into()
+    });
+    let (lines, buf) = screen(&mut app, 100, 12);
+    let y = lines.iter().position(|l| l.contains("leaker")).unwrap();
+    let cell = &buf[(2, y as u16)];
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::DIM),
+        "{cell:?}"
+    );
+    for t in 3..6 {
+        app.update(
+            sample(f64::from(t), 0, vec![growing(100, "steady", 0)]),
+            &mut |_| "root".into(),
+        );
+    }
+    let (lines, _) = screen(&mut app, 100, 12);
+    assert!(
+        !lines.iter().any(|l| l.contains("leaker")),
+        "gone after a few refreshes"
+    );
+    assert_eq!(pids(&lines), [100]);
+}
+
+#[test]
+fn the_detail_view_shows_regions_events_and_a_sparkline() {
+    let mut app = machine();
+    app.selected = Some(200);
+    assert_eq!(
+        app.key(key(KeyCode::Enter)),
+        super::app::Action::OpenDetail(200)
+    );
+    for (i, size) in [64u64, 80, 96, 128].iter().enumerate() {
+        let mut v = growing(200, "leaker", 10 << 20);
+        v.virtual_bytes = size << 20;
+        app.update(sample(2.0 + i as f64, 0, vec![v]), &mut |_| "root".into());
+    }
+    let super::app::Mode::Detail(d) = &mut app.mode else {
+        panic!("not in detail")
+    };
+    d.regions = vec![
+        RegionView {
+            start: 0x5555_0000_0000,
+            end: 0x5555_0000_2000,
+            perms: "r-xp".into(),
+            kind: "file".into(),
+            path: Some("/usr/bin/leaker".into()),
+            offset: 0,
+            origin: "procfs".into(),
+            changes: 0,
+        },
+        RegionView {
+            start: 0x7f00_0000_0000,
+            end: 0x7f00_0400_0000,
+            perms: "rw-p".into(),
+            kind: "anon".into(),
+            path: None,
+            offset: 0,
+            origin: "mmap".into(),
+            changes: 0,
+        },
+    ];
+    d.add_events(
+        7,
+        false,
+        vec![EventView {
+            seq: 7,
+            ts_ns: 1,
+            tid: 201,
+            name: "mmap".into(),
+            failed: false,
+            text: "mmap(NULL, 1048576, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0) = 0x7f0000000000".into(),
+        }],
+    );
+    let (lines, buf) = screen(&mut app, 100, 24);
+    let text = lines.join("\n");
+    assert!(lines[2].contains("200 leaker"), "{}", lines[2]);
+    assert!(text.contains("Address"), "{text}");
+    assert!(text.contains("55550000000"), "{text}");
+    assert!(text.contains("/usr/bin/leaker"), "{text}");
+    assert!(text.contains("64 MiB"), "{text}");
+    assert!(text.contains("r-xp"), "{text}");
+    assert!(text.contains("Events of pid 200"), "{text}");
+    assert!(text.contains("mmap(NULL, 1048576"), "{text}");
+    assert!(
+        text.contains("virtual size, last 5 samples: 64 MiB .. 128 MiB"),
+        "{text}"
+    );
+    // The sparkline's bars rise to the right.
+    let spark_y = 5u16;
+    let bars: String = (0..5)
+        .map(|x| buf[(x, spark_y + 1)].symbol().to_string())
+        .collect();
+    assert_ne!(bars.trim(), "", "sparkline bottom row: {bars:?}");
+    assert!(lines.last().unwrap().contains("esc back"));
+    app.key(key(KeyCode::Esc));
+    let (lines, _) = screen(&mut app, 100, 24);
+    assert!(lines[2].contains("PID"), "back to the table");
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_message_not_a_broken_table() {
+    let mut app = machine();
+    let (lines, _) = screen(&mut app, 30, 6);
+    let text = lines.join(" ");
+    assert!(text.contains("needs at least"), "{text}");
+    assert!(!text.contains("PID"));
+    // 80x24 is a full view.
+    let (lines, _) = screen(&mut app, 80, 24);
+    assert!(
+        lines[2].contains("PID") && lines[2].contains("COMMAND"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines.iter().all(|l| width(l) == 80));
+}
+
+#[test]
+fn hostile_names_keep_the_columns_in_place() {
+    let hostile = [
+        "\x1b[2J\x1b[Hevil",
+        "日本語のプロセス名",
+        "tab\there\nnl",
+        "\u{202e}desrever",
+        "🦀🦀🦀🦀🦀🦀🦀🦀🦀",
+    ];
+    let mut views: Vec<ProcessView> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, c)| growing(1000 + i as u32, c, 1 << 20))
+        .collect();
+    views.push(growing(2000, "plain", 1 << 20));
+    let mut app = app_with(views);
+    app.sort = Column::Pid;
+    app.descending = false;
+    let (lines, buf) = screen(&mut app, 80, 12);
+    // Every symbol written is printable, and every row's VIRT column ends at the same cell.
+    for y in 0..12u16 {
+        for x in 0..80u16 {
+            let s = buf[(x, y)].symbol();
+            assert!(
+                !s.chars().any(|c| c.is_control()),
+                "control char at {x},{y}"
+            );
+            assert!(!s.contains('\u{202e}'), "bidi override at {x},{y}");
+        }
+    }
+    let header = &lines[2];
+    let comm_col = header.find("COMMAND").unwrap();
+    for l in &lines[3..9] {
+        assert!(
+            l.starts_with(|c: char| c == ' ' || c.is_ascii_digit()),
+            "{l:?}"
+        );
+        let prefix: String = l.chars().take_while(|_| true).collect();
+        assert!(width(&prefix) <= 80, "{l:?}");
+        // The fixed-width part before the command name lines up with the header.
+        assert_eq!(&l[..comm_col].len(), &comm_col, "{l:?}");
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("?[2J?[Hevil")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("日本語のプロセス")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_dead_source_is_said_in_the_title_and_data_is_kept() {
+    let mut app = machine();
+    app.failed("connection refused".into(), 10.0);
+    app.now_s = 14.0;
+    let (lines, _) = screen(&mut app, 120, 12);
+    assert!(lines[0].contains("NOT ANSWERING"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("not answering for 4s (connection refused); retrying every 1s"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(pids(&lines).len(), 4, "the last data stays");
+    app.update(sample(15.0, 0, vec![growing(1, "x", 0)]), &mut |_| {
+        "root".into()
+    });
+    assert_eq!(app.link, Link::Up);
+}
+
+#[test]
+fn no_color_means_no_color_at_all() {
+    let mut app = machine();
+    app.color = false;
+    let (_, buf) = screen(&mut app, 120, 12);
+    for cell in buf.content() {
+        assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+    }
+    app.color = true;
+    let (_, buf) = screen(&mut app, 120, 12);
+    assert!(
+        buf.content()
+            .iter()
+            .any(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+    );
+}
+
+#[test]
+fn once_prints_every_column_as_plain_text() {
+    let app = machine();
+    let text = super::plain::render(&app);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("vmmon top · test · 4 processes"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("BRK/s") && lines[1].contains("COMMAND"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("leaker"),
+        "sorted by growth: {}",
+        lines[2]
+    );
+    assert!(!text.contains('\x1b'));
+}
