@@ -133,6 +133,18 @@ impl Drop for Tmux {
     }
 }
 
+/// A workload mapping 64 MiB (untouched) every 100 ms for `seconds`: far faster than
+/// anything else on the machine.
+fn grow_fast(seconds: u32) -> Killed {
+    Killed(
+        Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
+            .args(["grow", &seconds.to_string(), "64"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 /// The pid at the start of the first row under the header line.
 fn first_row_pid(screen: &str) -> Option<u32> {
     let lines: Vec<&str> = screen.lines().collect();
@@ -153,14 +165,7 @@ fn real_ebpf_top_in_tmux_puts_the_growing_process_first_and_quits_cleanly() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let agent = start_agent(port);
-    // 64 MiB (untouched) every 100 ms: far faster than anything else on the machine.
-    let grower = Killed(
-        Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
-            .args(["grow", "120", "64"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let grower = grow_fast(120);
     let pid = grower.pid();
     wait_until(
         "the agent sees the workload grow",
@@ -249,13 +254,7 @@ fn real_ebpf_top_once_without_an_agent_runs_the_pipeline_in_process() {
         format!("[agent]\nlisten = \"127.0.0.1:{}\"\n", free_port()),
     )
     .unwrap();
-    let grower = Killed(
-        Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
-            .args(["grow", "60", "64"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let grower = grow_fast(60);
     let out = Command::new(vmmon_bin())
         .args(["top", "--once", "--filter", "vmmon-workload", "--config"])
         .arg(&config)

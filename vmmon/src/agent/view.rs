@@ -138,6 +138,36 @@ pub fn region_view(r: &Region) -> RegionView {
     }
 }
 
+/// A process of `virt` anonymous bytes in 3 mappings, with `mmaps` mmap calls (for tests).
+#[cfg(test)]
+pub fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
+    ProcessView {
+        pid,
+        comm: comm.into(),
+        uid: Some(0),
+        unit: Some(format!("{comm}.service")),
+        virtual_bytes: virt,
+        peak_virtual_bytes: virt,
+        mapping_count: 3,
+        heap_bytes: 0,
+        bytes_by_kind: KindBytes {
+            anon: virt,
+            ..KindBytes::default()
+        },
+        bytes_by_perm: PermBytes::default(),
+        wx_bytes: 0,
+        mapped_bytes: virt,
+        unmapped_bytes: 0,
+        protected_bytes: 0,
+        calls: Calls {
+            mmap: mmaps,
+            ..Calls::default()
+        },
+        growth_bytes_per_second: 0,
+        growth_bytes: 0,
+    }
+}
+
 /// Regions as `/proc/PID/maps` shows them: neighbours the kernel would keep as one mapping
 /// (touching, same permissions, kind and file, contiguous file offsets) merged into one.
 pub fn merge_adjacent(regions: Vec<RegionView>) -> Vec<RegionView> {

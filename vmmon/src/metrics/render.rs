@@ -372,36 +372,13 @@ fn build(input: &MetricsInput, opts: MetricsOptions) -> prometheus::Result<Regis
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::view::{Calls, KindBytes};
-    use crate::ledger::PermBytes;
+    use crate::agent::view::test_view;
 
     fn proc(pid: u32, comm: &str, virt: u64, growth: i64) -> ProcessFigures {
+        let mut view = test_view(pid, comm, virt, 2);
+        view.growth_bytes = growth;
         ProcessFigures {
-            view: ProcessView {
-                pid,
-                comm: comm.into(),
-                uid: Some(0),
-                unit: Some(format!("{comm}.service")),
-                virtual_bytes: virt,
-                peak_virtual_bytes: virt,
-                mapping_count: 3,
-                heap_bytes: 0,
-                bytes_by_kind: KindBytes {
-                    anon: virt,
-                    ..KindBytes::default()
-                },
-                bytes_by_perm: PermBytes::default(),
-                wx_bytes: 0,
-                mapped_bytes: virt,
-                unmapped_bytes: 0,
-                protected_bytes: 0,
-                calls: Calls {
-                    mmap: 2,
-                    ..Calls::default()
-                },
-                growth_bytes_per_second: 0,
-                growth_bytes: growth,
-            },
+            view,
             growth_bytes: growth,
             growth_rate: growth as f64 / 60.0,
         }

@@ -20,28 +20,17 @@ pub fn render(app: &App) -> String {
         rate(t.events_per_s),
         t.dropped
     );
-    let line = |cells: Vec<String>| cells.join(" ").trim_end().to_string();
-    let _ = writeln!(
-        out,
-        "{}",
-        line(
-            Column::ALL
-                .iter()
-                .map(|c| fit(&c.header(t.window_s), c.width(), c.right_aligned()))
-                .collect()
-        )
-    );
+    // Every column at its width, one space apart, without trailing blanks.
+    let line = |cell: &dyn Fn(Column) -> String| {
+        let cells: Vec<String> = Column::ALL
+            .iter()
+            .map(|&c| fit(&cell(c), c.width(), c.right_aligned()))
+            .collect();
+        cells.join(" ").trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(&|c| c.header(t.window_s)));
     for r in app.rows() {
-        let _ = writeln!(
-            out,
-            "{}",
-            line(
-                Column::ALL
-                    .iter()
-                    .map(|c| fit(&c.cell(r), c.width(), c.right_aligned()))
-                    .collect()
-            )
-        );
+        let _ = writeln!(out, "{}", line(&|c| c.cell(r)));
     }
     out
 }

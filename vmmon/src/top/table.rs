@@ -180,35 +180,9 @@ impl Table {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::agent::view::{Calls, KindBytes};
-    use crate::ledger::PermBytes;
 
     pub fn view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
-        ProcessView {
-            pid,
-            comm: comm.into(),
-            uid: Some(0),
-            unit: None,
-            virtual_bytes: virt,
-            peak_virtual_bytes: virt,
-            mapping_count: 10,
-            heap_bytes: 0,
-            bytes_by_kind: KindBytes {
-                anon: virt,
-                ..KindBytes::default()
-            },
-            bytes_by_perm: PermBytes::default(),
-            wx_bytes: 0,
-            mapped_bytes: 0,
-            unmapped_bytes: 0,
-            protected_bytes: 0,
-            calls: Calls {
-                mmap: mmaps,
-                ..Calls::default()
-            },
-            growth_bytes_per_second: 0,
-            growth_bytes: 0,
-        }
+        crate::agent::view::test_view(pid, comm, virt, mmaps)
     }
 
     pub fn sample(at: f64, events: u64, processes: Vec<ProcessView>) -> Sample {
