@@ -20,7 +20,7 @@ pub struct Options {
     /// Rounds; each runs every mode once, in a rotating order.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     rounds: u32,
-    /// Which benchmarks: the tracing overhead, the ledger and agent, or both.
+    /// Which benchmarks: the tracing overhead, the ledger and agent, `vmmon top`, or all.
     #[arg(long, value_enum, default_value_t = Part::All)]
     part: Part,
 }
@@ -29,6 +29,7 @@ pub struct Options {
 enum Part {
     Pipeline,
     Ledger,
+    Top,
     All,
 }
 
@@ -77,12 +78,17 @@ pub fn run(opts: Options) -> Result<()> {
         "--bins",
     ]))?;
     let bin = root.join("target/release");
-    if opts.part != Part::Ledger {
+    let part = |p: Part| opts.part == p || opts.part == Part::All;
+    if part(Part::Pipeline) {
         pipeline(&bin, &opts)?;
     }
-    if opts.part != Part::Pipeline {
+    if part(Part::Ledger) {
         let figures = crate::bench_agent::run(&bin)?;
         crate::bench_agent::report(&figures);
+    }
+    if part(Part::Top) {
+        let figures = crate::bench_top::run(&bin)?;
+        crate::bench_top::report(&figures);
     }
     Ok(())
 }

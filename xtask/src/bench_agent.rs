@@ -38,13 +38,13 @@ fn ledger_cost(bin: &Path) -> Result<f64> {
 }
 
 /// A running agent on a free loopback port.
-struct Agent {
-    child: Child,
-    addr: String,
+pub struct Agent {
+    pub child: Child,
+    pub addr: String,
 }
 
 impl Agent {
-    fn start(bin: &Path) -> Result<Self> {
+    pub fn start(bin: &Path) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -70,7 +70,7 @@ impl Agent {
     }
 
     /// Waits until `pred` holds for the status, up to `limit`.
-    fn wait(
+    pub fn wait(
         &self,
         limit: Duration,
         pred: impl Fn(&serde_json::Value) -> bool,
@@ -106,7 +106,7 @@ impl Drop for Agent {
 }
 
 /// `n` idle processes, held until dropped.
-struct Procs {
+pub struct Procs {
     child: Child,
     stdin: Option<ChildStdin>,
     out: BufReader<std::process::ChildStdout>,
@@ -114,7 +114,7 @@ struct Procs {
 }
 
 impl Procs {
-    fn start(bin: &Path, n: u64) -> Result<Self> {
+    pub fn start(bin: &Path, n: u64) -> Result<Self> {
         let mut child = Command::new(bin.join("vmmon-bench-procs"))
             .arg(n.to_string())
             .stdin(Stdio::piped())
@@ -137,7 +137,7 @@ impl Procs {
         })
     }
 
-    fn stop(&mut self) -> Result<()> {
+    pub fn stop(&mut self) -> Result<()> {
         if let Some(mut stdin) = self.stdin.take() {
             writeln!(stdin)?;
         }
