@@ -65,6 +65,12 @@ pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
+    // Log lines on the terminal would tear the view: while it is up, they go only where
+    // stderr was redirected (`2>file`).
+    let log_level = log::max_level();
+    if std::io::stderr().is_terminal() {
+        log::set_max_level(log::LevelFilter::Off);
+    }
     // Installs a panic hook that restores the terminal before the panic message.
     let terminal = ratatui::try_init();
     let result = match terminal {
@@ -72,6 +78,7 @@ pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
         Err(e) => Err(anyhow::Error::from(e).context("setting up the terminal")),
     };
     restore();
+    log::set_max_level(log_level);
     result
 }
 
