@@ -233,13 +233,39 @@ fn real_ebpf_top_in_tmux_puts_the_growing_process_first_and_quits_cleanly() {
     tmux.wait_for("term", "the table", Duration::from_secs(15), |s| {
         first_row_pid(s).is_some()
     });
-    let top_pid = tmux.display("term", "#{pane_pid}");
-    let sh: u32 = top_pid.parse().unwrap();
-    let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap();
-    let top: i32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    let top = top_pid(&tmux, "term");
     // SAFETY: signalling the top process this test started.
     unsafe { libc::kill(top, libc::SIGTERM) };
     tmux.assert_exited_and_restored("term", 0);
+
+    // The terminal goes away under it (the tmux session is killed): top exits, it does not
+    // linger or spin on the dead terminal.
+    tmux.start_top("hup", &format!("--connect {addr}"));
+    tmux.wait_for("hup", "the table", Duration::from_secs(15), |s| {
+        first_row_pid(s).is_some()
+    });
+    let top = top_pid(&tmux, "hup");
+    tmux.run(&["kill-session", "-t", "hup"]);
+    wait_until(
+        "top exits with its terminal",
+        Duration::from_secs(10),
+        || {
+            let stat = std::fs::read_to_string(format!("/proc/{top}/stat")).unwrap_or_default();
+            // Gone, or a zombie waiting for its reaper.
+            (stat.is_empty()
+                || stat
+                    .rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z')))
+            .then_some(())
+        },
+    );
+}
+
+/// The pid of `vmmon top` in a session started by `start_top` (the shell's child).
+fn top_pid(tmux: &Tmux, session: &str) -> i32 {
+    let sh: u32 = tmux.display(session, "#{pane_pid}").parse().unwrap();
+    let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap();
+    children.split_whitespace().next().unwrap().parse().unwrap()
 }
 
 #[test]

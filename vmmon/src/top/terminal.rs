@@ -71,6 +71,7 @@ pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
     if std::io::stderr().is_terminal() {
         log::set_max_level(log::LevelFilter::Off);
     }
+    watchdog(Arc::clone(&stop));
     // Installs a panic hook that restores the terminal before the panic message.
     let terminal = ratatui::try_init();
     let result = match terminal {
@@ -80,6 +81,34 @@ pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
     restore();
     log::set_max_level(log_level);
     result
+}
+
+/// Exits the process a second after a stop was asked for, should the loop be stuck: crossterm's
+/// reader spins on a terminal that has hung up instead of returning.
+fn watchdog(stop: Arc<AtomicBool>) {
+    let _ = std::thread::Builder::new()
+        .name("vmmon-top-watchdog".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            std::thread::sleep(Duration::from_secs(1));
+            restore();
+            std::process::exit(0);
+        });
+}
+
+/// Whether the terminal on standard input has hung up (its window closed, its tmux session
+/// killed): reading it would only give end-of-file.
+fn hung_up() -> bool {
+    let mut fds = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let n = unsafe { libc::poll(&mut fds, 1, 0) };
+    n > 0 && fds.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
 /// Leaves raw mode and the alternate screen, and shows the cursor.
@@ -98,7 +127,7 @@ fn session(
     let interval = Duration::from_secs_f64(app.interval_s);
     let mut next = Instant::now();
     loop {
-        if stop.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) || hung_up() {
             return Ok(());
         }
         if Instant::now() >= next {
