@@ -271,11 +271,10 @@ impl Core {
         let processes = self
             .ledger
             .processes()
-            .filter(|p| self.ledger.is_filled(p.tgid))
             .filter_map(|p| {
-                let view = process_view(p, self.ledger.space(p.tgid)?);
+                let view = self.view(p.tgid)?;
                 Some(ProcessFigures {
-                    growth_bytes: self.growth.over_window(p.tgid),
+                    growth_bytes: view.growth_bytes,
                     growth_rate: self.growth.per_second(p.tgid),
                     view,
                 })

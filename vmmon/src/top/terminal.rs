@@ -49,13 +49,9 @@ pub fn refresh_detail(app: &mut App, source: &mut dyn Source) {
 }
 
 /// Runs the live view until the user quits or a signal asks it to stop.
+/// Standard input and output must be a terminal (the command checks that first).
 pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
     use std::io::IsTerminal as _;
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "vmmon top needs a terminal on standard input and output; use `vmmon top --once` for a plain-text snapshot"
-        );
-    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [
         signal_hook::consts::SIGTERM,
