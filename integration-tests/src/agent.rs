@@ -1,9 +1,13 @@
-//! Running the real `vmmon` binary in tests: find it, give it a free port, start the agent
-//! and wait for its API, and stop whatever was started when the test ends.
+//! The one harness for running the real `vmmon` binary in tests: find it, start the agent on
+//! a free port (as it is, under a config file, or through a wrapper such as `setpriv`), wait
+//! until its programs are attached, ask its API, follow its log, and stop it when the test
+//! ends, also when the test fails.
 
+use crate::collect::require_root;
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 /// The `vmmon` binary, built beside the running test's own.
@@ -16,6 +20,11 @@ pub fn vmmon_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// A command running the `vmmon` binary.
+pub fn vmmon() -> Command {
+    Command::new(vmmon_bin())
 }
 
 /// A loopback port nothing listens on (at the time of asking).
@@ -44,24 +53,175 @@ impl Drop for Killed {
     }
 }
 
-/// Starts `vmmon agent` on `127.0.0.1:port` with the real programs and waits until it says
-/// they are attached.
-pub fn start_agent(port: u16) -> Killed {
-    let mut agent = Command::new(vmmon_bin())
-        .args(["agent", "--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(agent.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let agent = Killed(agent);
-    assert!(
-        line.contains("programs attached"),
-        "agent did not start: {line}"
-    );
-    agent
+/// How to start an agent.
+#[derive(Default)]
+pub struct Launch {
+    wrapper: Vec<String>,
+    global: Vec<String>,
+    args: Vec<String>,
+    port: Option<u16>,
+    from_config: bool,
+}
+
+impl Launch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs vmmon through `wrapper` (a program and its arguments, e.g. `setpriv ...`).
+    pub fn wrapper(mut self, wrapper: &[&str]) -> Self {
+        self.wrapper = wrapper.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Arguments after `vmmon`, before `agent` (global flags such as `-v`).
+    pub fn global(mut self, args: &[&str]) -> Self {
+        self.global.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// More arguments for `vmmon agent`.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Listens on this port (otherwise a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Takes the listen address from `--config FILE` (which names `port`) instead of a flag.
+    pub fn config(mut self, file: &std::path::Path, port: u16) -> Self {
+        self.args
+            .extend(["--config".into(), file.display().to_string()]);
+        self.port = Some(port);
+        self.from_config = true;
+        self
+    }
+
+    /// Starts it with the real programs (so as root); `Err` holds what it said instead of
+    /// attaching.
+    pub fn try_start(self) -> Result<Agent, String> {
+        require_root();
+        let port = self.port.unwrap_or_else(free_port);
+        let addr = format!("127.0.0.1:{port}");
+        let mut cmd = match self.wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(vmmon_bin());
+                c
+            }
+            None => vmmon(),
+        };
+        cmd.args(&self.global).arg("agent").args(&self.args);
+        if !self.from_config {
+            cmd.args(["--listen", &addr]);
+        }
+        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+        let (tx, lines) = channel();
+        let err = BufReader::new(child.stderr.take().unwrap());
+        // Keep reading its log so that it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let agent = Agent {
+            child: Some(child),
+            addr,
+            lines,
+        };
+        match agent.lines.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) if line.contains("programs attached") => Ok(agent),
+            Ok(line) => Err(line),
+            Err(e) => Err(format!("no word from the agent: {e}")),
+        }
+    }
+
+    /// Starts it, or fails the test with what it said.
+    pub fn start(self) -> Agent {
+        self.try_start()
+            .unwrap_or_else(|e| panic!("the agent did not start: {e}"))
+    }
+}
+
+/// A running agent; stopped (SIGTERM) when dropped.
+pub struct Agent {
+    child: Option<Child>,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    lines: Receiver<String>,
+}
+
+impl Agent {
+    /// `vmmon agent` with defaults on a free port.
+    pub fn start() -> Self {
+        Launch::new().start()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// `GET path`: the status code and the body as text.
+    pub fn get_text(&self, path: &str) -> (u16, String) {
+        let http: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let mut resp = http
+            .get(&format!("http://{}{path}", self.addr))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let code = resp.status().as_u16();
+        (code, resp.body_mut().read_to_string().unwrap_or_default())
+    }
+
+    /// `GET path`: the status code and the body as JSON (null when it is not JSON).
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let (code, text) = self.get_text(path);
+        (code, serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    /// Waits for a log line containing `what`; fails the test after 30 s.
+    pub fn wait_for_log(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let left = Duration::from_secs(30).saturating_sub(start.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("the agent never logged {what:?}"),
+            }
+        }
+    }
+
+    /// Sends it `signal`.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.pid() as i32, signal) };
+    }
+
+    /// Stops it with SIGTERM and says how it exited.
+    pub fn stop(mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.child.take().expect("running").wait().unwrap()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+    }
 }
 
 /// A JSON document from `url`, or `None` when there is no answer.

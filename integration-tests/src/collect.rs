@@ -3,8 +3,9 @@
 use std::io::Read as _;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use vmmon::bpf::{KernelCounters, LoadOptions, Pipeline};
-use vmmon::event::{Event, Kind, decode};
+use vmmon::bpf::{LoadOptions, Pipeline};
+use vmmon::event::{Event, Kind};
+use vmmon::source::{EventSource, KernelCounters};
 
 /// Panics unless the test runs as root: these tests load real eBPF programs.
 pub fn require_root() {
@@ -62,7 +63,6 @@ pub fn trace_command_with(cmd: &mut Command, opts: &LoadOptions) -> Traced {
     rt.block_on(async {
         let mut pipeline = Pipeline::load(opts)
             .unwrap_or_else(|e| panic!("loading the real eBPF programs failed: {e}"));
-        let reader = pipeline.reader().expect("reader");
         let mut child = Reaped(
             cmd.stdout(Stdio::piped())
                 .spawn()
@@ -81,8 +81,8 @@ pub fn trace_command_with(cmd: &mut Command, opts: &LoadOptions) -> Traced {
         let mut status = None;
         let mut gone = false;
         while status.is_none() || !gone {
-            reader.wait().await;
-            reader.drain(|raw| match decode(raw) {
+            pipeline.ready().await;
+            pipeline.drain(&mut |r| match r {
                 Ok(e) => {
                     gone |= e.tgid == pid && e.kind == Kind::Exit { group_dead: true };
                     events.push(e);
@@ -97,7 +97,7 @@ pub fn trace_command_with(cmd: &mut Command, opts: &LoadOptions) -> Traced {
                 "{cmd:?} (pid {pid}) did not finish within {LIMIT:?}: exited={status:?}, last exit event seen={gone}"
             );
         }
-        let counters = reader.counters();
+        let counters = pipeline.counters();
         Traced {
             events,
             decode_errors,

@@ -47,3 +47,20 @@ pub fn temp_file(pages: u64) -> std::fs::File {
         .expect("fill temp file");
     f
 }
+
+/// The kernel's flag numbers (from `vmmon_common::linux`, their one source) as the 64-bit
+/// syscall arguments the workloads pass.
+pub mod arg {
+    use vmmon_common::linux;
+
+    pub const PROT_NONE: u64 = 0;
+    pub const PROT_READ: u64 = linux::PROT_READ as u64;
+    pub const PROT_RW: u64 = (linux::PROT_READ | linux::PROT_WRITE) as u64;
+    pub const PROT_RX: u64 = (linux::PROT_READ | linux::PROT_EXEC) as u64;
+    pub const MAP_SHARED: u64 = linux::MAP_SHARED as u64;
+    pub const MAP_PRIVATE: u64 = linux::MAP_PRIVATE as u64;
+    pub const MAP_ANON: u64 = linux::MAP_ANONYMOUS as u64;
+    pub const MREMAP_MAYMOVE: u64 = linux::MREMAP_MAYMOVE as u64;
+    /// No file: -1 as the kernel's unsigned long argument.
+    pub const NO_FD: u64 = u64::MAX;
+}

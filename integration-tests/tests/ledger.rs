@@ -7,10 +7,11 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use vmmon::agent::{Core, CoreOptions};
+use vmmon::agent::{Core, CoreOptions, Local};
 use vmmon::bpf::{LoadOptions, Pipeline};
 use vmmon::ledger::{AddressSpace, diff::differences};
 use vmmon::procfs::parse_maps;
+use vmmon::source::EventSource;
 use vmmon_integration_tests::collect::require_root;
 
 const LIMIT: Duration = Duration::from_secs(180);
@@ -57,7 +58,7 @@ fn compare(core: &Core, pid: u32) -> Result<u64, String> {
     Ok(kv)
 }
 
-async fn settle(core: &mut Core, pipeline: &mut Pipeline) {
+async fn settle(core: &mut Local, pipeline: &mut Pipeline) {
     // The workload is paused: every event it made is in the ring by now; a few drains take
     // them all in.
     for _ in 0..5 {
@@ -75,9 +76,10 @@ fn run_churn(seed: u64, rounds: u32, ops: u32) {
     rt.block_on(async {
         let mut pipeline = Pipeline::load(&LoadOptions::default())
             .unwrap_or_else(|e| panic!("loading the real eBPF programs failed: {e}"));
-        let mut core = Core::start(CoreOptions {
+        let mut core = Local::start(CoreOptions {
             resyncs_per_second: 0,
-            ..CoreOptions::default()
+            growth_window_s: 60,
+            programs_attached: 0,
         })
         .unwrap();
         settle(&mut core, &mut pipeline).await;
@@ -113,7 +115,7 @@ fn run_churn(seed: u64, rounds: u32, ops: u32) {
                     // Wait for the condition, not a time: each paused process's first /proc
                     // read (after its exec or fork) has been folded in.
                     let waited = Instant::now();
-                    while !pids.iter().all(|&p| core.ledger().is_filled(p)) {
+                    while !pids.iter().all(|&p| core.core.ledger().is_filled(p)) {
                         assert!(waited.elapsed() < Duration::from_secs(30), "pids {pids:?} never filled");
                         core.pump(&mut pipeline);
                         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -124,9 +126,9 @@ fn run_churn(seed: u64, rounds: u32, ops: u32) {
                         // A second /proc read can happen (a fork's and an exec's request both
                         // land after the exec); one that had to correct the ledger would hide
                         // exactly what this test looks for.
-                        let corrected = core.ledger().process(pid).map_or(0, |p| p.corrected);
+                        let corrected = core.core.ledger().process(pid).map_or(0, |p| p.corrected);
                         assert_eq!(corrected, 0, "a /proc read had to correct pid {pid}'s ledger");
-                        if let Err(e) = compare(&core, pid) {
+                        if let Err(e) = compare(&core.core, pid) {
                             let _ = child.kill();
                             let _ = child.wait();
                             panic!("at pause {}: {e}", words[1]);
@@ -145,9 +147,9 @@ fn run_churn(seed: u64, rounds: u32, ops: u32) {
         assert_eq!(pauses, rounds);
         assert!(checked >= 3 * rounds as usize - 2, "checked only {checked} ledgers");
         assert!(calls >= 2 * u64::from(rounds) * u64::from(ops), "only {calls} calls");
-        let kernel = pipeline.reader().unwrap().counters();
+        let kernel = pipeline.counters();
         assert_eq!(kernel.dropped(), 0, "the kernel dropped events: {kernel:?}");
-        let c = core.ledger().counters();
+        let c = core.core.ledger().counters();
         eprintln!(
             "{calls} calls by the workload's main process; {checked} ledgers checked at {pauses} pauses; ledger counters: {c:?}"
         );

@@ -4,7 +4,7 @@
 use std::process::Command;
 use vmmon::bpf::LoadOptions;
 use vmmon::event::{Event, Kind};
-use vmmon_common::{CLONE_THREAD, CLONE_VM};
+use vmmon_common::linux::{CLONE_THREAD, CLONE_VM};
 use vmmon_integration_tests::collect::{Traced, trace_command_with};
 use vmmon_integration_tests::log::{MARKER_LEN, Op, parse};
 

@@ -5,7 +5,7 @@
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use vmmon_integration_tests::agent::{Killed, free_port, get_json, start_agent, wait_until};
+use vmmon_integration_tests::agent::{Killed, Launch, free_port, get_json, wait_until};
 use vmmon_integration_tests::collect::require_root;
 
 #[test]
@@ -14,7 +14,7 @@ fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
     let dir = std::env::temp_dir().join(format!("vmmon-prom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let agent_port = free_port();
-    let _agent = start_agent(agent_port);
+    let _agent = Launch::new().port(agent_port).start();
 
     let config = dir.join("prometheus.yml");
     std::fs::write(
@@ -72,10 +72,19 @@ fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
             .filter(|g| *g >= 20.0 * 1024.0 * 1024.0)
         },
     );
-    let rate = query(&format!(
-        "vmmon_process_growth_bytes_per_second{{pid=\"{pid}\"}}"
-    ))
-    .unwrap_or(0.0);
+    // 10 MiB a second while it runs: the per-second gauge (the last two one-second samples,
+    // each holding 9 to 11 of the workload's steps) must say so, not merely exist.
+    let mib = 1024.0 * 1024.0;
+    let rate = wait_until(
+        "the workload's growth rate in Prometheus",
+        Duration::from_secs(30),
+        || {
+            query(&format!(
+                "vmmon_process_growth_bytes_per_second{{pid=\"{pid}\"}}"
+            ))
+            .filter(|r| (8.0 * mib..=12.0 * mib).contains(r))
+        },
+    );
     let up = query("up{job=\"vmmon\"}").unwrap_or(0.0);
     assert_eq!(up, 1.0, "Prometheus does not see the agent up");
     eprintln!("Prometheus: pid {pid} grew {growth} bytes over the window, {rate} B/s now");

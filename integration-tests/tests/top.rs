@@ -6,9 +6,7 @@
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use vmmon_integration_tests::agent::{
-    Killed, free_port, get_json, start_agent, vmmon_bin, wait_until,
-};
+use vmmon_integration_tests::agent::{Killed, Launch, free_port, get_json, vmmon_bin, wait_until};
 use vmmon_integration_tests::collect::require_root;
 
 /// A tmux server of its own (its own socket), killed at the end.
@@ -164,7 +162,7 @@ fn real_ebpf_top_in_tmux_puts_the_growing_process_first_and_quits_cleanly() {
     require_root();
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let agent = start_agent(port);
+    let agent = Launch::new().port(port).start();
     let grower = grow_fast(120);
     let pid = grower.pid();
     wait_until(
@@ -206,7 +204,7 @@ fn real_ebpf_top_in_tmux_puts_the_growing_process_first_and_quits_cleanly() {
         Some(pid),
         "the last figures stay: {screen}"
     );
-    let _agent = start_agent(port);
+    let _agent = Launch::new().port(port).start();
     tmux.wait_for("top", "the view recovers", Duration::from_secs(30), |s| {
         !s.contains("NOT ANSWERING") && first_row_pid(s) == Some(pid)
     });

@@ -1,9 +1,15 @@
 //! What vmmon's eBPF programs and its agent agree on: the ring-buffer records, the event-kind
-//! ids, the names of maps, programs and globals, and the indices of the kernel-side counters.
+//! ids, the names of maps and globals, the indices of the kernel-side counters, the one list of
+//! programs and their hooks ([`for_each_program!`]), and the kernel's flag numbers ([`linux`]).
 //!
 //! Every record is `#[repr(C)]` with explicit padding so that both sides see the same bytes.
 //! The numbers of [`EventKind`] never change: a recorded stream stays decodable.
 #![no_std]
+
+pub mod linux;
+mod programs;
+
+pub use programs::{Hook, PROGRAMS, Program};
 
 /// Name of the ring buffer that carries every record to userspace.
 pub const MAP_EVENTS: &str = "EVENTS";
@@ -23,55 +29,6 @@ pub const GLOBAL_RING_BYTES: &str = "RING_BYTES";
 /// Name of the global mask that maps a tid to its fast slot (`FAST_SLOTS - 1` unless a test
 /// narrows it to exercise the shared-slot paths).
 pub const GLOBAL_FAST_MASK: &str = "FAST_MASK";
-
-/// A program and the tracepoint it attaches to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Attachment {
-    /// The program's name in the object (its function name).
-    pub program: &'static str,
-    /// The tracepoint's category, e.g. `syscalls`.
-    pub category: &'static str,
-    /// The tracepoint's name, e.g. `sys_enter_mmap`.
-    pub tracepoint: &'static str,
-}
-
-const fn at(program: &'static str, category: &'static str, tracepoint: &'static str) -> Attachment {
-    Attachment {
-        program,
-        category,
-        tracepoint,
-    }
-}
-
-/// Every program vmmon attaches, in attach order: the enter side of each syscall before its
-/// exit side, so no exit is seen whose enter could not have been.
-pub const ATTACHMENTS: [Attachment; 17] = [
-    at("vmmon_task_newtask", "task", "task_newtask"),
-    at("vmmon_task_rename", "task", "task_rename"),
-    at("vmmon_sched_process_fork", "sched", "sched_process_fork"),
-    at("vmmon_sched_process_exec", "sched", "sched_process_exec"),
-    at("vmmon_sched_process_exit", "sched", "sched_process_exit"),
-    at("vmmon_enter_mmap", "syscalls", "sys_enter_mmap"),
-    at("vmmon_enter_munmap", "syscalls", "sys_enter_munmap"),
-    at("vmmon_enter_mremap", "syscalls", "sys_enter_mremap"),
-    at("vmmon_enter_mprotect", "syscalls", "sys_enter_mprotect"),
-    at(
-        "vmmon_enter_pkey_mprotect",
-        "syscalls",
-        "sys_enter_pkey_mprotect",
-    ),
-    at("vmmon_enter_brk", "syscalls", "sys_enter_brk"),
-    at("vmmon_exit_mmap", "syscalls", "sys_exit_mmap"),
-    at("vmmon_exit_munmap", "syscalls", "sys_exit_munmap"),
-    at("vmmon_exit_mremap", "syscalls", "sys_exit_mremap"),
-    at("vmmon_exit_mprotect", "syscalls", "sys_exit_mprotect"),
-    at(
-        "vmmon_exit_pkey_mprotect",
-        "syscalls",
-        "sys_exit_pkey_mprotect",
-    ),
-    at("vmmon_exit_brk", "syscalls", "sys_exit_brk"),
-];
 
 /// Default size of the ring buffer in bytes (a power of two, a multiple of the page size).
 pub const DEFAULT_RING_BYTES: u32 = 8 << 20;
@@ -152,13 +109,6 @@ pub const FILL_CHECK_EVERY: u64 = 64;
 pub const COMM_LEN: usize = 16;
 /// Bytes of an exec'd file name carried in an [`ExecRecord`], NUL terminated.
 pub const FILENAME_LEN: usize = 128;
-
-/// `clone` flag: the child shares the parent's address space.
-pub const CLONE_VM: u64 = 0x100;
-/// `clone` flag: the parent sleeps until the child execs or exits.
-pub const CLONE_VFORK: u64 = 0x4000;
-/// `clone` flag: the child is a thread of the parent's process.
-pub const CLONE_THREAD: u64 = 0x10000;
 
 /// The start of every record.
 #[repr(C)]
@@ -253,13 +203,18 @@ pub struct PendingCall {
 
 #[cfg(feature = "user")]
 mod pod {
-    // SAFETY: all of these are `#[repr(C)]`, made of integers and byte arrays with explicit
-    // padding, so every bit pattern is a valid value.
+    // SAFETY: this and each record below is `#[repr(C)]`, made of integers and byte arrays
+    // with explicit padding, so every bit pattern is a valid value.
     unsafe impl aya::Pod for super::Header {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::SyscallRecord {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::ForkRecord {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::ExecRecord {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::ExitRecord {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::PendingCall {}
 }
 

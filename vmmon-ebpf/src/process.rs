@@ -7,11 +7,11 @@ use crate::syscalls::read_u64;
 use aya_ebpf::{
     EbpfContext,
     helpers::{bpf_get_current_pid_tgid, bpf_probe_read_kernel_str_bytes},
-    macros::tracepoint,
     programs::TracePointContext,
 };
 use vmmon_common::{
-    CLONE_THREAD, COMM_LEN, Counter, EventKind, ExecRecord, ExitRecord, FILENAME_LEN, ForkRecord,
+    COMM_LEN, Counter, EventKind, ExecRecord, ExitRecord, FILENAME_LEN, ForkRecord,
+    linux::CLONE_THREAD,
 };
 
 #[inline(always)]
@@ -30,14 +30,13 @@ fn read_u32(ctx: &TracePointContext, offset: usize) -> u32 {
 /// field:u64 clone_flags;      offset:32; size:8;  signed:0;
 /// field:short oom_score_adj;  offset:40; size:2;  signed:1;
 /// ```
-#[tracepoint(category = "task", name = "task_newtask")]
-pub fn vmmon_task_newtask(ctx: TracePointContext) -> u32 {
+pub fn vmmon_task_newtask(ctx: &TracePointContext) -> u32 {
     let pid_tgid = bpf_get_current_pid_tgid();
     if (pid_tgid >> 32) as u32 != agent_tgid() {
-        let child = u64::from(read_u32(&ctx, 8));
-        let flags = read_u64(&ctx, 32);
+        let child = u64::from(read_u32(ctx, 8));
+        let flags = read_u64(ctx, 32);
         keep(
-            &ctx,
+            ctx,
             pid_tgid as u32,
             EventKind::Fork,
             [child, flags, 0, 0, 0, 0],
@@ -55,9 +54,8 @@ pub fn vmmon_task_newtask(ctx: TracePointContext) -> u32 {
 /// field:char newcomm[16];     offset:28; size:16; signed:0;
 /// field:short oom_score_adj;  offset:44; size:2;  signed:1;
 /// ```
-#[tracepoint(category = "task", name = "task_rename")]
-pub fn vmmon_task_rename(ctx: TracePointContext) -> u32 {
-    let tid = read_u32(&ctx, 8);
+pub fn vmmon_task_rename(ctx: &TracePointContext) -> u32 {
+    let tid = read_u32(ctx, 8);
     let mut comm = [0u8; COMM_LEN];
     for (i, b) in comm.iter_mut().enumerate() {
         // SAFETY: constant offsets inside the record's `newcomm` field.
@@ -73,14 +71,13 @@ pub fn vmmon_task_rename(ctx: TracePointContext) -> u32 {
 /// field:__data_loc char[] child_comm;  offset:16; size:4; signed:0;
 /// field:pid_t child_pid;               offset:20; size:4; signed:1;
 /// ```
-#[tracepoint(category = "sched", name = "sched_process_fork")]
-pub fn vmmon_sched_process_fork(ctx: TracePointContext) -> u32 {
+pub fn vmmon_sched_process_fork(ctx: &TracePointContext) -> u32 {
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
     if tgid == agent_tgid() {
         return 0;
     }
-    let child_tid = read_u32(&ctx, 20);
+    let child_tid = read_u32(ctx, 20);
     let mut clone_flags = 0;
     let mut flags_known = 0;
     if let Some(slot) = take(pid_tgid as u32, EventKind::Fork) {
@@ -126,8 +123,7 @@ pub fn vmmon_sched_process_fork(ctx: TracePointContext) -> u32 {
 /// field:pid_t pid;                  offset:12; size:4; signed:1;
 /// field:pid_t old_pid;              offset:16; size:4; signed:1;
 /// ```
-#[tracepoint(category = "sched", name = "sched_process_exec")]
-pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
+pub fn vmmon_sched_process_exec(ctx: &TracePointContext) -> u32 {
     let pid_tgid = bpf_get_current_pid_tgid();
     if (pid_tgid >> 32) as u32 == agent_tgid() {
         return 0;
@@ -139,12 +135,12 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
     };
     // A non-leader thread that exec'd now has the leader's tid; its old slots would never be
     // freed (no exit fires for that tid) and would hand its comm to a later thread given it.
-    let old_tid = read_u32(&ctx, 16);
+    let old_tid = read_u32(ctx, 16);
     if old_tid != pid_tgid as u32 {
         release(old_tid);
     }
     let record = entry.as_mut_ptr();
-    let data_loc = read_u32(&ctx, 8);
+    let data_loc = read_u32(ctx, 8);
     // SAFETY: `record` points at reserved ring-buffer memory of the right size; every field is
     // written before submit. The file name is read from the tracepoint record at its
     // `__data_loc` offset (low 16 bits).
@@ -170,8 +166,7 @@ pub fn vmmon_sched_process_exec(ctx: TracePointContext) -> u32 {
 /// field:int prio;       offset:28; size:4;  signed:1;
 /// field:bool group_dead; offset:32; size:1; signed:0;
 /// ```
-#[tracepoint(category = "sched", name = "sched_process_exit")]
-pub fn vmmon_sched_process_exit(ctx: TracePointContext) -> u32 {
+pub fn vmmon_sched_process_exit(ctx: &TracePointContext) -> u32 {
     let pid_tgid = bpf_get_current_pid_tgid();
     release(pid_tgid as u32);
     if (pid_tgid >> 32) as u32 == agent_tgid() {

@@ -24,9 +24,7 @@
 use crate::maps::{EVENTS, agent_tgid, count};
 use crate::record::{header_with_comm, submit_flags};
 use crate::slots::{keep, take};
-use aya_ebpf::{
-    EbpfContext, helpers::bpf_get_current_pid_tgid, macros::tracepoint, programs::TracePointContext,
-};
+use aya_ebpf::{EbpfContext, helpers::bpf_get_current_pid_tgid, programs::TracePointContext};
 use vmmon_common::{Counter, EventKind, SyscallRecord};
 
 const ARGS_OFFSET: usize = 16;
@@ -63,10 +61,11 @@ fn exit(ctx: &TracePointContext, kind: EventKind) {
         }
         return;
     };
+    // SAFETY: our own slot, as `take` returned it.
+    let (comm, args) = unsafe { ((*slot).comm, (*slot).args) };
     let record = SyscallRecord {
-        // SAFETY: our own slot, as `take` returned it.
-        header: header_with_comm(kind, pid_tgid, unsafe { (*slot).comm }),
-        args: unsafe { (*slot).args },
+        header: header_with_comm(kind, pid_tgid, comm),
+        args,
         ret: read_u64(ctx, RET_OFFSET) as i64,
     };
     if EVENTS
@@ -77,67 +76,34 @@ fn exit(ctx: &TracePointContext, kind: EventKind) {
     }
 }
 
+/// The handlers of one syscall's enter and exit programs (named as in `for_each_program!`).
 macro_rules! syscall_pair {
-    ($enter:ident, $exit:ident, $enter_tp:literal, $exit_tp:literal, $kind:expr, $nargs:literal) => {
-        #[tracepoint(category = "syscalls", name = $enter_tp)]
-        pub fn $enter(ctx: TracePointContext) -> u32 {
-            enter::<$nargs>(&ctx, $kind);
+    ($enter:ident, $exit:ident, $kind:expr, $nargs:literal) => {
+        pub fn $enter(ctx: &TracePointContext) -> u32 {
+            enter::<$nargs>(ctx, $kind);
             0
         }
 
-        #[tracepoint(category = "syscalls", name = $exit_tp)]
-        pub fn $exit(ctx: TracePointContext) -> u32 {
-            exit(&ctx, $kind);
+        pub fn $exit(ctx: &TracePointContext) -> u32 {
+            exit(ctx, $kind);
             0
         }
     };
 }
 
-syscall_pair!(
-    vmmon_enter_mmap,
-    vmmon_exit_mmap,
-    "sys_enter_mmap",
-    "sys_exit_mmap",
-    EventKind::Mmap,
-    6
-);
-syscall_pair!(
-    vmmon_enter_munmap,
-    vmmon_exit_munmap,
-    "sys_enter_munmap",
-    "sys_exit_munmap",
-    EventKind::Munmap,
-    2
-);
-syscall_pair!(
-    vmmon_enter_mremap,
-    vmmon_exit_mremap,
-    "sys_enter_mremap",
-    "sys_exit_mremap",
-    EventKind::Mremap,
-    5
-);
+syscall_pair!(vmmon_enter_mmap, vmmon_exit_mmap, EventKind::Mmap, 6);
+syscall_pair!(vmmon_enter_munmap, vmmon_exit_munmap, EventKind::Munmap, 2);
+syscall_pair!(vmmon_enter_mremap, vmmon_exit_mremap, EventKind::Mremap, 5);
 syscall_pair!(
     vmmon_enter_mprotect,
     vmmon_exit_mprotect,
-    "sys_enter_mprotect",
-    "sys_exit_mprotect",
     EventKind::Mprotect,
     3
 );
 syscall_pair!(
     vmmon_enter_pkey_mprotect,
     vmmon_exit_pkey_mprotect,
-    "sys_enter_pkey_mprotect",
-    "sys_exit_pkey_mprotect",
     EventKind::PkeyMprotect,
     4
 );
-syscall_pair!(
-    vmmon_enter_brk,
-    vmmon_exit_brk,
-    "sys_enter_brk",
-    "sys_exit_brk",
-    EventKind::Brk,
-    1
-);
+syscall_pair!(vmmon_enter_brk, vmmon_exit_brk, EventKind::Brk, 1);

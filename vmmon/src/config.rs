@@ -182,6 +182,20 @@ impl Config {
             .map_err(|_| format!("{s:?} is not an address:port such as 127.0.0.1:9464"))
     }
 
+    /// Where a client reaches the agent: the listen address, with an unspecified one
+    /// (`0.0.0.0`, `::`) turned into loopback.
+    pub fn connect_addr(&self) -> Result<SocketAddr, String> {
+        Ok(match self.listen_addr()? {
+            SocketAddr::V4(a) if a.ip().is_unspecified() => {
+                SocketAddr::from(([127, 0, 0, 1], a.port()))
+            }
+            SocketAddr::V6(a) if a.ip().is_unspecified() => {
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
+            }
+            a => a,
+        })
+    }
+
     /// The settings as TOML, for `vmmon config check`.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("plain settings serialize")
@@ -250,6 +264,34 @@ mod tests {
         assert!(e.contains("agent.resyncs_per_second"), "{e}");
         let e = parse("[agent]\nlisten = \"localhost\"\n").unwrap_err();
         assert!(e.contains("not an address:port"), "{e}");
+    }
+
+    #[test]
+    fn clients_reach_an_unspecified_listen_address_on_loopback() {
+        let c = parse("[agent]\nlisten = \"0.0.0.0:9500\"\n").unwrap();
+        assert_eq!(c.connect_addr().unwrap().to_string(), "127.0.0.1:9500");
+        let c = parse("[agent]\nlisten = \"[::]:9500\"\n").unwrap();
+        assert_eq!(c.connect_addr().unwrap().to_string(), "[::1]:9500");
+        let c = parse("[agent]\nlisten = \"10.0.0.2:9464\"\n").unwrap();
+        assert_eq!(c.connect_addr().unwrap().to_string(), "10.0.0.2:9464");
+    }
+
+    /// The shipped configuration file lists every setting with its default: it must say
+    /// what this module says.
+    #[test]
+    fn the_shipped_config_file_holds_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/vmmon.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(Config::parse(&text, &path).unwrap(), Config::default());
+        for line in Config::default().to_toml().lines() {
+            if let Some((key, _)) = line.split_once(" = ") {
+                assert!(
+                    text.lines().any(|l| l.starts_with(&format!("{key} = "))),
+                    "{} does not list {key}",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[test]

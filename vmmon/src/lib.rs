@@ -1,17 +1,31 @@
 //! vmmon: a live, exact monitor of every process's address space, built on eBPF.
 //!
-//! Data flows one way: [`bpf`] loads the kernel programs and reads their ring buffer, [`event`]
-//! decodes records into typed events, and the consumers ([`trace`], ...) turn them into output.
-//! Everything but `bpf` is pure and tested without root.
+//! Data flows one way. The kernel programs' records reach [`bpf`]'s reader, one
+//! [`source::EventSource`]; [`event`] decodes them; the [`agent`]'s core applies them to the
+//! [`ledger`] and folds in [`procfs`] reads, then publishes an immutable [`view::Snapshot`];
+//! [`api`], [`metrics`] and [`top`] read snapshots and never reach back into the core.
+//!
+//! Pure (no I/O; tested without root): [`event`], [`ledger`], [`view`], [`metrics`], [`stats`],
+//! [`trace`], [`format`], [`config`], [`source`], the agent's [`agent::core`] and
+//! [`agent::publish`], the parsers of [`procfs`], and the state and drawing of [`top`].
+//!
+//! I/O: [`bpf`] (loads programs, reads the ring), [`procfs`]'s readers, [`agent::resync`]
+//! (a thread reading `/proc`), [`agent::run`] and [`agent::start`] (the owner's loop and its
+//! thread), [`api`] (HTTP server), [`client`] (HTTP client), and [`top`]'s sources and
+//! terminal.
 
 pub mod agent;
+pub mod api;
 pub mod bpf;
+pub mod client;
 pub mod config;
 pub mod event;
 pub mod format;
 pub mod ledger;
 pub mod metrics;
 pub mod procfs;
+pub mod source;
 pub mod stats;
 pub mod top;
 pub mod trace;
+pub mod view;

@@ -3,8 +3,6 @@
 
 mod cli;
 
-use clap::Parser;
-
 fn main() {
     let cli = cli::Cli::parse();
     env_logger::Builder::new()

@@ -3,7 +3,7 @@
 //! a summary.
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn vmmon() -> Command {
@@ -30,9 +30,14 @@ fn assert_one_line_error(out: &Output, what: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
 /// vmmon as nobody with no capabilities: as root, through setpriv; otherwise as is.
 fn unprivileged() -> Command {
-    if unsafe { libc::geteuid() } != 0 {
+    if euid() != 0 {
         return vmmon();
     }
     let mut c = Command::new("setpriv");
@@ -44,6 +49,20 @@ fn unprivileged() -> Command {
     ])
     .arg(env!("CARGO_BIN_EXE_vmmon"));
     c
+}
+
+/// Waits for `child` at most `limit`; kills it and returns `None` when it does not exit.
+fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Option<ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 #[test]
@@ -148,7 +167,7 @@ fn top_with_no_agent_and_no_privilege_says_both() {
 #[test]
 fn real_ebpf_trace_json_then_sigterm_summary() {
     assert_eq!(
-        unsafe { libc::geteuid() },
+        euid(),
         0,
         "this test loads the real eBPF programs: run it as root (cargo xtask test)"
     );
@@ -172,20 +191,25 @@ fn real_ebpf_trace_json_then_sigterm_summary() {
     let status = Command::new(&prog).status().unwrap();
     assert!(status.success());
     // The event lines go out on the next drain; give the poll a moment, then stop.
-    let start = Instant::now();
     std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: signalling our own child.
     unsafe { libc::kill(trace.id() as i32, libc::SIGTERM) };
-    let out = trace.wait_with_output().unwrap();
+    let mut stdout = trace.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+        text
+    });
+    // Hang guard: a trace that does not stop within a minute of SIGTERM fails the test (and
+    // is killed) instead of hanging it.
+    let status = wait_at_most(&mut trace, Duration::from_secs(60));
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    assert!(
-        out.status.success(),
-        "trace exited {:?}: {rest}",
-        out.status
-    );
-    assert!(start.elapsed() < Duration::from_secs(60), "hang guard");
+    let status = status.unwrap_or_else(|| panic!("hang guard: trace ignored SIGTERM: {rest}"));
+    assert!(status.success(), "trace exited {status:?}: {rest}");
 
-    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+    let events: Vec<serde_json::Value> = reader
+        .join()
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))

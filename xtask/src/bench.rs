@@ -20,9 +20,14 @@ pub struct Options {
     /// Rounds; each runs every mode once, in a rotating order.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     rounds: u32,
-    /// Which benchmarks: the tracing overhead, the ledger and agent, `vmmon top`, or all.
+    /// Which benchmarks: the tracing overhead, the ledger and agent, `vmmon top`, draining
+    /// under scrapes, or all.
     #[arg(long, value_enum, default_value_t = Part::All)]
     part: Part,
+    /// For `--part scrape`: the `vmmon` binary to measure instead of this build (to compare
+    /// with a build from before a change).
+    #[arg(long, value_name = "PATH")]
+    agent: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,6 +35,7 @@ enum Part {
     Pipeline,
     Ledger,
     Top,
+    Scrape,
     All,
 }
 
@@ -89,6 +95,10 @@ pub fn run(opts: Options) -> Result<()> {
     if part(Part::Top) {
         let figures = crate::bench_top::run(&bin)?;
         crate::bench_top::report(&figures);
+    }
+    if part(Part::Scrape) {
+        let figures = crate::bench_scrape::run(&bin, opts.agent.as_deref())?;
+        crate::bench_scrape::report(&figures);
     }
     Ok(())
 }

@@ -44,12 +44,18 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// The `vmmon` built in `bin`.
     pub fn start(bin: &Path) -> Result<Self> {
+        Self::start_exe(&bin.join("vmmon"))
+    }
+
+    /// The agent of the `vmmon` binary `exe` (another build, to compare with).
+    pub fn start_exe(exe: &Path) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
         let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(bin.join("vmmon"))
+        let mut child = Command::new(exe)
             .args(["agent", "--listen", &addr])
             .stderr(Stdio::piped())
             .spawn()
@@ -64,7 +70,7 @@ impl Agent {
         Ok(Self { child, addr })
     }
 
-    fn status(&self) -> Result<serde_json::Value> {
+    pub fn status(&self) -> Result<serde_json::Value> {
         let mut resp = ureq::get(&format!("http://{}/api/v1/status", self.addr)).call()?;
         Ok(resp.body_mut().read_json()?)
     }

@@ -51,6 +51,25 @@ pub fn run(opts: Options) -> Result<()> {
         if !clippy.success() {
             failed.push("cargo clippy");
         }
+        // The kernel crate builds only for the BPF target, with nightly and its own core.
+        let ebpf = cmd::status(Command::new("cargo").current_dir(&root).args([
+            "+nightly",
+            "clippy",
+            "--package",
+            "vmmon-ebpf",
+            "--target",
+            "bpfel-unknown-none",
+            "-Z",
+            "build-std=core",
+            "--bins",
+            "--lib",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        if !ebpf.success() {
+            failed.push("cargo clippy on vmmon-ebpf");
+        }
     }
     if !failed.is_empty() {
         bail!("failed: {}", failed.join(", "));

@@ -12,12 +12,12 @@ use std::os::fd::AsRawFd as _;
 use std::sync::{Arc, Barrier};
 use vmmon_integration_tests::sys::{page, raw, temp_file};
 
-const PROT: [u64; 4] = [0, 1, 3, 5]; // none, r, rw, rx
-const MAP_SHARED: u64 = 0x01;
-const MAP_PRIVATE: u64 = 0x02;
-const MAP_ANON: u64 = 0x20;
-const MREMAP_MAYMOVE: u64 = 1;
-const NO_FD: u64 = u64::MAX;
+use vmmon_integration_tests::sys::arg::{
+    MAP_ANON, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, NO_FD, PROT_NONE, PROT_READ, PROT_RW,
+    PROT_RX,
+};
+
+const PROT: [u64; 4] = [PROT_NONE, PROT_READ, PROT_RW, PROT_RX];
 const FILE_PAGES: u64 = 64;
 
 struct Rng(u64);

@@ -12,14 +12,9 @@ use std::ffi::CString;
 use vmmon_integration_tests::log::{MARKER_LEN, Op};
 use vmmon_integration_tests::sys::{getpid, gettid, page, raw, temp_file};
 
-const PROT_NONE: u64 = 0;
-const PROT_READ: u64 = 1;
-const PROT_RW: u64 = 3;
-const MAP_SHARED: u64 = 0x01;
-const MAP_PRIVATE: u64 = 0x02;
-const MAP_ANON: u64 = 0x20;
-const MREMAP_MAYMOVE: u64 = 1;
-const NO_FD: u64 = u64::MAX; // -1 as the kernel's unsigned long argument
+use vmmon_integration_tests::sys::arg::{
+    MAP_ANON, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, NO_FD, PROT_NONE, PROT_READ, PROT_RW,
+};
 
 fn main() {
     match std::env::args().nth(1).as_deref() {
@@ -138,9 +133,9 @@ fn scripted() {
         op: None,
         tid: 0,
     };
-    // SAFETY: zeroed pthread_t is a valid out-value; the thread gets a pointer to
-    // `thread_out`, which outlives it (joined below).
+    // SAFETY: zeroed pthread_t is a valid out-value.
     let mut thread: libc::pthread_t = unsafe { std::mem::zeroed() };
+    // SAFETY: the thread gets a pointer to `thread_out`, which outlives it (joined below).
     let rc = unsafe {
         libc::pthread_create(
             &mut thread,
@@ -216,10 +211,8 @@ fn scripted() {
     // SAFETY: writing one byte from a local to our pipe.
     unsafe { libc::write(pipe[1], (&raw const tgid).cast(), 1) };
     // SAFETY: `thread` was created above and is joined once.
-    assert_eq!(
-        unsafe { libc::pthread_join(thread, std::ptr::null_mut()) },
-        0
-    );
+    let joined = unsafe { libc::pthread_join(thread, std::ptr::null_mut()) };
+    assert_eq!(joined, 0);
     log.ops
         .push(thread_out.op.take().expect("thread logged its call"));
     log.ops.push(Op::Exit {

@@ -1,38 +1,33 @@
-//! The thread that reads `/proc` for the ledger, so that nothing on the event path waits on
-//! it. Requests are deduplicated per pid; urgent ones (exec, unknown process, bootstrap) go
-//! first, periodic resyncs are limited to a rate.
+//! The thread that reads `/proc` for the ledger (I/O), so that nothing on the event path
+//! waits on it. Requests are deduplicated per pid; urgent ones (exec, unknown process,
+//! bootstrap) go first, periodic resyncs are limited to a rate.
 
-use crate::procfs::{Read, ReadError, read_process};
+use super::reads::{Priority, Reads, Resynced};
+use crate::procfs::read_process;
 use std::collections::{HashSet, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
-
-/// How soon a pid should be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Priority {
-    /// Exec, a process the ledger did not know, bootstrap.
-    Urgent,
-    /// A periodic check for drift.
-    Periodic,
-}
-
-/// A read's result, for the ledger's owner.
-pub struct Resynced {
-    pub tgid: u32,
-    pub priority: Priority,
-    pub result: Result<Read, ReadError>,
-}
 
 enum Msg {
     Read(u32, Priority),
     Rate(u32),
 }
 
-/// The requesting end.
+/// The requesting end of the reader thread.
 #[derive(Clone)]
 pub struct Resyncer {
     tx: Sender<Msg>,
+}
+
+impl Reads for Resyncer {
+    fn request(&self, tgid: u32, priority: Priority) {
+        let _ = self.tx.send(Msg::Read(tgid, priority));
+    }
+
+    fn set_rate(&self, periodic_per_second: u32) {
+        let _ = self.tx.send(Msg::Rate(periodic_per_second));
+    }
 }
 
 impl Resyncer {
@@ -47,16 +42,6 @@ impl Resyncer {
             .name("vmmon-resync".into())
             .spawn(move || serve(rx, out, periodic_per_second))?;
         Ok(Self { tx })
-    }
-
-    /// Asks for `tgid`'s maps.
-    pub fn request(&self, tgid: u32, priority: Priority) {
-        let _ = self.tx.send(Msg::Read(tgid, priority));
-    }
-
-    /// Changes how many periodic reads a second the thread makes.
-    pub fn set_rate(&self, periodic_per_second: u32) {
-        let _ = self.tx.send(Msg::Rate(periodic_per_second));
     }
 }
 

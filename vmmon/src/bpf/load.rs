@@ -3,27 +3,22 @@
 
 use super::reader::Reader;
 use super::{Error, preflight};
+use crate::config::PipelineConfig;
+use crate::event::{DecodeError, Event};
+use crate::source::{EventSource, KernelCounters};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::TracePoint;
 use aya::{Ebpf, EbpfLoader};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use vmmon_common::{
-    ATTACHMENTS, DEFAULT_RING_BYTES, FAST_SLOTS, GLOBAL_AGENT_TGID, GLOBAL_FAST_MASK,
-    GLOBAL_RING_BYTES, MAP_COUNTERS, MAP_EVENTS,
+    FAST_SLOTS, GLOBAL_AGENT_TGID, GLOBAL_FAST_MASK, GLOBAL_RING_BYTES, Hook, MAP_COUNTERS,
+    MAP_EVENTS, PROGRAMS,
 };
 
-static VMMON_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon"));
-static FLOOR_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon-floor"));
-
-/// Which programs to load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Object {
-    /// vmmon's programs.
-    Vmmon,
-    /// Empty programs on the same tracepoints, for measuring what attaching alone costs.
-    Floor,
-}
+/// vmmon's programs, built by `build.rs`.
+pub(super) static VMMON_OBJECT: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon"));
 
 /// How to load the programs.
 #[derive(Clone, Debug)]
@@ -33,21 +28,25 @@ pub struct LoadOptions {
     /// How often the ring buffer is drained when the kernel does not wake the reader
     /// (records are submitted without a wakeup until the ring is a quarter full).
     pub poll_interval: Duration,
-    /// Which object to load.
-    pub object: Object,
     /// Fast per-thread slots to use (a power of two up to `FAST_SLOTS`). Fewer make threads
     /// share slots, which only tests want: it exercises the claim and fallback paths.
     pub fast_slots: u32,
 }
 
-impl Default for LoadOptions {
-    fn default() -> Self {
+impl LoadOptions {
+    /// The options a pipeline configuration gives.
+    pub fn from_config(config: &PipelineConfig) -> Self {
         Self {
-            ring_bytes: DEFAULT_RING_BYTES.into(),
-            poll_interval: Duration::from_millis(10),
-            object: Object::Vmmon,
+            ring_bytes: config.ring_buffer_bytes,
+            poll_interval: Duration::from_millis(config.poll_interval_ms),
             fast_slots: FAST_SLOTS,
         }
+    }
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self::from_config(&PipelineConfig::default())
     }
 }
 
@@ -62,7 +61,7 @@ pub fn validate_ring_bytes(bytes: u64) -> Result<u32, Error> {
 
 /// The loaded and attached programs and the reader of their events.
 pub struct Pipeline {
-    reader: Option<Reader>,
+    reader: Reader,
     // Keeps the programs attached and the log map open; dropped last.
     _logger: Option<tokio::task::JoinHandle<()>>,
     _ebpf: Ebpf,
@@ -79,16 +78,12 @@ impl Pipeline {
         }
         let fast_mask = opts.fast_slots - 1;
         let agent_tgid = std::process::id();
-        let bytes = match opts.object {
-            Object::Vmmon => VMMON_OBJECT,
-            Object::Floor => FLOOR_OBJECT,
-        };
         let mut ebpf = EbpfLoader::new()
             .override_global(GLOBAL_AGENT_TGID, &agent_tgid, false)
             .override_global(GLOBAL_RING_BYTES, &ring_bytes, false)
             .override_global(GLOBAL_FAST_MASK, &fast_mask, false)
             .map_max_entries(MAP_EVENTS, ring_bytes)
-            .load(bytes)?;
+            .load(VMMON_OBJECT)?;
         let logger = match aya_log::EbpfLogger::init(&mut ebpf) {
             Ok(logger) => Some(tokio::spawn(drive_logger(logger))),
             Err(e) => {
@@ -96,32 +91,13 @@ impl Pipeline {
                 None
             }
         };
-        for a in ATTACHMENTS {
-            tracepoint(&mut ebpf, a.program)?
-                .load()
-                .map_err(|source| Error::Program {
-                    program: a.program,
-                    source: Box::new(source),
-                })?;
-        }
-        let reader = match opts.object {
-            Object::Vmmon => Some(Reader::new(
-                take_ring(&mut ebpf)?,
-                take_counters(&mut ebpf)?,
-                opts.poll_interval,
-            )?),
-            Object::Floor => None,
-        };
-        for a in ATTACHMENTS {
-            tracepoint(&mut ebpf, a.program)?
-                .attach(a.category, a.tracepoint)
-                .map_err(|source| Error::Attach {
-                    program: a.program,
-                    category: a.category,
-                    tracepoint: a.tracepoint,
-                    source: Box::new(source),
-                })?;
-        }
+        load_programs(&mut ebpf)?;
+        let reader = Reader::new(
+            take_ring(&mut ebpf)?,
+            take_counters(&mut ebpf)?,
+            opts.poll_interval,
+        )?;
+        attach_programs(&mut ebpf)?;
         Ok(Self {
             reader,
             _logger: logger,
@@ -131,13 +107,58 @@ impl Pipeline {
 
     /// Number of programs attached.
     pub fn programs_attached(&self) -> usize {
-        ATTACHMENTS.len()
+        PROGRAMS.len()
     }
 
-    /// The event reader (none for [`Object::Floor`]).
-    pub fn reader(&mut self) -> Option<&mut Reader> {
-        self.reader.as_mut()
+    /// The event reader.
+    pub fn reader(&mut self) -> &mut Reader {
+        &mut self.reader
     }
+}
+
+impl EventSource for Pipeline {
+    async fn ready(&mut self) {
+        self.reader.ready().await;
+    }
+
+    fn drain(&mut self, f: &mut dyn FnMut(Result<Event, DecodeError>)) -> usize {
+        self.reader.drain(f)
+    }
+
+    fn counters(&self) -> KernelCounters {
+        self.reader.counters()
+    }
+}
+
+/// Loads every program of the table into the kernel.
+pub(super) fn load_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
+    for p in PROGRAMS {
+        match p.hook {
+            Hook::TracePoint { .. } => tracepoint(ebpf, p.name)?.load(),
+        }
+        .map_err(|source| Error::Program {
+            program: p.name,
+            source: Box::new(source),
+        })?;
+    }
+    Ok(())
+}
+
+/// Attaches every program of the table to its hook.
+pub(super) fn attach_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
+    for p in PROGRAMS {
+        match p.hook {
+            Hook::TracePoint { category, name } => {
+                tracepoint(ebpf, p.name)?.attach(category, name).map(drop)
+            }
+        }
+        .map_err(|source| Error::Attach {
+            program: p.name,
+            hook: p.hook,
+            source: Box::new(source),
+        })?;
+    }
+    Ok(())
 }
 
 fn tracepoint<'a>(ebpf: &'a mut Ebpf, program: &'static str) -> Result<&'a mut TracePoint, Error> {
@@ -185,6 +206,44 @@ async fn drive_logger(logger: aya_log::EbpfLogger<&'static dyn log::Log>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The programs in the object built from the kernel crate, by name and kind of section.
+    fn programs_in(object: &[u8]) -> Vec<(String, String)> {
+        let obj = aya_obj::Object::parse(object).expect("the eBPF object parses");
+        let mut found: Vec<(String, String)> = obj
+            .programs
+            .iter()
+            .map(|(name, p)| (name.clone(), format!("{:?}", p.section)))
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn table() -> Vec<(String, String)> {
+        let mut want: Vec<(String, String)> = PROGRAMS
+            .iter()
+            .map(|p| {
+                let section = match p.hook {
+                    Hook::TracePoint { .. } => aya_obj::ProgramSection::TracePoint,
+                };
+                (p.name.to_string(), format!("{section:?}"))
+            })
+            .collect();
+        want.sort();
+        want
+    }
+
+    #[test]
+    fn the_object_has_exactly_the_programs_of_the_table() {
+        assert_eq!(programs_in(VMMON_OBJECT), table());
+    }
+
+    #[cfg(feature = "bench")]
+    #[test]
+    fn the_floor_object_has_exactly_the_programs_of_the_table() {
+        let floor: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/vmmon-floor"));
+        assert_eq!(programs_in(floor), table());
+    }
 
     #[test]
     fn ring_sizes() {

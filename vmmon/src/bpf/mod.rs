@@ -1,13 +1,18 @@
-//! The kernel side seen from userspace: checks that the machine can run vmmon, loading and
-//! attaching the programs, and reading the ring buffer and the kernel-side counters.
+//! The kernel side seen from userspace (I/O): checks that the machine can run vmmon, loading and
+//! attaching the programs, and reading the ring buffer and the kernel-side counters. The
+//! reader is the eBPF [`crate::source::EventSource`].
 
+#[cfg(feature = "bench")]
+mod floor;
 mod load;
 mod preflight;
 mod reader;
 
-pub use load::{LoadOptions, Object, Pipeline, validate_ring_bytes};
+#[cfg(feature = "bench")]
+pub use floor::Floor;
+pub use load::{LoadOptions, Pipeline, validate_ring_bytes};
 pub use preflight::preflight;
-pub use reader::KernelCounters;
+pub use reader::Reader;
 
 /// Why the programs could not be loaded or read. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +48,10 @@ pub enum Error {
         program: &'static str,
         source: Box<aya::programs::ProgramError>,
     },
-    #[error("attaching {program} to tracepoint {category}:{tracepoint} failed: {source}")]
+    #[error("attaching {program} to {} failed: {source}", hook_name(.hook))]
     Attach {
         program: &'static str,
-        category: &'static str,
-        tracepoint: &'static str,
+        hook: vmmon_common::Hook,
         source: Box<aya::programs::ProgramError>,
     },
     #[error("eBPF map {0} is missing or of the wrong type: {1}")]
@@ -59,5 +63,14 @@ pub enum Error {
 impl From<aya::EbpfError> for Error {
     fn from(e: aya::EbpfError) -> Self {
         Self::Load(Box::new(e))
+    }
+}
+
+/// A hook as the kernel names it: `tracepoint syscalls:sys_enter_mmap`.
+fn hook_name(hook: &vmmon_common::Hook) -> String {
+    match hook {
+        vmmon_common::Hook::TracePoint { category, name } => {
+            format!("tracepoint {category}:{name}")
+        }
     }
 }

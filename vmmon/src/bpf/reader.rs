@@ -2,39 +2,13 @@
 //! on a timer, so that no record costs a wakeup.
 
 use super::Error;
+use crate::event::{DecodeError, Event, decode};
+use crate::source::{EventSource, KernelCounters};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::time::{Interval, MissedTickBehavior};
 use vmmon_common::Counter;
-
-/// Counters kept by the programs in the kernel, summed over CPUs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct KernelCounters {
-    /// Records lost because the ring buffer was full.
-    pub ring_full: u64,
-    /// Syscall events lost because the pending-call map was full.
-    pub pending_full: u64,
-    /// Syscall exits seen without their enter (calls in flight when the programs attached).
-    pub exit_without_enter: u64,
-    /// Records the programs offered to the ring buffer (delivered plus `ring_full`).
-    pub offered: u64,
-    /// Calls that took the slower per-thread hash path because another thread held the
-    /// calling thread's fast slot.
-    pub shared_slot: u64,
-}
-
-impl KernelCounters {
-    /// Events the kernel could not deliver.
-    pub fn dropped(&self) -> u64 {
-        self.ring_full + self.pending_full
-    }
-
-    /// Records that reached the ring buffer.
-    pub fn delivered(&self) -> u64 {
-        self.offered.saturating_sub(self.ring_full)
-    }
-}
 
 /// The reading end of the programs' ring buffer.
 pub struct Reader {
@@ -64,7 +38,7 @@ impl Reader {
 
     /// Waits until there may be records: the kernel woke us (the ring is filling) or the
     /// poll interval passed.
-    pub async fn wait(&mut self) {
+    async fn wait(&mut self) {
         tokio::select! {
             guard = self.ring.readable_mut() => {
                 if let Ok(mut guard) = guard {
@@ -75,8 +49,9 @@ impl Reader {
         }
     }
 
-    /// Hands every record now in the ring to `f`, in order, and returns how many there were.
-    pub fn drain(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+    /// Hands every record now in the ring to `f`, undecoded, in order, and returns how many
+    /// there were.
+    pub fn drain_raw(&mut self, mut f: impl FnMut(&[u8])) -> usize {
         let ring = self.ring.get_mut();
         let mut n = 0;
         while let Some(item) = ring.next() {
@@ -87,7 +62,7 @@ impl Reader {
     }
 
     /// The kernel-side counters, summed over CPUs.
-    pub fn counters(&self) -> KernelCounters {
+    fn sum_counters(&self) -> KernelCounters {
         let sum = |c: Counter| {
             self.counters
                 .get(&(c as u32), 0)
@@ -101,5 +76,19 @@ impl Reader {
             offered: sum(Counter::Offered),
             shared_slot: sum(Counter::SharedSlot),
         }
+    }
+}
+
+impl EventSource for Reader {
+    async fn ready(&mut self) {
+        self.wait().await;
+    }
+
+    fn drain(&mut self, f: &mut dyn FnMut(Result<Event, DecodeError>)) -> usize {
+        self.drain_raw(|raw| f(decode(raw)))
+    }
+
+    fn counters(&self) -> KernelCounters {
+        self.sum_counters()
     }
 }

@@ -1,38 +1,35 @@
 //! `vmmon agent`: load the programs, keep the ledger, serve the JSON API, until SIGTERM.
 
-use super::pipeline_args::{PipelineArgs, load_options};
+use super::pipeline_args::PipelineArgs;
 use anyhow::{Context as _, Result, anyhow};
 use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
-use vmmon::agent::{Core, CoreOptions, Query, api};
-use vmmon::bpf::Pipeline;
+use vmmon::agent::{Command, CoreOptions};
+use vmmon::bpf::LoadOptions;
 use vmmon::config::Config;
 use vmmon::metrics::MetricsOptions;
 
-/// Where the agent listens unless told otherwise (loopback).
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
-
 #[derive(clap::Args)]
 pub struct Args {
-    /// The configuration file [default: /etc/vmmon/vmmon.toml, used when it exists].
+    /// The configuration file (used when it exists).
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Address for the HTTP API [default: 127.0.0.1:9464].
+    /// Address for the HTTP API.
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
     #[command(flatten)]
     pipeline: PipelineArgs,
-    /// Processes re-read from /proc each second to catch drift, round robin [default: 20].
+    /// Processes re-read from /proc each second to catch drift, round robin.
     #[arg(long, value_name = "N")]
     resyncs_per_second: Option<u32>,
-    /// Processes with their own metric series, by size and by growth [default: 20].
+    /// Processes with their own metric series, by size and by growth.
     #[arg(long, value_name = "K")]
     top_k: Option<usize>,
-    /// comm and unit groups with their own metric series [default: 50].
+    /// comm and unit groups with their own metric series.
     #[arg(long, value_name = "N")]
     max_groups: Option<usize>,
-    /// The window of the growth figures, in seconds [default: 60].
+    /// The window of the growth figures, in seconds.
     #[arg(long, value_name = "SECONDS")]
     growth_window_seconds: Option<u64>,
 }
@@ -67,7 +64,6 @@ pub fn run(args: Args) -> Result<()> {
     let listen = config
         .listen_addr()
         .map_err(|e| anyhow!("agent.listen: {e}"))?;
-    let opts = load_options(&config.pipeline);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -77,31 +73,28 @@ pub fn run(args: Args) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
             anyhow!("cannot listen on {listen}: {e}; stop what holds it or pass --listen ADDR")
         })?;
-        let mut pipeline = Pipeline::load(&opts)?;
-        let mut core = Core::start(CoreOptions {
-            resyncs_per_second: config.agent.resyncs_per_second,
-            programs_attached: pipeline.programs_attached() as u64,
-            metrics: MetricsOptions {
-                top_k: config.metrics.top_k,
-                max_groups: config.metrics.max_groups,
-            },
-            growth_window_s: config.metrics.growth_window_seconds,
-        })
-        .context("starting the /proc reader")?;
+        // The ledger's owner runs on a thread of its own: nothing served here can delay it.
+        let running = vmmon::agent::start(
+            LoadOptions::from_config(&config.pipeline),
+            CoreOptions::from_config(&config),
+        )?;
         let mut sigint =
             signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
         let mut sigterm =
             signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-        let (queries_tx, mut queries) = mpsc::channel(64);
         tokio::spawn(reload_on_sighup(
             args,
             config.clone(),
             config_path,
-            queries_tx.clone(),
+            running.commands(),
         ));
         let (stop_tx, mut stop_rx) = watch::channel(false);
+        let app = vmmon::api::router(
+            running.snapshots(),
+            MetricsOptions::from_config(&config.metrics),
+        );
         let server = tokio::spawn(
-            axum::serve(listener, api::router(queries_tx))
+            axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = stop_rx.changed().await;
                 })
@@ -109,24 +102,22 @@ pub fn run(args: Args) -> Result<()> {
         );
         eprintln!(
             "vmmon agent: {} programs attached; API at http://{}/api/v1/processes",
-            pipeline.programs_attached(),
+            running.programs_attached(),
             listen
         );
-        core.run(&mut pipeline, &mut queries, async {
-            tokio::select! {
-                _ = sigint.recv() => {}
-                _ = sigterm.recv() => {}
-            }
-        })
-        .await;
+        tokio::select! {
+            _ = sigint.recv() => {}
+            _ = sigterm.recv() => {}
+        }
         let _ = stop_tx.send(true);
         let _ = server.await;
-        let counters = pipeline.reader().map(|r| r.counters()).unwrap_or_default();
-        drop(pipeline);
+        let summary = tokio::task::spawn_blocking(move || running.stop())
+            .await
+            .context("stopping the ledger's thread")?;
         eprintln!(
             "vmmon agent: detached; {} processes tracked, {} dropped in the kernel",
-            core.ledger().processes().count(),
-            counters.dropped()
+            summary.processes,
+            summary.kernel.dropped()
         );
         Ok(())
     })
@@ -139,7 +130,7 @@ async fn reload_on_sighup(
     args: Args,
     mut running: Config,
     path: Option<PathBuf>,
-    owner: mpsc::Sender<Query>,
+    owner: mpsc::Sender<Command>,
 ) {
     let Ok(mut hup) = signal(SignalKind::hangup()) else {
         log::warn!("cannot watch for SIGHUP: config reload is off");
@@ -159,7 +150,7 @@ async fn reload_on_sighup(
             );
         }
         if new.agent.resyncs_per_second != running.agent.resyncs_per_second {
-            let rate = Query::SetResyncRate(new.agent.resyncs_per_second);
+            let rate = Command::SetResyncRate(new.agent.resyncs_per_second);
             if owner.send(rate).await.is_err() {
                 return;
             }

@@ -7,8 +7,7 @@ use vmmon::config::{Config, DEFAULT_PATH};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Validate a configuration file [default: /etc/vmmon/vmmon.toml] and print the
-    /// effective settings.
+    /// Validate a configuration file and print the effective settings.
     Check {
         /// The file to check.
         path: Option<PathBuf>,

@@ -1,10 +1,12 @@
 //! `vmmon maps PID`: a process's ledger from the running agent, like `pmap -X`, or `--json`.
 
-use super::agent::DEFAULT_LISTEN;
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
+use std::path::PathBuf;
 use std::time::Duration;
-use vmmon::agent::view::{ProcessView, RegionView};
+use vmmon::client::{Client, ClientError};
+use vmmon::config::Config;
 use vmmon::format::human_bytes;
+use vmmon::view::{ProcessView, RegionView};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -13,47 +15,42 @@ pub struct Args {
     /// Print the region list as JSON (the API's `/api/v1/processes/{pid}/maps`).
     #[arg(long)]
     json: bool,
-    /// The agent's address.
-    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR")]
-    connect: String,
+    /// The agent's address (HOST:PORT).
+    #[arg(long, value_name = "ADDR")]
+    connect: Option<String>,
+    /// The configuration file whose agent.listen is where the agent is looked for.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
 }
 
-fn get<T: serde::de::DeserializeOwned>(connect: &str, path: &str) -> Result<T> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(5)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("http://{connect}{path}");
-    let mut resp = agent.get(&url).call().map_err(|e| {
-        anyhow!(
-            "no vmmon agent answers at {connect} ({e}); start one with `vmmon agent` (as root) or pass --connect ADDR"
-        )
-    })?;
-    if !resp.status().is_success() {
-        let body: serde_json::Value = resp.body_mut().read_json().unwrap_or_default();
-        let msg = body["error"]
-            .as_str()
-            .unwrap_or("no reason given")
-            .to_string();
-        bail!("{msg}");
-    }
-    resp.body_mut()
-        .read_json()
-        .map_err(|e| anyhow!("the agent at {connect} sent a reply vmmon cannot read: {e}"))
+/// The agent to ask: `--connect`, else the configuration's `agent.listen`.
+fn client(args: &Args) -> Result<Client> {
+    let addr = match &args.connect {
+        Some(c) => c.clone(),
+        None => {
+            let (config, _) = Config::load(args.config.as_deref())?;
+            config
+                .connect_addr()
+                .map_err(|e| anyhow!("agent.listen: {e}"))?
+                .to_string()
+        }
+    };
+    Ok(Client::new(&addr, Duration::from_secs(5)))
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let regions: Vec<RegionView> = get(
-        &args.connect,
-        &format!("/api/v1/processes/{}/maps", args.pid),
-    )?;
+    let client = client(&args)?;
+    let regions = client.maps(args.pid).map_err(|e| match e {
+        ClientError::NoAnswer { .. } => {
+            anyhow!("{e}; start one with `vmmon agent` (as root) or pass --connect ADDR")
+        }
+        e => e.into(),
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&regions)?);
         return Ok(());
     }
-    let process: Option<ProcessView> =
-        get(&args.connect, &format!("/api/v1/processes/{}", args.pid)).ok();
+    let process = client.process(args.pid).ok();
     print!("{}", render(args.pid, process.as_ref(), &regions));
     Ok(())
 }

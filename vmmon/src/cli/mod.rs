@@ -2,6 +2,7 @@
 
 mod agent;
 mod config;
+mod defaults;
 mod maps;
 mod pipeline_args;
 mod top;
@@ -39,6 +40,13 @@ enum Command {
 }
 
 impl Cli {
+    /// Parses the command line, with each flag's help saying its default.
+    pub fn parse() -> Self {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let matches = defaults::annotate(Self::command()).get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
     pub fn log_level(&self) -> log::LevelFilter {
         match self.verbose {
             0 => log::LevelFilter::Warn,

@@ -1,18 +1,16 @@
 //! Flags shared by the subcommands that load the eBPF programs. Unset flags leave the
 //! configuration's value.
 
-use std::time::Duration;
-use vmmon::bpf::{LoadOptions, Object};
+use vmmon::bpf::LoadOptions;
 use vmmon::config::PipelineConfig;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct PipelineArgs {
-    /// Size of the kernel ring buffer in bytes, a power of two of at least 4096
-    /// [default: 8388608].
+    /// Size of the kernel ring buffer in bytes, a power of two of at least 4096.
     #[arg(long, value_name = "BYTES")]
     pub ring_buffer_bytes: Option<u64>,
     /// How often to drain the ring buffer, in milliseconds; the kernel wakes vmmon early only
-    /// when the ring is a quarter full [default: 10].
+    /// when the ring is a quarter full.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000), value_name = "MS")]
     pub poll_interval_ms: Option<u64>,
 }
@@ -34,16 +32,6 @@ impl PipelineArgs {
         let mut config = PipelineConfig::default();
         self.apply(&mut config);
         vmmon::bpf::validate_ring_bytes(config.ring_buffer_bytes).context("--ring-buffer-bytes")?;
-        Ok(load_options(&config))
-    }
-}
-
-/// The load options a pipeline configuration gives.
-pub fn load_options(config: &PipelineConfig) -> LoadOptions {
-    LoadOptions {
-        ring_bytes: config.ring_buffer_bytes,
-        poll_interval: Duration::from_millis(config.poll_interval_ms),
-        object: Object::Vmmon,
-        ..LoadOptions::default()
+        Ok(LoadOptions::from_config(&config))
     }
 }

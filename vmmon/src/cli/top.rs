@@ -2,12 +2,14 @@
 //! pipeline run in this process; or `--once`, one plain-text snapshot.
 
 use anyhow::{Result, anyhow, bail};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::time::Duration;
-use vmmon::agent::CoreOptions;
+use vmmon::agent::{CoreOptions, StartError};
+use vmmon::bpf::LoadOptions;
+use vmmon::client::Client;
 use vmmon::config::Config;
-use vmmon::top::source::{AgentSource, InProcess, Source};
+use vmmon::top::source::{AgentSource, SnapshotSource, Source};
 use vmmon::top::terminal::refresh;
 use vmmon::top::users::Users;
 use vmmon::top::{App, Column, plain, terminal};
@@ -28,13 +30,11 @@ fn interval(s: &str) -> Result<f64, String> {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The agent's address (HOST:PORT); when given, only that agent is used
-    /// [default: agent.listen from the configuration, else 127.0.0.1:9464, and when no agent
-    /// answers there the pipeline runs in this process, which needs root].
+    /// The agent's address (HOST:PORT); when given, only that agent is used. Without it, when
+    /// no agent answers at the default address, the pipeline runs in this process (as root).
     #[arg(long, value_name = "ADDR")]
     connect: Option<String>,
-    /// The configuration file whose agent.listen is where the agent is looked for
-    /// [default: /etc/vmmon/vmmon.toml, used when it exists].
+    /// The configuration file whose agent.listen is where the agent is looked for.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
     /// Seconds between refreshes.
@@ -52,19 +52,6 @@ pub struct Args {
     once: bool,
 }
 
-/// `addr` resolved, with an unspecified listen address (0.0.0.0, ::) turned into loopback.
-fn reachable(addr: SocketAddr) -> SocketAddr {
-    match addr {
-        SocketAddr::V4(a) if a.ip().is_unspecified() => {
-            SocketAddr::from(([127, 0, 0, 1], a.port()))
-        }
-        SocketAddr::V6(a) if a.ip().is_unspecified() => {
-            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
-        }
-        a => a,
-    }
-}
-
 fn source(args: &Args) -> Result<Box<dyn Source>> {
     if let Some(c) = &args.connect {
         let ok = c
@@ -75,39 +62,37 @@ fn source(args: &Args) -> Result<Box<dyn Source>> {
         }
         c.to_socket_addrs()
             .map_err(|e| anyhow!("--connect {c:?}: cannot resolve the host ({e})"))?;
-        let agent = AgentSource::new(c);
-        agent.probe().map_err(|e| {
+        let client = Client::new(c, TIMEOUT);
+        client.status().map_err(|e| {
             anyhow!("{e}; start one with `vmmon agent` (as root), or leave out --connect to run the pipeline in vmmon top itself (as root)")
         })?;
-        return Ok(Box::new(agent));
+        return Ok(Box::new(AgentSource::new(client)));
     }
     let (config, _) = Config::load(args.config.as_deref())?;
-    let listen = config
-        .listen_addr()
+    let addr = config
+        .connect_addr()
         .map_err(|e| anyhow!("agent.listen: {e}"))?;
-    let addr = reachable(listen).to_string();
-    let agent = AgentSource::new(&addr);
-    let no_agent = match agent.probe() {
-        Ok(()) => return Ok(Box::new(agent)),
+    let client = Client::new(&addr.to_string(), TIMEOUT);
+    let no_agent = match client.status() {
+        Ok(_) => return Ok(Box::new(AgentSource::new(client))),
         Err(e) => e,
     };
     log::info!("{no_agent}; running the pipeline in this process");
-    let load = super::pipeline_args::load_options(&config.pipeline);
-    let core = CoreOptions {
-        resyncs_per_second: config.agent.resyncs_per_second,
-        growth_window_s: config.metrics.growth_window_seconds,
-        ..CoreOptions::default()
-    };
-    match InProcess::start(load, core) {
-        Ok(s) => Ok(Box::new(s)),
-        Err(e) if matches!(e.downcast_ref(), Some(vmmon::bpf::Error::NotPrivileged)) => bail!(
+    let load = LoadOptions::from_config(&config.pipeline);
+    match vmmon::agent::start(load, CoreOptions::from_config(&config)) {
+        Ok(running) => Ok(Box::new(SnapshotSource::new(
+            running.snapshots(),
+            Box::new(running),
+        ))),
+        Err(StartError::Pipeline(vmmon::bpf::Error::NotPrivileged)) => bail!(
             "{no_agent}, and without an agent vmmon top runs the eBPF pipeline itself, which needs root (CAP_BPF and CAP_PERFMON): start `vmmon agent` as root, or run vmmon top as root"
         ),
-        Err(e) => Err(e.context(format!(
-            "{no_agent}, and running the pipeline in-process failed"
-        ))),
+        Err(e) => bail!("{no_agent}, and running the pipeline in-process failed: {e}"),
     }
 }
+
+/// How long a question to the agent may take.
+const TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn run(args: Args) -> Result<()> {
     use std::io::IsTerminal as _;
@@ -125,7 +110,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.once {
         return once(&mut app, source.as_mut(), &users, args.interval);
     }
-    terminal::run(app, source.as_mut(), &users)
+    Ok(terminal::run(app, source.as_mut(), &users)?)
 }
 
 /// Two samples an interval apart (the second gives the per-second rates), printed as text.

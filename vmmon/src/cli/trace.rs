@@ -6,7 +6,8 @@ use anyhow::{Context as _, Result, bail};
 use std::io::Write as _;
 use tokio::signal::unix::{SignalKind, signal};
 use vmmon::bpf::{LoadOptions, Pipeline};
-use vmmon::event::decode;
+use vmmon::event::{DecodeError, Event};
+use vmmon::source::EventSource;
 use vmmon::trace::{EventName, Filter, WallClock, write_json, write_line};
 
 #[derive(clap::Args)]
@@ -63,25 +64,24 @@ async fn trace(args: Args, opts: LoadOptions) -> Result<()> {
     );
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let reader = pipeline.reader().expect("vmmon's object has a reader");
     let clock = WallClock::now();
     let mut out = Output::new(args.json);
     let mut tally = Tally::default();
     loop {
         tokio::select! {
-            _ = reader.wait() => {}
+            _ = pipeline.ready() => {}
             _ = sigint.recv() => break,
             _ = sigterm.recv() => break,
         }
-        reader.drain(|raw| out.record(raw, &filter, &clock, &mut tally));
+        pipeline.drain(&mut |r| out.record(r, &filter, &clock, &mut tally));
         if out.flush().is_err() {
             // The reader of our output went away (e.g. `| head`): stop like on a signal.
             break;
         }
     }
-    reader.drain(|raw| out.record(raw, &filter, &clock, &mut tally));
+    pipeline.drain(&mut |r| out.record(r, &filter, &clock, &mut tally));
     let _ = out.flush();
-    let counters = reader.counters();
+    let counters = pipeline.counters();
     drop(pipeline);
     eprintln!(
         "vmmon trace: detached; {} events received (of {} the kernel delivered), {} shown, \
@@ -113,9 +113,15 @@ impl Output {
         }
     }
 
-    fn record(&mut self, raw: &[u8], filter: &Filter, clock: &WallClock, tally: &mut Tally) {
+    fn record(
+        &mut self,
+        r: Result<Event, DecodeError>,
+        filter: &Filter,
+        clock: &WallClock,
+        tally: &mut Tally,
+    ) {
         tally.received += 1;
-        let event = match decode(raw) {
+        let event = match r {
             Ok(e) => e,
             Err(e) => {
                 tally.decode_errors += 1;

@@ -2,21 +2,16 @@
 //! up to pages; a failed call changes nothing; `MAP_FIXED` (and any mapping over a stale one)
 //! replaces what overlapped; mremap shrinks, grows in place, or moves.
 
-use super::region::{Kind, Origin, Perms, Region, page_up};
+use super::region::{Origin, Perms, Region, RegionKind, page_up};
 use super::space::AddressSpace;
-use crate::event::Kind as Ev;
+use crate::event::Kind;
 use std::sync::Arc;
+use vmmon_common::linux::{
+    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_HUGE_MASK, MAP_HUGE_SHIFT, MAP_HUGETLB,
+    MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, PROT_ACCESS,
+    PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+};
 
-const MAP_SHARED_TYPES: u32 = 0x3; // MAP_SHARED and MAP_SHARED_VALIDATE both share
-const MAP_TYPE: u32 = 0xf;
-const MAP_ANONYMOUS: u32 = 0x20;
-const MAP_HUGETLB: u32 = 0x4_0000;
-const MAP_HUGE_SHIFT: u32 = 26;
-const PROT_GROWSDOWN: u32 = 0x0100_0000;
-const PROT_GROWSUP: u32 = 0x0200_0000;
-const MREMAP_FIXED: u32 = 2;
-const MREMAP_DONTUNMAP: u32 = 4;
-const MAP_FIXED: u32 = 0x10 | 0x10_0000; // MAP_FIXED, MAP_FIXED_NOREPLACE
 const DEFAULT_HUGE_PAGE: u64 = 2 << 20;
 
 /// What applying an event did.
@@ -34,14 +29,14 @@ pub enum Outcome {
 
 fn shared(flags: u32) -> bool {
     let ty = flags & MAP_TYPE;
-    ty == 1 || ty == MAP_SHARED_TYPES
+    ty == MAP_SHARED || ty == MAP_SHARED_VALIDATE
 }
 
 fn mmap_len(len: u64, flags: u32) -> u64 {
     if flags & MAP_HUGETLB == 0 {
         return page_up(len);
     }
-    let log2 = (flags >> MAP_HUGE_SHIFT) & 0x3f;
+    let log2 = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
     let huge = if log2 == 0 {
         DEFAULT_HUGE_PAGE
     } else {
@@ -51,12 +46,12 @@ fn mmap_len(len: u64, flags: u32) -> u64 {
 }
 
 /// Applies syscall event `ev`, made by thread `tid` at `ts_ns`, to `space`.
-pub fn apply(space: &mut AddressSpace, ev: &Ev, tid: u32, ts_ns: u64) -> Outcome {
+pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outcome {
     if ev.errno().is_some() {
         return Outcome::Failed;
     }
     match *ev {
-        Ev::Mmap {
+        Kind::Mmap {
             len,
             prot,
             flags,
@@ -69,15 +64,15 @@ pub fn apply(space: &mut AddressSpace, ev: &Ev, tid: u32, ts_ns: u64) -> Outcome
             let Some(end) = start.checked_add(mmap_len(len, flags)) else {
                 return Outcome::Unknown;
             };
-            if flags & MAP_FIXED == 0 {
+            if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) == 0 {
                 space.note_displaced(start, end, tid, ts_ns);
             }
             let anon = flags & MAP_ANONYMOUS != 0;
             let is_shared = shared(flags);
             let kind = match (anon, is_shared) {
-                (true, true) => Kind::Shm,
-                (true, false) => Kind::Anon,
-                (false, _) => Kind::File,
+                (true, true) => RegionKind::Shm,
+                (true, false) => RegionKind::Anon,
+                (false, _) => RegionKind::File,
             };
             space.map(Region {
                 start,
@@ -92,14 +87,14 @@ pub fn apply(space: &mut AddressSpace, ev: &Ev, tid: u32, ts_ns: u64) -> Outcome
             });
             Outcome::Applied
         }
-        Ev::Munmap { addr, len, .. } => {
+        Kind::Munmap { addr, len, .. } => {
             space.unmap_from(addr, addr.saturating_add(page_up(len)), tid, ts_ns);
             Outcome::Applied
         }
-        Ev::Mprotect {
+        Kind::Mprotect {
             addr, len, prot, ..
         }
-        | Ev::PkeyMprotect {
+        | Kind::PkeyMprotect {
             addr, len, prot, ..
         } => {
             let mut start = addr;
@@ -114,10 +109,10 @@ pub fn apply(space: &mut AddressSpace, ev: &Ev, tid: u32, ts_ns: u64) -> Outcome
             {
                 end = r.end;
             }
-            space.protect(start, end, prot & 0x7);
+            space.protect(start, end, prot & PROT_ACCESS);
             Outcome::Applied
         }
-        Ev::Mremap {
+        Kind::Mremap {
             old_addr,
             old_len,
             new_len,
@@ -142,8 +137,8 @@ pub fn apply(space: &mut AddressSpace, ev: &Ev, tid: u32, ts_ns: u64) -> Outcome
             }
             Outcome::Applied
         }
-        Ev::Brk { ret, .. } => brk(space, ret as u64, tid, ts_ns),
-        Ev::Fork { .. } | Ev::Exec { .. } | Ev::Exit { .. } => Outcome::Ignored,
+        Kind::Brk { ret, .. } => brk(space, ret as u64, tid, ts_ns),
+        Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => Outcome::Ignored,
     }
 }
 
@@ -153,7 +148,7 @@ fn brk(space: &mut AddressSpace, new: u64, tid: u32, ts_ns: u64) -> Outcome {
         // The first break we see. With no heap mapped yet it is also the heap's start (the
         // kernel starts both at the same address after exec).
         space.brk = Some(new);
-        if space.brk_start.is_none() && !space.regions().any(|r| r.kind == Kind::Heap) {
+        if space.brk_start.is_none() && !space.regions().any(|r| r.kind == RegionKind::Heap) {
             space.brk_start = Some(new);
         }
         return Outcome::Unknown;
@@ -168,14 +163,14 @@ fn brk(space: &mut AddressSpace, new: u64, tid: u32, ts_ns: u64) -> Outcome {
         let grew = old_end > start
             && space
                 .find(old_end - 1)
-                .is_some_and(|r| r.kind == Kind::Heap && r.end == old_end)
+                .is_some_and(|r| r.kind == RegionKind::Heap && r.end == old_end)
             && space.grow(old_end, new_end);
         if !grew {
             space.map(Region {
                 start: old_end,
                 end: new_end,
-                perms: Perms::from_prot(3, false),
-                kind: Kind::Heap,
+                perms: Perms::from_prot(PROT_READ | PROT_WRITE, false),
+                kind: RegionKind::Heap,
                 path: Some(Arc::from("[heap]")),
                 offset: 0,
                 fd: None,
@@ -195,8 +190,8 @@ mod tests {
 
     const P: u64 = 4096;
 
-    fn mmap(ret: u64, pages: u64) -> Ev {
-        Ev::Mmap {
+    fn mmap(ret: u64, pages: u64) -> Kind {
+        Kind::Mmap {
             addr: 0,
             len: pages * P,
             prot: 3,
@@ -207,8 +202,8 @@ mod tests {
         }
     }
 
-    fn munmap(addr: u64, pages: u64) -> Ev {
-        Ev::Munmap {
+    fn munmap(addr: u64, pages: u64) -> Kind {
+        Kind::Munmap {
             addr,
             len: pages * P,
             ret: 0,
@@ -230,7 +225,7 @@ mod tests {
     #[test]
     fn a_late_mremap_moves_what_was_there_not_what_reused_its_source() {
         let mut s = AddressSpace::new();
-        let file = Ev::Mmap {
+        let file = Kind::Mmap {
             addr: 0,
             len: 2 * P,
             prot: 1,
@@ -243,7 +238,7 @@ mod tests {
         // Thread 1 moved its file mapping to 0x40000; thread 2's anonymous mmap got the freed
         // source; thread 1's event arrives last.
         apply(&mut s, &mmap(0x10000, 2), 2, 20);
-        let moved = Ev::Mremap {
+        let moved = Kind::Mremap {
             old_addr: 0x10000,
             old_len: 2 * P,
             new_len: 2 * P,
@@ -253,8 +248,8 @@ mod tests {
         };
         apply(&mut s, &moved, 1, 21);
         let at = |a| s.find(a).map(|r| (r.kind, r.perms.to_string()));
-        assert_eq!(at(0x10000), Some((Kind::Anon, "rw-p".into())));
-        assert_eq!(at(0x40000), Some((Kind::File, "r--s".into())));
+        assert_eq!(at(0x10000), Some((RegionKind::Anon, "rw-p".into())));
+        assert_eq!(at(0x40000), Some((RegionKind::File, "r--s".into())));
         assert_eq!(s.totals().virtual_bytes, 4 * P);
     }
 
@@ -267,7 +262,7 @@ mod tests {
         assert_eq!(s.totals().virtual_bytes, 0);
         // And a fixed mapping over a live one is a replacement, not a sign of a late event.
         apply(&mut s, &mmap(0x20000, 1), 1, 40);
-        let fixed = Ev::Mmap {
+        let fixed = Kind::Mmap {
             addr: 0x20000,
             len: P,
             prot: 1,

@@ -1,14 +1,14 @@
 //! The process-level ledger: fork, threads, vfork, exec, exit, pid reuse, reconciliation.
 
-use super::book::{Cause, Ledger, Need, Reason, Reconciled, Snapshot};
-use super::region::{Kind, Origin, Perms, Region};
-use crate::event::{Comm, Event, Kind as Ev};
+use super::region::{Origin, Perms, Region, RegionKind};
+use super::{Cause, Ledger, Need, Reason, Reconciled, Snapshot};
+use crate::event::{Comm, Event, Kind};
 use std::sync::Arc;
-use vmmon_common::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
+use vmmon_common::linux::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
 
 const P: u64 = 4096;
 
-fn ev(tgid: u32, ts_ns: u64, kind: Ev) -> Event {
+fn ev(tgid: u32, ts_ns: u64, kind: Kind) -> Event {
     Event {
         ts_ns,
         tgid,
@@ -22,7 +22,7 @@ fn mmap(tgid: u32, ts: u64, at: u64, pages: u64) -> Event {
     ev(
         tgid,
         ts,
-        Ev::Mmap {
+        Kind::Mmap {
             addr: 0,
             len: pages * P,
             prot: 3,
@@ -38,7 +38,7 @@ fn fork(parent: u32, ts: u64, child: u32, flags: u64) -> Event {
     ev(
         parent,
         ts,
-        Ev::Fork {
+        Kind::Fork {
             child_tgid: if flags & CLONE_THREAD != 0 {
                 parent
             } else {
@@ -50,7 +50,7 @@ fn fork(parent: u32, ts: u64, child: u32, flags: u64) -> Event {
     )
 }
 
-fn region(start: u64, pages: u64, perms: &str, kind: Kind, path: Option<&str>) -> Region {
+fn region(start: u64, pages: u64, perms: &str, kind: RegionKind, path: Option<&str>) -> Region {
     Region {
         start,
         end: start + pages * P,
@@ -76,8 +76,8 @@ fn ledger_with_10() -> Ledger {
         Comm::default(),
         Snapshot {
             regions: vec![
-                region(0x10000, 4, "r-xp", Kind::File, Some("/bin/x")),
-                region(0x7ff0000, 8, "rw-p", Kind::Stack, Some("[stack]")),
+                region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x")),
+                region(0x7ff0000, 8, "rw-p", RegionKind::Stack, Some("[stack]")),
             ],
             start_brk: 0,
             taken_ns: 1,
@@ -115,7 +115,7 @@ fn threads_share_the_process_ledger() {
     l.apply(&e);
     assert_eq!(bytes(&l, 10), 13 * P);
     // A thread leaving does not end the process.
-    let mut exit = ev(10, 7, Ev::Exit { group_dead: false });
+    let mut exit = ev(10, 7, Kind::Exit { group_dead: false });
     exit.tid = 12;
     l.apply(&exit);
     assert!(l.process(10).is_some());
@@ -131,7 +131,7 @@ fn vfork_child_shares_until_exec() {
     let need = l.apply(&ev(
         13,
         7,
-        Ev::Exec {
+        Kind::Exec {
             filename: "/bin/y".into(),
             old_tid: 13,
         },
@@ -153,7 +153,7 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
     l.apply(&ev(
         10,
         100,
-        Ev::Exec {
+        Kind::Exec {
             filename: "/bin/y".into(),
             old_tid: 10,
         },
@@ -164,9 +164,9 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
     l.apply(&mmap(10, 130, 0x300000, 3));
     let snap = Snapshot {
         regions: vec![
-            region(0x10000, 2, "r-xp", Kind::File, Some("/bin/y")),
-            region(0x200000, 2, "rw-p", Kind::Anon, None),
-            region(0x7ff0000, 8, "rw-p", Kind::Stack, Some("[stack]")),
+            region(0x10000, 2, "r-xp", RegionKind::File, Some("/bin/y")),
+            region(0x200000, 2, "rw-p", RegionKind::Anon, None),
+            region(0x7ff0000, 8, "rw-p", RegionKind::Stack, Some("[stack]")),
         ],
         start_brk: 0x50000,
         taken_ns: 120,
@@ -189,7 +189,7 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
 fn exit_removes_and_a_reused_pid_is_a_new_process() {
     let mut l = ledger_with_10();
     l.apply(&fork(10, 5, 11, 0x11));
-    l.apply(&ev(11, 6, Ev::Exit { group_dead: true }));
+    l.apply(&ev(11, 6, Kind::Exit { group_dead: true }));
     assert!(l.process(11).is_none());
     assert_eq!(l.space_count(), 1);
     // A fork reusing a pid the ledger still holds (its exit was missed).
@@ -227,15 +227,15 @@ fn resync_counts_each_cause() {
     let snap = Snapshot {
         regions: vec![
             // The file mapping's permissions changed without us seeing it...
-            region(0x10000, 4, "r--p", Kind::File, Some("/bin/x")),
+            region(0x10000, 4, "r--p", RegionKind::File, Some("/bin/x")),
             // ...the stack grew down by two pages...
-            region(0x7fee000, 10, "rw-p", Kind::Stack, Some("[stack]")),
+            region(0x7fee000, 10, "rw-p", RegionKind::Stack, Some("[stack]")),
             // ...and shmat added a segment.
             region(
                 0x400000,
                 4,
                 "rw-s",
-                Kind::Shm,
+                RegionKind::Shm,
                 Some("/SYSV00000001 (deleted)"),
             ),
         ],
@@ -273,7 +273,7 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
         30,
         Comm::default(),
         Snapshot {
-            regions: vec![region(0x50000, 4, "rw-p", Kind::Heap, Some("[heap]"))],
+            regions: vec![region(0x50000, 4, "rw-p", RegionKind::Heap, Some("[heap]"))],
             start_brk: 0x50000,
             taken_ns: 1,
             done_ns: 0,
@@ -283,7 +283,7 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
         ev(
             30,
             ts,
-            Ev::Brk {
+            Kind::Brk {
                 addr: to,
                 ret: to as i64,
             },
@@ -294,7 +294,7 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
     l.apply(&brk(3, 0x50000 + 2 * P));
     assert_eq!(bytes(&l, 30), 2 * P);
     let heap = l.space(30).unwrap().find(0x50000).unwrap();
-    assert_eq!((heap.kind, heap.end), (Kind::Heap, 0x50000 + 2 * P));
+    assert_eq!((heap.kind, heap.end), (RegionKind::Heap, 0x50000 + 2 * P));
 }
 
 #[test]
@@ -303,7 +303,7 @@ fn a_child_forked_before_its_parent_was_filled_asks_for_its_own_snapshot() {
     l.apply(&ev(
         40,
         1,
-        Ev::Exec {
+        Kind::Exec {
             filename: "/bin/x".into(),
             old_tid: 40,
         },
@@ -324,13 +324,13 @@ fn a_snapshot_from_before_an_exec_is_refused() {
     l.apply(&ev(
         10,
         100,
-        Ev::Exec {
+        Kind::Exec {
             filename: "/bin/y".into(),
             old_tid: 10,
         },
     ));
     let old = Snapshot {
-        regions: vec![region(0x10000, 4, "r-xp", Kind::File, Some("/bin/x"))],
+        regions: vec![region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x"))],
         start_brk: 0,
         taken_ns: 90,
         done_ns: 0,
@@ -359,7 +359,7 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
     l.expect_snapshot(10);
     l.apply(&mmap(10, 105, 0x100000, 2));
     let snap = || Snapshot {
-        regions: vec![region(0x10000, 4, "r-xp", Kind::File, Some("/bin/x"))],
+        regions: vec![region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x"))],
         start_brk: 0,
         taken_ns: 100,
         done_ns: 110,
@@ -381,7 +381,7 @@ fn the_unit_and_user_are_inherited_at_fork_and_kept_through_exec() {
     l.apply(&ev(
         11,
         6,
-        Ev::Exec {
+        Kind::Exec {
             filename: "/bin/sh".into(),
             old_tid: 11,
         },

@@ -2,15 +2,24 @@
 //! kernel's own (`/proc/PID/maps`), kept from the event stream. Pure: no I/O.
 //!
 //! - [`region`]: one mapping and its attributes;
-//! - [`space`]: an address space as an ordered interval map, with the kernel's split rules;
+//! - [`space`]: an address space as an ordered interval map, with the kernel's split rules,
+//!   and [`figures`], its sums kept as it changes;
+//! - [`displaced`]: what a mapping displaced because another thread's unmap arrives late;
 //! - [`apply`]: what each syscall does to an address space;
-//! - [`book`]: every process's address space, through fork, exec and exit, and its
-//!   reconciliation with `/proc` snapshots;
+//! - [`process`]: a tracked process; [`book`]: every process's address space, through
+//!   fork, exec and exit;
+//! - [`reconcile`]: making an address space what a `/proc` snapshot says, and [`counters`],
+//!   what that had to correct;
 //! - [`diff`]: where two address spaces disagree.
 
 pub mod apply;
 pub mod book;
+pub mod counters;
 pub mod diff;
+pub mod displaced;
+pub mod figures;
+pub mod process;
+pub mod reconcile;
 pub mod region;
 pub mod space;
 
@@ -20,6 +29,10 @@ mod book_tests;
 mod model;
 
 pub use apply::{Outcome, apply};
-pub use book::{Cause, Counters, Ledger, Need, Process, Reason, Reconciled, Snapshot};
-pub use region::{Kind, Origin, PAGE, Perms, Region, page_up};
-pub use space::{AddressSpace, PermBytes, Totals, coalesce};
+pub use book::Ledger;
+pub use counters::{Cause, Counters};
+pub use figures::{BytesByKind, Figures, PermBytes, coalesce};
+pub use process::{CallCounts, Need, Process, Reason};
+pub use reconcile::{Reconciled, Snapshot};
+pub use region::{Origin, PAGE, Perms, Region, RegionKind, page_up};
+pub use space::{AddressSpace, RegionMap, Totals};

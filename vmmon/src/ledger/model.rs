@@ -2,8 +2,8 @@
 //! applies every call page by page. Over random sequences of every operation, overlaps and
 //! failures included, the two agree on every page's permissions and kind, and on the totals.
 
-use super::{AddressSpace, Kind, PAGE, Perms, apply};
-use crate::event::Kind as Ev;
+use super::{AddressSpace, PAGE, Perms, RegionKind, apply};
+use crate::event::Kind;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -17,13 +17,13 @@ fn addr(page: u64) -> u64 {
 /// The reference: page -> (perms, kind), heap start and break.
 #[derive(Default)]
 struct Model {
-    pages: BTreeMap<u64, (Perms, Kind)>,
+    pages: BTreeMap<u64, (Perms, RegionKind)>,
     brk_start: Option<u64>,
     brk: Option<u64>,
 }
 
 impl Model {
-    fn set(&mut self, from: u64, n: u64, v: (Perms, Kind)) {
+    fn set(&mut self, from: u64, n: u64, v: (Perms, RegionKind)) {
         for p in from..from + n {
             self.pages.insert(p, v);
         }
@@ -105,7 +105,7 @@ const HEAP_START: u64 = 200; // pages: the heap lives above the mmap area in thi
 /// Turns `op` into the event the kernel would report, updating the model as the kernel would
 /// change the address space. `None` when the kernel would refuse the call in a way the test
 /// does not model (then no event is applied to either side).
-fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
+fn kernel(model: &mut Model, op: &Op) -> Option<Kind> {
     let prot_of = |prot: u32, shared: bool| Perms::from_prot(prot, shared);
     match *op {
         Op::Mmap {
@@ -123,15 +123,15 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
                 model.first_free(n, None)?
             };
             let kind = match (anon, shared) {
-                (true, true) => Kind::Shm,
-                (true, false) => Kind::Anon,
-                (false, _) => Kind::File,
+                (true, true) => RegionKind::Shm,
+                (true, false) => RegionKind::Anon,
+                (false, _) => RegionKind::File,
             };
             model.set(at, n, (prot_of(prot, shared), kind));
             let flags = if shared { 1 } else { 2 }
                 | if anon { 0x20 } else { 0 }
                 | if fixed { 0x10 } else { 0 };
-            Some(Ev::Mmap {
+            Some(Kind::Mmap {
                 addr: if fixed { addr(page) } else { 0 },
                 len: n * PAGE - 7, // lengths round up to pages
                 prot,
@@ -143,7 +143,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
         }
         Op::Munmap { page, n } => {
             model.clear(page, n);
-            Some(Ev::Munmap {
+            Some(Kind::Munmap {
                 addr: addr(page),
                 len: n * PAGE,
                 ret: 0,
@@ -167,7 +167,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
                 -12
             };
             Some(if pkey {
-                Ev::PkeyMprotect {
+                Kind::PkeyMprotect {
                     addr: addr(page),
                     len: n * PAGE,
                     prot,
@@ -175,7 +175,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
                     ret,
                 }
             } else {
-                Ev::Mprotect {
+                Kind::Mprotect {
                     addr: addr(page),
                     len: n * PAGE,
                     prot,
@@ -198,12 +198,12 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
             let old_len = n * PAGE;
             if dontunmap {
                 // MREMAP_DONTUNMAP: same size, always moves, the source stays (anonymous private only).
-                if first.1 != Kind::Anon {
+                if first.1 != RegionKind::Anon {
                     return None;
                 }
                 let to = model.first_free(n, Some((page, page + n)))?;
                 model.set(to, n, first);
-                return Some(Ev::Mremap {
+                return Some(Kind::Mremap {
                     old_addr: addr(page),
                     old_len,
                     new_len: old_len,
@@ -222,7 +222,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
                 model.clear(page, n);
                 model.clear(d, new_n);
                 model.set(d, new_n, first);
-                return Some(Ev::Mremap {
+                return Some(Kind::Mremap {
                     old_addr: addr(page),
                     old_len,
                     new_len,
@@ -234,7 +234,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
             if new_n <= n || (page + new_n <= SPAN && model.free(page + n, new_n - n)) {
                 model.clear(page + new_n.min(n), n - new_n.min(n));
                 model.set(page, new_n, first);
-                return Some(Ev::Mremap {
+                return Some(Kind::Mremap {
                     old_addr: addr(page),
                     old_len,
                     new_len,
@@ -247,7 +247,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
             let to = model.first_free(new_n, None)?;
             model.clear(page, n);
             model.set(to, new_n, first);
-            Some(Ev::Mremap {
+            Some(Kind::Mremap {
                 old_addr: addr(page),
                 old_len,
                 new_len,
@@ -263,7 +263,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
             if model.brk.is_none() {
                 model.brk_start = Some(start);
                 model.brk = Some(start);
-                return Some(Ev::Brk {
+                return Some(Kind::Brk {
                     addr: 0,
                     ret: addr(start) as i64,
                 });
@@ -271,24 +271,28 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
             // The kernel refuses to grow into a mapping; then the break stays.
             let grow_ok = (cur..new).all(|p| !model.pages.contains_key(&p));
             if new > cur && !grow_ok {
-                return Some(Ev::Brk {
+                return Some(Kind::Brk {
                     addr: addr(new),
                     ret: addr(cur) as i64,
                 });
             }
             if new > cur {
-                model.set(cur, new - cur, (Perms::from_prot(3, false), Kind::Heap));
+                model.set(
+                    cur,
+                    new - cur,
+                    (Perms::from_prot(3, false), RegionKind::Heap),
+                );
             } else {
                 model.clear(new, cur - new);
             }
             model.brk = Some(new);
-            Some(Ev::Brk {
+            Some(Kind::Brk {
                 addr: addr(new),
                 ret: addr(new) as i64,
             })
         }
         Op::Failed { which, page, n } => Some(match which {
-            0 => Ev::Mmap {
+            0 => Kind::Mmap {
                 addr: addr(page),
                 len: n * PAGE,
                 prot: 3,
@@ -297,18 +301,18 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
                 offset: 0,
                 ret: -12,
             },
-            1 => Ev::Munmap {
+            1 => Kind::Munmap {
                 addr: addr(page) + 1,
                 len: n * PAGE,
                 ret: -22,
             },
-            2 => Ev::Mprotect {
+            2 => Kind::Mprotect {
                 addr: addr(page),
                 len: n * PAGE,
                 prot: 7,
                 ret: -13,
             },
-            3 => Ev::Mremap {
+            3 => Kind::Mremap {
                 old_addr: addr(page),
                 old_len: n * PAGE,
                 new_len: 2 * n * PAGE,
@@ -316,7 +320,7 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
                 new_addr: 0,
                 ret: -12,
             },
-            _ => Ev::PkeyMprotect {
+            _ => Kind::PkeyMprotect {
                 addr: addr(page),
                 len: n * PAGE,
                 prot: 1,
@@ -328,9 +332,9 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Ev> {
 }
 
 /// Pages as runs, `12-19 rw-p Anon`, for readable failures.
-fn render(pages: &BTreeMap<u64, (Perms, Kind)>) -> String {
+fn render(pages: &BTreeMap<u64, (Perms, RegionKind)>) -> String {
     let mut out = String::new();
-    let mut run: Option<(u64, u64, (Perms, Kind))> = None;
+    let mut run: Option<(u64, u64, (Perms, RegionKind))> = None;
     for (&p, &v) in pages {
         match &mut run {
             Some((_, e, rv)) if *e + 1 == p && *rv == v => *e = p,
@@ -349,7 +353,7 @@ fn render(pages: &BTreeMap<u64, (Perms, Kind)>) -> String {
 }
 
 /// The ledger's view, page by page.
-fn pages_of(space: &AddressSpace) -> BTreeMap<u64, (Perms, Kind)> {
+fn pages_of(space: &AddressSpace) -> BTreeMap<u64, (Perms, RegionKind)> {
     let mut out = BTreeMap::new();
     for r in space.regions() {
         assert_eq!(r.start % PAGE, 0, "region start not page aligned: {r:?}");

@@ -79,10 +79,10 @@ impl fmt::Display for Perms {
     }
 }
 
-/// What backs a mapping.
+/// What backs a mapping (`kind` in the API).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum RegionKind {
     /// The brk heap (`[heap]`).
     Heap,
     /// The main thread's stack (`[stack]`).
@@ -103,32 +103,37 @@ pub enum Kind {
     Special,
 }
 
-impl Kind {
+impl RegionKind {
     /// Every kind, in the order figures list them.
-    pub const ALL: [Kind; 9] = [
-        Kind::Heap,
-        Kind::Stack,
-        Kind::Anon,
-        Kind::File,
-        Kind::Shm,
-        Kind::Vdso,
-        Kind::Vvar,
-        Kind::Vsyscall,
-        Kind::Special,
+    pub const ALL: [RegionKind; 9] = [
+        RegionKind::Heap,
+        RegionKind::Stack,
+        RegionKind::Anon,
+        RegionKind::File,
+        RegionKind::Shm,
+        RegionKind::Vdso,
+        RegionKind::Vvar,
+        RegionKind::Vsyscall,
+        RegionKind::Special,
     ];
+
+    /// Whether its offset moves with its start (a file's or shared memory's page offset).
+    pub fn has_offset(self) -> bool {
+        matches!(self, RegionKind::File | RegionKind::Shm)
+    }
 
     /// The name used in output.
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Heap => "heap",
-            Kind::Stack => "stack",
-            Kind::Anon => "anon",
-            Kind::File => "file",
-            Kind::Shm => "shm",
-            Kind::Vdso => "vdso",
-            Kind::Vvar => "vvar",
-            Kind::Vsyscall => "vsyscall",
-            Kind::Special => "special",
+            RegionKind::Heap => "heap",
+            RegionKind::Stack => "stack",
+            RegionKind::Anon => "anon",
+            RegionKind::File => "file",
+            RegionKind::Shm => "shm",
+            RegionKind::Vdso => "vdso",
+            RegionKind::Vvar => "vvar",
+            RegionKind::Vsyscall => "vsyscall",
+            RegionKind::Special => "special",
         }
     }
 }
@@ -151,7 +156,7 @@ pub struct Region {
     /// Exclusive.
     pub end: u64,
     pub perms: Perms,
-    pub kind: Kind,
+    pub kind: RegionKind,
     /// The file or the kernel's name (`[heap]`, `/dev/zero (deleted)`); `None` when anonymous
     /// or when only events have seen it (a file mapped by fd, before a resync names it).
     pub path: Option<Arc<str>>,
@@ -181,11 +186,23 @@ impl Region {
         debug_assert!(self.start < at && at < self.end);
         let mut right = self.clone();
         right.start = at;
-        if self.kind == Kind::File || self.kind == Kind::Shm {
+        if self.kind.has_offset() {
             right.offset = self.offset + (at - self.start);
         }
         self.end = at;
         right
+    }
+
+    /// The part of it inside `[start, end)` (which must overlap it).
+    pub fn clipped(&self, start: u64, end: u64) -> Region {
+        let mut r = self.clone();
+        if r.start < start {
+            r = r.split_off(start);
+        }
+        if r.end > end {
+            r.split_off(end);
+        }
+        r
     }
 }
 

@@ -1,9 +1,13 @@
 //! One address space: an ordered map of non-overlapping regions, changed with the kernel's
 //! split semantics, and the running totals derived from it.
 
-use super::region::{Kind, Origin, Perms, Region};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use super::displaced::{Displacements, clip};
+use super::figures::{BytesByKind, Figures, PermBytes, coalesce};
+use super::region::{Origin, Perms, Region};
+
+/// The regions of an address space by start address. A persistent map: a clone (a fork, a
+/// published snapshot) costs a pointer, and a change copies only the nodes on its path.
+pub type RegionMap = imbl::OrdMap<u64, Region>;
 
 /// Running totals of what has happened to an address space.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -20,35 +24,14 @@ pub struct Totals {
     pub protected_bytes: u64,
 }
 
-/// A range that a non-fixed mapping found still mapped in the ledger. The kernel never puts
-/// such a mapping over a live one, so the range had been unmapped by another thread whose
-/// event is late (records are stamped at syscall exit, and a thread can be preempted between
-/// its change and its exit). That late unmap must not remove the new mapping.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Displaced {
-    start: u64,
-    end: u64,
-    /// The thread that mapped over it: its own later unmaps are in order and apply.
-    tid: u32,
-    ts_ns: u64,
-    /// What the ledger had there: what a late mremap from that range really moved.
-    regions: Vec<Region>,
-}
-
-/// How long a displaced range waits for its late unmap (a preempted thread can be off the
-/// CPU for many time slices on a loaded machine).
-const DISPLACED_FOR_NS: u64 = 2_000_000_000;
-/// At most this many displaced ranges are remembered per address space.
-const DISPLACED_MAX: usize = 64;
-
-/// An address space's regions and totals. The region map is shared copy-on-write: a fork
-/// copies a pointer, and the map is copied only when one side first changes it, so idle
-/// children cost next to nothing.
+/// An address space's regions, totals and figures. The region map is persistent (see
+/// [`RegionMap`]), so idle forked children and published snapshots cost next to nothing.
 #[derive(Clone, Debug, Default)]
 pub struct AddressSpace {
-    regions: Arc<BTreeMap<u64, Region>>,
-    displaced: Vec<Displaced>,
+    regions: RegionMap,
+    displaced: Displacements,
     totals: Totals,
+    figures: Figures,
     /// The heap's start and the current break, when known.
     pub(super) brk_start: Option<u64>,
     pub(super) brk: Option<u64>,
@@ -71,8 +54,13 @@ impl AddressSpace {
     }
 
     /// The regions in address order.
-    pub fn regions(&self) -> impl ExactSizeIterator<Item = &Region> + Clone {
+    pub fn regions(&self) -> impl Iterator<Item = &Region> {
         self.regions.values()
+    }
+
+    /// The region map itself (a clone is a cheap, frozen copy).
+    pub fn region_map(&self) -> &RegionMap {
+        &self.regions
     }
 
     /// Number of regions.
@@ -90,11 +78,15 @@ impl AddressSpace {
         self.totals
     }
 
+    /// Bytes by kind and by permission class.
+    pub fn figures(&self) -> &Figures {
+        &self.figures
+    }
+
     /// The region containing `addr`.
     pub fn find(&self, addr: u64) -> Option<&Region> {
         self.regions
-            .range(..=addr)
-            .next_back()
+            .get_prev(&addr)
             .map(|(_, r)| r)
             .filter(|r| addr < r.end)
     }
@@ -111,22 +103,20 @@ impl AddressSpace {
             .range(..start)
             .next_back()
             .is_some_and(|(_, r)| r.end > start);
-        let touches = straddles || self.regions.range(start..end).next().is_some();
-        if !touches {
-            return;
-        }
-        let regions = Arc::make_mut(&mut self.regions);
-        if straddles && let Some((_, r)) = regions.range_mut(..start).next_back() {
+        if straddles {
+            let (&k, _) = self.regions.range(..start).next_back().expect("just found");
+            let r = self.regions.get_mut(&k).expect("just found");
             let right = r.split_off(start);
-            regions.insert(start, right);
+            self.regions.insert(start, right);
         }
-        while let Some((&k, _)) = regions.range(start..end).next() {
-            let mut r = regions.remove(&k).expect("key just found");
+        while let Some((&k, _)) = self.regions.range(start..end).next() {
+            let mut r = self.regions.remove(&k).expect("key just found");
             if r.end > end {
                 let right = r.split_off(end);
-                regions.insert(end, right);
+                self.regions.insert(end, right);
             }
             self.totals.virtual_bytes -= r.len();
+            self.figures.sub(&r);
             f(r);
         }
     }
@@ -158,15 +148,16 @@ impl AddressSpace {
             .totals
             .peak_virtual_bytes
             .max(self.totals.virtual_bytes);
-        Arc::make_mut(&mut self.regions).insert(region.start, region);
+        self.figures.add(&region);
+        self.regions.insert(region.start, region);
     }
 
     /// Re-inserts regions taken out by `carve` without counting them as new mappings.
     fn restore(&mut self, regions: Vec<Region>) {
-        let map = Arc::make_mut(&mut self.regions);
         for r in regions {
             self.totals.virtual_bytes += r.len();
-            map.insert(r.start, r);
+            self.figures.add(&r);
+            self.regions.insert(r.start, r);
         }
     }
 
@@ -178,85 +169,27 @@ impl AddressSpace {
     }
 
     /// Notes, before a non-fixed mapping of `[start, end)` by `tid` goes in, which parts of
-    /// it the ledger still has mapped: they were unmapped by a late event (see [`Displaced`]).
+    /// it the ledger still has mapped: they were unmapped by a late event (see
+    /// [`super::displaced`]).
     pub(super) fn note_displaced(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) {
         let overlapping: Vec<Region> = self
             .regions
             .range(..end)
             .rev()
             .take_while(|(_, r)| r.end > start)
-            .map(|(_, r)| {
-                let mut r = r.clone();
-                if r.start < start {
-                    r = r.split_off(start);
-                }
-                if r.end > end {
-                    r.split_off(end);
-                }
-                r
-            })
+            .map(|(_, r)| r.clipped(start, end))
             .collect();
-        for r in overlapping {
-            if self.displaced.len() == DISPLACED_MAX {
-                self.displaced.remove(0);
-            }
-            self.displaced.push(Displaced {
-                start: r.start,
-                end: r.end,
-                tid,
-                ts_ns,
-                regions: vec![r],
-            });
+        if !overlapping.is_empty() {
+            self.displaced.note(overlapping, tid, ts_ns);
         }
-    }
-
-    /// Takes the parts of other threads' displaced records that overlap `[start, end)`; the
-    /// parts outside stay for the late events that may still come for them.
-    fn take_displaced(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) -> Vec<Displaced> {
-        // Almost always there is nothing displaced, or nothing here: no work, no allocation.
-        if !self
-            .displaced
-            .iter()
-            .any(|d| d.tid != tid && d.start < end && start < d.end)
-        {
-            return Vec::new();
-        }
-        self.displaced
-            .retain(|d| ts_ns.saturating_sub(d.ts_ns) < DISPLACED_FOR_NS);
-        let mut hit = Vec::new();
-        let mut keep = Vec::new();
-        for d in std::mem::take(&mut self.displaced) {
-            if d.tid == tid || d.end <= start || end <= d.start {
-                keep.push(d);
-                continue;
-            }
-            let (s, e) = (d.start.max(start), d.end.min(end));
-            for (a, b) in [(d.start, s), (e, d.end)] {
-                if a < b {
-                    keep.push(Displaced {
-                        start: a,
-                        end: b,
-                        regions: clip(&d.regions, a, b),
-                        ..d.clone()
-                    });
-                }
-            }
-            hit.push(Displaced {
-                start: s,
-                end: e,
-                regions: clip(&d.regions, s, e),
-                ..d
-            });
-        }
-        self.displaced = keep;
-        hit
     }
 
     /// Unmaps `[start, end)` for thread `tid` at `ts_ns`, except the parts a later mapping by
     /// another thread displaced (their unmap already happened, before that mapping).
     pub(super) fn unmap_from(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) {
         let mut holes: Vec<(u64, u64)> = self
-            .take_displaced(start, end, tid, ts_ns)
+            .displaced
+            .take(start, end, tid, ts_ns)
             .iter()
             .map(|d| (d.start.max(start), d.end.min(end)))
             .collect();
@@ -302,7 +235,7 @@ impl AddressSpace {
         let displaced = if keep_old || old_len == 0 {
             Vec::new()
         } else {
-            self.take_displaced(old, src_end, tid, ts_ns)
+            self.displaced.take(old, src_end, tid, ts_ns)
         };
         let mut moved = if old_len == 0 {
             self.find(old).cloned().map(|mut r| {
@@ -366,7 +299,7 @@ impl AddressSpace {
         let mut grown = Region {
             start: end,
             end: new_end,
-            offset: if matches!(last.kind, Kind::File | Kind::Shm) {
+            offset: if last.kind.has_offset() {
                 last.offset + (end - last.start)
             } else {
                 last.offset
@@ -378,9 +311,10 @@ impl AddressSpace {
         true
     }
 
-    /// Replaces the whole content with `other`'s regions; returns how many bytes differed.
+    /// Replaces the whole content with `other`'s regions.
     pub(super) fn replace_regions(&mut self, other: &AddressSpace) {
-        self.regions = Arc::clone(&other.regions);
+        self.regions = other.regions.clone();
+        self.figures = other.figures;
         self.totals.virtual_bytes = other.totals.virtual_bytes;
         self.totals.peak_virtual_bytes = self
             .totals
@@ -388,54 +322,19 @@ impl AddressSpace {
             .max(self.totals.virtual_bytes);
     }
 
-    /// Bytes mapped with each kind, in [`Kind::ALL`] order.
-    pub fn bytes_by_kind(&self) -> [u64; 9] {
-        let mut out = [0; 9];
-        for r in self.regions.values() {
-            let i = Kind::ALL
-                .iter()
-                .position(|k| *k == r.kind)
-                .expect("every kind is listed");
-            out[i] += r.len();
-        }
-        out
-    }
-
-    /// Bytes that are writable and executable at once.
-    pub fn wx_bytes(&self) -> u64 {
-        self.regions
-            .values()
-            .filter(|r| r.perms.is_wx())
-            .map(Region::len)
-            .sum()
+    /// Bytes mapped with each kind of backing.
+    pub fn bytes_by_kind(&self) -> BytesByKind {
+        self.figures.by_kind
     }
 
     /// Bytes by permission class: readable, writable, executable, shared.
     pub fn bytes_by_perm(&self) -> PermBytes {
-        let mut out = PermBytes::default();
-        for r in self.regions.values() {
-            let n = r.len();
-            let p: Perms = r.perms;
-            if p.read {
-                out.read += n;
-            }
-            if p.write {
-                out.write += n;
-            }
-            if p.exec {
-                out.exec += n;
-            }
-            if p.shared {
-                out.shared += n;
-            }
-            if p.is_wx() {
-                out.write_exec += n;
-            }
-            if !p.read && !p.write && !p.exec {
-                out.none += n;
-            }
-        }
-        out
+        self.figures.by_perm
+    }
+
+    /// Bytes that are writable and executable at once.
+    pub fn wx_bytes(&self) -> u64 {
+        self.figures.by_perm.write_exec
     }
 
     /// Maximal runs of adjacent regions with the same permissions, as `(start, end, perms)`:
@@ -443,45 +342,4 @@ impl AddressSpace {
     pub fn coalesced(&self) -> Vec<(u64, u64, Perms)> {
         coalesce(self.regions.values().map(|r| (r.start, r.end, r.perms)))
     }
-}
-
-/// The parts of `regions` inside `[start, end)`.
-fn clip(regions: &[Region], start: u64, end: u64) -> Vec<Region> {
-    regions
-        .iter()
-        .filter(|r| r.start < end && start < r.end)
-        .map(|r| {
-            let mut r = r.clone();
-            if r.start < start {
-                r = r.split_off(start);
-            }
-            if r.end > end {
-                r.split_off(end);
-            }
-            r
-        })
-        .collect()
-}
-
-/// Bytes by permission class (`bytes_by_perm` in the API).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PermBytes {
-    pub read: u64,
-    pub write: u64,
-    pub exec: u64,
-    pub shared: u64,
-    pub write_exec: u64,
-    pub none: u64,
-}
-
-/// Merges adjacent ranges with equal permissions.
-pub fn coalesce(ranges: impl IntoIterator<Item = (u64, u64, Perms)>) -> Vec<(u64, u64, Perms)> {
-    let mut out: Vec<(u64, u64, Perms)> = Vec::new();
-    for (s, e, p) in ranges {
-        match out.last_mut() {
-            Some(last) if last.1 == s && last.2 == p => last.1 = e,
-            _ => out.push((s, e, p)),
-        }
-    }
-    out
 }

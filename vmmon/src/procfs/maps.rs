@@ -1,7 +1,7 @@
 //! `/proc/PID/maps` lines into [`Region`]s:
 //! `7f0c12345000-7f0c12347000 rw-p 00001000 fd:01 1234   /usr/lib/libc.so.6`.
 
-use crate::ledger::{Kind, Origin, Perms, Region};
+use crate::ledger::{Origin, Perms, Region, RegionKind};
 use std::sync::Arc;
 
 /// A line that is not a maps line.
@@ -20,35 +20,39 @@ fn err(line: &str, what: &'static str) -> MapsError {
 }
 
 /// What kind of mapping a maps line describes, from its path, inode and sharing.
-pub fn classify(path: Option<&str>, inode: u64, shared: bool) -> Kind {
+pub fn classify(path: Option<&str>, inode: u64, shared: bool) -> RegionKind {
     let Some(path) = path else {
-        return if shared { Kind::Shm } else { Kind::Anon };
+        return if shared {
+            RegionKind::Shm
+        } else {
+            RegionKind::Anon
+        };
     };
     match path {
-        "[heap]" => Kind::Heap,
-        "[vdso]" => Kind::Vdso,
-        "[vsyscall]" => Kind::Vsyscall,
-        p if p == "[stack]" || p.starts_with("[stack:") => Kind::Stack,
-        p if p.starts_with("[vvar") => Kind::Vvar,
-        p if p.starts_with("[anon_shmem:") => Kind::Shm,
-        p if p.starts_with("[anon:") => Kind::Anon,
-        p if p.starts_with('[') => Kind::Special,
+        "[heap]" => RegionKind::Heap,
+        "[vdso]" => RegionKind::Vdso,
+        "[vsyscall]" => RegionKind::Vsyscall,
+        p if p == "[stack]" || p.starts_with("[stack:") => RegionKind::Stack,
+        p if p.starts_with("[vvar") => RegionKind::Vvar,
+        p if p.starts_with("[anon_shmem:") => RegionKind::Shm,
+        p if p.starts_with("[anon:") => RegionKind::Anon,
+        p if p.starts_with('[') => RegionKind::Special,
         p if p.starts_with("/dev/zero")
             || p.starts_with("/SYSV")
             || p.starts_with("/memfd:")
             || p.starts_with("/dev/shm/") =>
         {
-            Kind::Shm
+            RegionKind::Shm
         }
         p if p.starts_with("/anon_hugepage") => {
             if shared {
-                Kind::Shm
+                RegionKind::Shm
             } else {
-                Kind::Anon
+                RegionKind::Anon
             }
         }
-        _ if inode == 0 && !path.starts_with('/') => Kind::Special,
-        _ => Kind::File,
+        _ if inode == 0 && !path.starts_with('/') => RegionKind::Special,
+        _ => RegionKind::File,
     }
 }
 
@@ -136,7 +140,7 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
         let (regions, errors) = parse_maps(SAMPLE);
         assert!(errors.is_empty(), "{errors:?}");
         let kinds: Vec<_> = regions.iter().map(|r| r.kind).collect();
-        use Kind::*;
+        use RegionKind::*;
         assert_eq!(
             kinds,
             [

@@ -1,4 +1,5 @@
-//! Parsers for `/proc/PID/maps` and `/proc/PID/stat` (pure), and the readers around them.
+//! Parsers for `/proc/PID/maps`, `stat` and `cgroup` (pure), and the readers around them
+//! (`read`: I/O, blocking; call it from a thread of its own, never from a tokio worker).
 
 mod cgroup;
 mod maps;
@@ -7,5 +8,5 @@ mod stat;
 
 pub use cgroup::{unit_of, unit_of_path};
 pub use maps::{MapsError, classify, parse_line, parse_maps};
-pub use read::{Read, ReadError, list_pids, monotonic_ns, read_process};
+pub use read::{Read, ReadError, list_pids, monotonic_ns, own_cpu_and_rss, read_process};
 pub use stat::{Stat, parse_stat};

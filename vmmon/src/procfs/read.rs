@@ -17,6 +17,7 @@ pub enum ReadError {
 }
 
 /// A snapshot of `pid`'s address space, and how many maps lines did not parse.
+#[derive(Debug, Default)]
 pub struct Read {
     pub snapshot: Snapshot,
     pub comm: String,
@@ -87,6 +88,22 @@ pub fn read_process(pid: u32) -> Result<Read, ReadError> {
 pub fn effective_uid(status: &str) -> Option<u32> {
     let line = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// This process's CPU seconds (getrusage) and resident bytes (`/proc/self/statm`, which
+/// reads counters without taking the mmap lock).
+pub fn own_cpu_and_rss() -> (f64, u64) {
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid out-pointer for the call.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
+    let rss_pages: u64 = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0);
+    (cpu, rss_pages * crate::ledger::PAGE)
 }
 
 /// Every pid in `/proc`.

@@ -3,8 +3,7 @@
 
 use super::columns::{Column, max_scroll};
 use super::table::{Row, Sample, Table};
-use crate::agent::recent::EventView;
-use crate::agent::view::RegionView;
+use crate::view::{EventView, RegionView};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::VecDeque;
 
@@ -284,7 +283,7 @@ pub(crate) mod tests {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
-    pub fn app_with(views: Vec<crate::agent::view::ProcessView>) -> App {
+    pub fn app_with(views: Vec<crate::view::ProcessView>) -> App {
         let mut app = App::new("test".into(), Column::GrowthRate, 1.0, false);
         app.update(sample(1.0, 0, views), &mut |_| "root".into());
         app

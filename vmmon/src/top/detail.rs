@@ -77,10 +77,10 @@ fn figures_line(app: &App, d: &Detail, theme: Theme) -> Paragraph<'static> {
         size(r.anon),
         size(r.file),
         size(r.stack),
-        rate(r.rates[0]),
-        rate(r.rates[1]),
-        rate(r.rates[2]),
-        rate(r.rates[3]),
+        rate(r.rates.mmap),
+        rate(r.rates.munmap),
+        rate(r.rates.mprotect),
+        rate(r.rates.brk),
     );
     Paragraph::new(vec![Line::from(first), Line::raw(second)])
 }

@@ -3,8 +3,8 @@
 //! virtual size (for the sparkline), and processes that exited kept for a few refreshes. Pure.
 
 use super::text::sanitize;
-use crate::agent::Status;
-use crate::agent::view::ProcessView;
+use crate::ledger::CallCounts;
+use crate::view::{ProcessView, Status};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Refreshes an exited process stays on screen, dimmed.
@@ -21,8 +21,28 @@ pub struct Sample {
     pub status: Status,
 }
 
-/// The syscalls counted per second in the table.
-pub const RATE_CALLS: [&str; 4] = ["mmap", "munmap", "mprotect", "brk"];
+/// Calls per second of the syscalls the table shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Rates {
+    pub mmap: f64,
+    pub munmap: f64,
+    pub mprotect: f64,
+    pub brk: f64,
+}
+
+impl Rates {
+    /// The rates between two counts `seconds` apart. A count that went down is a new
+    /// process under a reused pid, or a restarted agent: no rate this time.
+    fn between(before: &CallCounts, now: &CallCounts, seconds: f64) -> Self {
+        let r = |b: u64, n: u64| n.saturating_sub(b) as f64 / seconds;
+        Self {
+            mmap: r(before.mmap, now.mmap),
+            munmap: r(before.munmap, now.munmap),
+            mprotect: r(before.mprotect, now.mprotect),
+            brk: r(before.brk, now.brk),
+        }
+    }
+}
 
 /// One process as shown.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,8 +59,8 @@ pub struct Row {
     pub file: u64,
     pub stack: u64,
     pub maps: usize,
-    /// Per second, in the order of [`RATE_CALLS`].
-    pub rates: [f64; 4],
+    /// Calls per second.
+    pub rates: Rates,
     pub wx: u64,
     /// Refreshes since it exited; `None` while it runs.
     pub exited: Option<u8>,
@@ -64,14 +84,10 @@ pub struct Totals {
 pub struct Table {
     rows: BTreeMap<u32, Row>,
     /// The previous sample's time and cumulative calls per pid.
-    prev: Option<(f64, HashMap<u32, [u64; 4]>)>,
+    prev: Option<(f64, HashMap<u32, CallCounts>)>,
     prev_events: Option<(f64, u64)>,
     history: HashMap<u32, VecDeque<u64>>,
     totals: Totals,
-}
-
-fn calls(p: &ProcessView) -> [u64; 4] {
-    [p.calls.mmap, p.calls.munmap, p.calls.mprotect, p.calls.brk]
 }
 
 impl Table {
@@ -85,19 +101,14 @@ impl Table {
         let mut now_calls = HashMap::with_capacity(sample.processes.len());
         let mut rows = BTreeMap::new();
         for p in &sample.processes {
-            let c = calls(p);
-            let mut rates = [0.0; 4];
+            let mut rates = Rates::default();
             if let Some((t0, before)) = &prev
                 && let Some(b) = before.get(&p.pid)
                 && sample.at > *t0
             {
-                for i in 0..4 {
-                    // A count that went down is a new process under a reused pid, or a
-                    // restarted agent: no rate this time.
-                    rates[i] = c[i].saturating_sub(b[i]) as f64 / (sample.at - t0);
-                }
+                rates = Rates::between(b, &p.calls, sample.at - t0);
             }
-            now_calls.insert(p.pid, c);
+            now_calls.insert(p.pid, p.calls);
             let h = self.history.entry(p.pid).or_default();
             if h.len() == HISTORY {
                 h.pop_front();
@@ -131,7 +142,7 @@ impl Table {
             let n = row.exited.map_or(1, |n| n + 1);
             if n <= EXITED_REFRESHES {
                 row.exited = Some(n);
-                row.rates = [0.0; 4];
+                row.rates = Rates::default();
                 row.growth_per_s = 0;
                 rows.insert(pid, row);
             }
@@ -182,7 +193,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
-        crate::agent::view::test_view(pid, comm, virt, mmaps)
+        crate::view::test_view(pid, comm, virt, mmaps)
     }
 
     pub fn sample(at: f64, events: u64, processes: Vec<ProcessView>) -> Sample {
@@ -206,15 +217,15 @@ pub(crate) mod tests {
     fn rates_come_from_the_change_between_samples() {
         let mut t = Table::new();
         t.update(sample(10.0, 100, vec![view(1, "a", 4096, 10)]), &mut root);
-        assert_eq!(t.row(1).unwrap().rates[0], 0.0, "one sample: no rate yet");
+        assert_eq!(t.row(1).unwrap().rates.mmap, 0.0, "one sample: no rate yet");
         t.update(sample(12.0, 300, vec![view(1, "a", 8192, 30)]), &mut root);
-        assert_eq!(t.row(1).unwrap().rates[0], 10.0);
+        assert_eq!(t.row(1).unwrap().rates.mmap, 10.0);
         assert_eq!(t.totals().events_per_s, 100.0);
         assert_eq!(t.history(1), vec![4096, 8192]);
         assert_eq!(t.row(1).unwrap().user, "root");
         // A reused pid whose count starts again: no negative rate.
         t.update(sample(13.0, 10, vec![view(1, "b", 4096, 2)]), &mut root);
-        assert_eq!(t.row(1).unwrap().rates[0], 0.0);
+        assert_eq!(t.row(1).unwrap().rates.mmap, 0.0);
         assert_eq!(t.totals().events_per_s, 0.0, "a restarted agent");
     }
 

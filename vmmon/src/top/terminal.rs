@@ -6,8 +6,7 @@ use super::app::{Action, App, Link, Mode};
 use super::source::{Source, now_s};
 use super::users::Users;
 use super::view;
-use crate::agent::view::merge_adjacent;
-use anyhow::{Context as _, Result};
+use crate::view::merge_adjacent;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
 use std::sync::Arc;
@@ -21,7 +20,7 @@ pub fn refresh(app: &mut App, source: &mut dyn Source, users: &Users) {
     match source.sample() {
         Ok(s) => app.update(s, &mut |uid| users.name(uid)),
         Err(e) => {
-            app.failed(e, now);
+            app.failed(e.to_string(), now);
             return;
         }
     }
@@ -37,20 +36,37 @@ pub fn refresh_detail(app: &mut App, source: &mut dyn Source) {
         Ok(Some(regions)) => d.regions = merge_adjacent(regions),
         Ok(None) => d.gone = true,
         Err(e) => {
-            let now = now_s();
-            app.failed(e, now);
+            app.failed(e.to_string(), now_s());
             return;
         }
     }
     match source.events(d.pid, d.next) {
         Ok(v) => d.add_events(v.next, v.missed, v.events),
-        Err(e) => app.failed(e, now_s()),
+        Err(e) => app.failed(e.to_string(), now_s()),
+    }
+}
+
+/// What went wrong with the terminal, and while doing what.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}: {source}")]
+pub struct TerminalError {
+    doing: &'static str,
+    source: std::io::Error,
+}
+
+trait Doing<T> {
+    fn doing(self, doing: &'static str) -> Result<T, TerminalError>;
+}
+
+impl<T> Doing<T> for std::io::Result<T> {
+    fn doing(self, doing: &'static str) -> Result<T, TerminalError> {
+        self.map_err(|source| TerminalError { doing, source })
     }
 }
 
 /// Runs the live view until the user quits or a signal asks it to stop.
 /// Standard input and output must be a terminal (the command checks that first).
-pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
+pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<(), TerminalError> {
     use std::io::IsTerminal as _;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [
@@ -58,8 +74,7 @@ pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
         signal_hook::consts::SIGHUP,
         signal_hook::consts::SIGINT,
     ] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .context("installing signal handlers")?;
+        signal_hook::flag::register(sig, Arc::clone(&stop)).doing("installing signal handlers")?;
     }
     // Log lines on the terminal would tear the view: while it is up, they go only where
     // stderr was redirected (`2>file`).
@@ -72,7 +87,7 @@ pub fn run(mut app: App, source: &mut dyn Source, users: &Users) -> Result<()> {
     let terminal = ratatui::try_init();
     let result = match terminal {
         Ok(mut t) => session(&mut t, &mut app, source, users, &stop),
-        Err(e) => Err(anyhow::Error::from(e).context("setting up the terminal")),
+        Err(e) => Err(e).doing("setting up the terminal"),
     };
     restore();
     log::set_max_level(log_level);
@@ -119,7 +134,7 @@ fn session(
     source: &mut dyn Source,
     users: &Users,
     stop: &AtomicBool,
-) -> Result<()> {
+) -> Result<(), TerminalError> {
     let interval = Duration::from_secs_f64(app.interval_s);
     let mut next = Instant::now();
     loop {
@@ -136,21 +151,21 @@ fn session(
         app.now_s = now_s();
         terminal
             .draw(|f| view::draw(f, app))
-            .context("drawing the view")?;
+            .doing("drawing the view")?;
         let wait = next
             .saturating_duration_since(Instant::now())
             .min(Duration::from_millis(250));
-        if !event::poll(wait).context("reading the terminal")? {
+        if !event::poll(wait).doing("reading the terminal")? {
             continue;
         }
-        match event::read().context("reading the terminal")? {
+        match event::read().doing("reading the terminal")? {
             Event::Key(k) => match app.key(k) {
                 Action::Quit => return Ok(()),
                 Action::OpenDetail(_) => refresh_detail(app, source),
                 Action::None => {}
             },
             // The next draw takes the new size.
-            Event::Resize(..) => terminal.autoresize().context("resizing")?,
+            Event::Resize(..) => terminal.autoresize().doing("resizing")?,
             _ => {}
         }
     }

@@ -6,8 +6,7 @@ use super::columns::Column;
 use super::table::tests::{sample, view};
 use super::text::width;
 use super::view::draw;
-use crate::agent::recent::EventView;
-use crate::agent::view::{ProcessView, RegionView};
+use crate::view::{EventView, ProcessView, RegionView};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
@@ -278,17 +277,37 @@ fn hostile_names_keep_the_columns_in_place() {
             assert!(!s.contains('\u{202e}'), "bidi override at {x},{y}");
         }
     }
-    let header = &lines[2];
-    let comm_col = header.find("COMMAND").unwrap();
-    for l in &lines[3..9] {
+    // Cells, not characters: a wide character takes two cells and a line's text one char.
+    let at = |x: u16, y: u16| buf[(x, y)].symbol().to_string();
+    let find = |y: u16, word: &str| -> u16 {
+        (0..80u16)
+            .find(|&x| {
+                word.chars()
+                    .enumerate()
+                    .all(|(i, c)| x + (i as u16) < 80 && at(x + i as u16, y) == c.to_string())
+            })
+            .unwrap_or_else(|| panic!("{word} not in the header: {}", lines[2]))
+    };
+    let comm_x = find(2, "COMMAND");
+    let virt_end = find(2, "VIRT") + 3;
+    for (y, l) in (3..9u16).zip(&lines[3..9]) {
         assert!(
             l.starts_with(|c: char| c == ' ' || c.is_ascii_digit()),
             "{l:?}"
         );
-        let prefix: String = l.chars().take_while(|_| true).collect();
-        assert!(width(&prefix) <= 80, "{l:?}");
-        // The fixed-width part before the command name lines up with the header.
-        assert_eq!(&l[..comm_col].len(), &comm_col, "{l:?}");
+        // Every name starts in the header's COMMAND cell, after the column gap.
+        assert_eq!(at(comm_x - 1, y), " ", "gap before COMMAND in {l:?}");
+        assert_ne!(
+            at(comm_x, y),
+            " ",
+            "COMMAND does not start at its cell in {l:?}"
+        );
+        // Every VIRT ("64 MiB", right-aligned) ends in the header's last VIRT cell.
+        assert_eq!(
+            (at(virt_end - 2, y), at(virt_end, y), at(virt_end + 1, y)),
+            ("M".to_string(), "B".to_string(), " ".to_string()),
+            "VIRT out of place in {l:?}"
+        );
     }
     assert!(
         lines.iter().any(|l| l.contains("?[2J?[Hevil")),

@@ -39,8 +39,9 @@ impl WallClock {
         let real = i128::from(ts_ns) + self.offset_ns;
         let secs = real.div_euclid(1_000_000_000) as libc::time_t;
         let micros = real.rem_euclid(1_000_000_000) / 1000;
-        // SAFETY: `tm` is a valid out-pointer; localtime_r is thread-safe.
+        // SAFETY: an all-zero `tm` is a valid value of the plain C struct.
         let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        // SAFETY: both pointers are valid for the call; localtime_r is thread-safe.
         if self.offset_ns == 0 || unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
             let _ = write!(out, "{}.{micros:06}", real.div_euclid(1_000_000_000));
             return;

@@ -1,7 +1,6 @@
-//! What the API and `vmmon maps` show of the ledger: plain, serializable views with stable
-//! field names (documented in the README). Pure.
+//! A process and its regions as the API shows them.
 
-use crate::ledger::{AddressSpace, Kind, PermBytes, Process, Region, Totals};
+use crate::ledger::{AddressSpace, BytesByKind, CallCounts, PermBytes, Process, Region, Totals};
 use serde::{Deserialize, Serialize};
 
 /// Bytes by kind of mapping.
@@ -16,15 +15,17 @@ pub struct KindBytes {
     pub special: u64,
 }
 
-/// Syscalls seen from a process.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Calls {
-    pub mmap: u64,
-    pub munmap: u64,
-    pub mremap: u64,
-    pub mprotect: u64,
-    pub brk: u64,
-    pub failed: u64,
+impl From<&BytesByKind> for KindBytes {
+    fn from(b: &BytesByKind) -> Self {
+        Self {
+            heap: b.heap,
+            stack: b.stack,
+            anon: b.anon,
+            file: b.file,
+            shm: b.shm,
+            special: b.vdso + b.vvar + b.vsyscall + b.special,
+        }
+    }
 }
 
 /// One process: `GET /api/v1/processes` returns a list of these.
@@ -49,7 +50,7 @@ pub struct ProcessView {
     pub mapped_bytes: u64,
     pub unmapped_bytes: u64,
     pub protected_bytes: u64,
-    pub calls: Calls,
+    pub calls: CallCounts,
     /// Virtual-size change per second (the last two one-second samples).
     pub growth_bytes_per_second: i64,
     /// Virtual-size change over the growth window (`growth_window_seconds` in the status).
@@ -78,8 +79,7 @@ pub struct RegionView {
 
 /// A process's view from its ledger entry and address space.
 pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
-    let by_kind = space.bytes_by_kind();
-    let k = |kind: Kind| by_kind[Kind::ALL.iter().position(|x| *x == kind).expect("listed")];
+    let bytes_by_kind = KindBytes::from(&space.bytes_by_kind());
     let bytes_by_perm = space.bytes_by_perm();
     let Totals {
         virtual_bytes,
@@ -96,28 +96,14 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
         virtual_bytes,
         peak_virtual_bytes,
         mapping_count: space.len(),
-        heap_bytes: k(Kind::Heap),
-        bytes_by_kind: KindBytes {
-            heap: k(Kind::Heap),
-            stack: k(Kind::Stack),
-            anon: k(Kind::Anon),
-            file: k(Kind::File),
-            shm: k(Kind::Shm),
-            special: k(Kind::Vdso) + k(Kind::Vvar) + k(Kind::Vsyscall) + k(Kind::Special),
-        },
+        heap_bytes: bytes_by_kind.heap,
+        bytes_by_kind,
         wx_bytes: bytes_by_perm.write_exec,
         bytes_by_perm,
         mapped_bytes,
         unmapped_bytes,
         protected_bytes,
-        calls: Calls {
-            mmap: p.calls[0],
-            munmap: p.calls[1],
-            mremap: p.calls[2],
-            mprotect: p.calls[3],
-            brk: p.calls[4],
-            failed: p.failed_calls,
-        },
+        calls: p.calls,
         // Growth needs samples over time: the ledger's owner fills these in.
         growth_bytes_per_second: 0,
         growth_bytes: 0,
@@ -140,7 +126,7 @@ pub fn region_view(r: &Region) -> RegionView {
 
 /// A process of `virt` anonymous bytes in 3 mappings, with `mmaps` mmap calls (for tests).
 #[cfg(test)]
-pub fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
+pub(crate) fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
     ProcessView {
         pid,
         comm: comm.into(),
@@ -159,9 +145,9 @@ pub fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
         mapped_bytes: virt,
         unmapped_bytes: 0,
         protected_bytes: 0,
-        calls: Calls {
+        calls: CallCounts {
             mmap: mmaps,
-            ..Calls::default()
+            ..CallCounts::default()
         },
         growth_bytes_per_second: 0,
         growth_bytes: 0,

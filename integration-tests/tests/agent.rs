@@ -1,77 +1,10 @@
 //! `vmmon agent` and `vmmon maps` as a user meets them, with the real programs (as root):
 //! the API's documented fields, `maps` in text and JSON, and one-line errors.
 
-use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn vmmon() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vmmon"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Agent {
-    child: Child,
-    addr: String,
-}
-
-impl Agent {
-    fn start() -> Self {
-        assert_eq!(
-            unsafe { libc::geteuid() },
-            0,
-            "this test loads the real eBPF programs: run it as root (cargo xtask test)"
-        );
-        let addr = format!("127.0.0.1:{}", free_port());
-        let mut child = vmmon()
-            .args(["agent", "--listen", &addr])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
-        assert!(
-            line.contains("programs attached"),
-            "agent did not start: {line}"
-        );
-        // Keep draining its stderr so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut rest = String::new();
-            let _ = err.read_to_string(&mut rest);
-        });
-        Self { child, addr }
-    }
-
-    fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
-        let mut resp = agent
-            .get(&format!("http://{}{path}", self.addr))
-            .call()
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let code = resp.status().as_u16();
-        (code, resp.body_mut().read_json().unwrap_or_default())
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
+use vmmon_integration_tests::agent::{Agent, free_port, vmmon};
 
 fn maps(agent: &Agent, args: &[&str]) -> Output {
     vmmon()

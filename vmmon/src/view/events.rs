@@ -1,11 +1,11 @@
 //! The last events on the machine, numbered, so a viewer can follow one process's events as
 //! they arrive (`GET /api/v1/processes/{pid}/events?since=N`). Bounded: a busy machine pushes
-//! old events out, and a reader that fell behind is told it missed some. Pure.
+//! old events out, and a reader that fell behind is told it missed some.
 
 use crate::event::Event;
 use crate::trace::write_call;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// How many events are kept, machine-wide (about 100 bytes each).
 pub const RECENT_EVENTS: usize = 8192;
@@ -36,45 +36,87 @@ pub struct EventsView {
     pub events: Vec<EventView>,
 }
 
-/// The ring of recent events.
+/// Events numbered from `first` on, as one drain delivered them.
 #[derive(Debug)]
-pub struct Recent {
-    events: VecDeque<(u64, Event)>,
+struct Chunk {
+    first: u64,
+    events: Vec<Event>,
+}
+
+/// The machine's last [`RECENT_EVENTS`] events. Persistent: the owner appends whole batches,
+/// and a clone (in a published snapshot) shares them, costing a few pointers.
+#[derive(Clone, Debug)]
+pub struct EventLog {
+    chunks: imbl::Vector<Arc<Chunk>>,
     capacity: usize,
+    /// Events in `chunks`, the front chunk's older ones included.
+    held: usize,
+    /// The number the next event gets.
     next: u64,
 }
 
-impl Recent {
+impl Default for EventLog {
+    fn default() -> Self {
+        Self::new(RECENT_EVENTS)
+    }
+}
+
+impl EventLog {
+    /// Keeps the last `capacity` events.
     pub fn new(capacity: usize) -> Self {
         Self {
-            events: VecDeque::with_capacity(capacity.min(1024)),
+            chunks: imbl::Vector::new(),
             capacity: capacity.max(1),
+            held: 0,
             next: 1,
         }
     }
 
-    pub fn push(&mut self, e: &Event) {
-        if self.events.len() == self.capacity {
-            self.events.pop_front();
+    /// Appends a batch of events, in order.
+    pub fn push_batch(&mut self, mut events: Vec<Event>) {
+        if events.is_empty() {
+            return;
         }
-        self.events.push_back((self.next, e.clone()));
-        self.next += 1;
+        let total = events.len();
+        let excess = total.saturating_sub(self.capacity);
+        events.drain(..excess);
+        let first = self.next + excess as u64;
+        self.next += total as u64;
+        self.held += events.len();
+        self.chunks.push_back(Arc::new(Chunk { first, events }));
+        while let Some(front) = self.chunks.front()
+            && self.held - front.events.len() >= self.capacity
+        {
+            self.held -= front.events.len();
+            self.chunks.pop_front();
+        }
     }
 
-    /// `pid`'s events numbered above `since` (0: every one kept), oldest first, at most `limit`
-    /// of the newest.
+    /// The number of the oldest event still kept.
+    fn oldest(&self) -> u64 {
+        let kept_from = self.next.saturating_sub(self.capacity as u64);
+        self.chunks
+            .front()
+            .map_or(self.next, |c| c.first)
+            .max(kept_from)
+    }
+
+    /// `pid`'s events numbered above `since` (0: every one kept), oldest first, at most
+    /// `limit` of the newest.
     pub fn of(&self, pid: u32, since: u64, limit: usize) -> EventsView {
-        let oldest = self.events.front().map_or(self.next, |(s, _)| *s);
-        let start = self.events.partition_point(|(s, _)| *s <= since);
+        let oldest = self.oldest();
+        let from = since.saturating_add(1).max(oldest);
         let mut events: Vec<EventView> = self
-            .events
-            .range(start..)
-            .filter(|(_, e)| e.tgid == pid)
+            .chunks
+            .iter()
+            .filter(|c| c.first + c.events.len() as u64 > from)
+            .flat_map(|c| (c.first..).zip(&c.events))
+            .filter(|(seq, e)| *seq >= from && e.tgid == pid)
             .map(|(seq, e)| {
                 let mut text = String::new();
                 write_call(&mut text, e);
                 EventView {
-                    seq: *seq,
+                    seq,
                     ts_ns: e.ts_ns,
                     tid: e.tid,
                     name: e.kind.name().to_string(),
@@ -114,20 +156,18 @@ mod tests {
 
     #[test]
     fn a_reader_gets_its_process_events_in_order_and_learns_when_it_missed_some() {
-        let mut r = Recent::new(4);
-        r.push(&munmap(1, 0x1000));
-        r.push(&munmap(2, 0x2000));
-        r.push(&munmap(1, 0x3000));
+        let mut r = EventLog::new(4);
+        r.push_batch(vec![munmap(1, 0x1000), munmap(2, 0x2000)]);
+        r.push_batch(vec![munmap(1, 0x3000)]);
         let v = r.of(1, 0, 10);
         assert_eq!(v.events.len(), 2);
         assert_eq!(v.events[0].text, "munmap(0x1000, 4096) = 0");
         assert_eq!((v.events[1].seq, v.next, v.missed), (3, 3, false));
         // Nothing new.
         assert!(r.of(1, v.next, 10).events.is_empty());
-        // Five more: the ring (4) lost seq 4, which a reader at 3 has not seen.
-        for a in 4..9 {
-            r.push(&munmap(1, a << 12));
-        }
+        // Five more, in two batches: the log (4) lost seq 4, which a reader at 3 has not seen.
+        r.push_batch((4..6).map(|a| munmap(1, a << 12)).collect());
+        r.push_batch((6..9).map(|a| munmap(1, a << 12)).collect());
         let v2 = r.of(1, 3, 10);
         assert!(v2.missed);
         assert_eq!(v2.events.first().unwrap().seq, 5);
@@ -135,5 +175,17 @@ mod tests {
         assert!(!r.of(1, 4, 10).missed, "seq 5 on are all kept");
         assert_eq!(r.of(1, 0, 2).events.len(), 2, "the newest two");
         assert_eq!(r.of(1, 0, 2).events[1].seq, 8);
+    }
+
+    #[test]
+    fn a_batch_larger_than_the_log_keeps_its_newest_and_a_clone_is_frozen() {
+        let mut r = EventLog::new(3);
+        r.push_batch((1..=5).map(|a| munmap(1, a << 12)).collect());
+        let frozen = r.clone();
+        r.push_batch(vec![munmap(1, 0x9000)]);
+        let seqs = |v: EventsView| v.events.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(frozen.of(1, 0, 10)), [3, 4, 5]);
+        assert_eq!(seqs(r.of(1, 0, 10)), [4, 5, 6]);
+        assert!(r.of(1, 1, 10).missed);
     }
 }

@@ -2,14 +2,9 @@
 //! or flag in one line, and (as root, with the real programs) a SIGHUP reload that keeps the
 //! running config when the new file is bad.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-fn vmmon() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vmmon"))
-}
+use std::process::Output;
+use vmmon_integration_tests::agent::{Launch, free_port, vmmon};
 
 fn write(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vmmon-config-test-{}", std::process::id()));
@@ -92,57 +87,23 @@ fn agent_refuses_a_bad_file_or_flag_before_loading_anything() {
 
 #[test]
 fn real_ebpf_agent_reload_keeps_running_config_on_a_bad_file() {
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
-        "this test loads the real eBPF programs: run it as root (cargo xtask test)"
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let p = write(
         "reload.toml",
         &format!("[agent]\nlisten = \"127.0.0.1:{port}\"\n"),
     );
-    let mut agent = vmmon()
-        .args(["-v", "agent", "--config"])
-        .arg(&p)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let err = BufReader::new(agent.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in err.lines() {
-            let _ = tx.send(line.unwrap());
-        }
-    });
-    let wait_for = |what: &str| {
-        let start = Instant::now();
-        loop {
-            let left = Duration::from_secs(30).saturating_sub(start.elapsed());
-            match rx.recv_timeout(left) {
-                Ok(line) if line.contains(what) => return line,
-                Ok(_) => {}
-                Err(_) => panic!("the agent never logged {what:?}"),
-            }
-        }
-    };
-    wait_for("programs attached");
-    let hup = || unsafe { libc::kill(agent.id() as i32, libc::SIGHUP) };
+    let agent = Launch::new().global(&["-v"]).config(&p, port).start();
     std::fs::write(&p, "[agent]\nresyncs_per_second = -1\n").unwrap();
-    hup();
-    let line = wait_for("config reload failed");
+    agent.signal(libc::SIGHUP);
+    let line = agent.wait_for_log("config reload failed");
     assert!(line.contains("keeping the running config"), "{line}");
     std::fs::write(
         &p,
         format!("[agent]\nlisten = \"127.0.0.1:{port}\"\nresyncs_per_second = 5\n"),
     )
     .unwrap();
-    hup();
-    wait_for("config reloaded");
+    agent.signal(libc::SIGHUP);
+    agent.wait_for_log("config reloaded");
     // Still serving after both reloads.
     let out = vmmon()
         .args(["maps", "1", "--connect", &format!("127.0.0.1:{port}")])
@@ -150,6 +111,5 @@ fn real_ebpf_agent_reload_keeps_running_config_on_a_bad_file() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("no vmmon agent answers"), "{err}");
-    unsafe { libc::kill(agent.id() as i32, libc::SIGTERM) };
-    assert!(agent.wait().unwrap().success());
+    assert!(agent.stop().success());
 }

@@ -2,9 +2,9 @@
 //! security` rates it no worse than MEDIUM, and (as root, with the real programs) the agent
 //! runs with exactly the capabilities the unit grants it, as an unprivileged user.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use vmmon_integration_tests::agent::{Launch, vmmon, vmmon_bin};
 
 fn unit_text() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/systemd/vmmon.service");
@@ -16,7 +16,8 @@ fn unit_for_test() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vmmon-unit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("vmmon.service");
-    let text = unit_text().replace("/usr/bin/vmmon", env!("CARGO_BIN_EXE_vmmon"));
+    let bin = vmmon_bin();
+    let text = unit_text().replace("/usr/bin/vmmon", &bin.display().to_string());
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -74,24 +75,14 @@ fn unit_capabilities() -> String {
 
 #[test]
 fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
-        "this test loads the real eBPF programs: run it as root (cargo xtask test)"
-    );
     let caps = unit_capabilities();
     assert!(
         caps.contains("+bpf") && !caps.contains("sys_admin"),
         "{caps}"
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut agent = Command::new("setpriv")
-        .args([
+    let started = Launch::new()
+        .wrapper(&[
+            "setpriv",
             "--reuid=65534",
             "--regid=65534",
             "--clear-groups",
@@ -99,25 +90,18 @@ fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
             &format!("--ambient-caps=-all,{caps}"),
             &format!("--bounding-set=-all,{caps}"),
         ])
-        .arg(env!("CARGO_BIN_EXE_vmmon"))
-        .args(["agent", "--listen", &addr])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(agent.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let attached = line.contains("programs attached");
+        .try_start();
+    let agent = match started {
+        Ok(a) => a,
+        Err(line) => panic!("agent with {caps} did not start: {line}"),
+    };
     // The ledger reads /proc of processes it does not own: ask for our own (root's) maps.
     let me = std::process::id().to_string();
-    let maps = Command::new(env!("CARGO_BIN_EXE_vmmon"))
-        .args(["maps", &me, "--connect", &addr])
+    let maps = vmmon()
+        .args(["maps", &me, "--connect", &agent.addr])
         .output()
         .unwrap();
-    unsafe { libc::kill(agent.id() as i32, libc::SIGTERM) };
-    let _ = agent.wait();
-    assert!(attached, "agent with {caps} did not start: {line}");
+    drop(agent);
     // Bootstrap may still be reading; a clear not-in-ledger answer is acceptable, a refusal is not.
     let err = String::from_utf8_lossy(&maps.stderr);
     assert!(!err.contains("no vmmon agent answers"), "{err}");
@@ -228,7 +212,7 @@ fn man_page_renders_cleanly_and_default_config_is_valid() {
         "groff: {warnings}"
     );
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/vmmon.toml");
-    let out = Command::new(env!("CARGO_BIN_EXE_vmmon"))
+    let out = vmmon()
         .args(["config", "check"])
         .arg(&config)
         .output()
@@ -240,7 +224,7 @@ fn man_page_renders_cleanly_and_default_config_is_valid() {
     );
     // The shipped file spells out the defaults.
     let text = String::from_utf8(out.stdout).unwrap();
-    let defaults = Command::new(env!("CARGO_BIN_EXE_vmmon"))
+    let defaults = vmmon()
         .args(["config", "check", "/dev/null"])
         .output()
         .unwrap();

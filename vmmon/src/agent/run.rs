@@ -1,0 +1,76 @@
+//! The owner's loop: waits on the event source, the `/proc` reads coming back, commands and a
+//! one-second tick, and publishes a snapshot after each change. Readers never reach in: they
+//! read the published snapshots.
+
+use super::core::Core;
+use super::reads::Resynced;
+use crate::procfs::monotonic_ns;
+use crate::source::EventSource;
+use crate::view::Snapshot;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// What the owner can be told while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// A new drift-check rate (a configuration reload).
+    SetResyncRate(u32),
+}
+
+/// The owner's channels to the rest of the agent.
+pub struct Channels {
+    /// `/proc` reads coming back from the reader thread.
+    pub results: mpsc::UnboundedReceiver<Resynced>,
+    pub commands: mpsc::Receiver<Command>,
+    pub publish: watch::Sender<Arc<Snapshot>>,
+}
+
+fn now_s() -> f64 {
+    monotonic_ns() as f64 / 1e9
+}
+
+/// Runs until `shutdown` resolves.
+pub async fn run<S: EventSource>(
+    core: &mut Core,
+    source: &mut S,
+    io: &mut Channels,
+    shutdown: impl Future<Output = ()>,
+) {
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_drain = Instant::now();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = source.ready() => {
+                let now = Instant::now();
+                core.record_drain_gap(now - last_drain);
+                last_drain = now;
+                core.drain(source);
+            }
+            Some(r) = io.results.recv() => core.hold(r),
+            Some(c) = io.commands.recv() => match c {
+                Command::SetResyncRate(n) => core.set_resync_rate(n),
+            },
+            _ = tick.tick() => {
+                if core.tick(started.elapsed().as_secs()) {
+                    give_back_memory();
+                }
+            }
+            _ = &mut shutdown => break,
+        }
+        if core.dirty() {
+            io.publish.send_replace(core.snapshot(now_s()));
+        }
+    }
+}
+
+/// Returns freed heap memory to the system after many processes left: the allocator keeps it
+/// otherwise, and the agent would look like it leaks.
+fn give_back_memory() {
+    // SAFETY: malloc_trim only returns free heap memory to the kernel.
+    unsafe { libc::malloc_trim(0) };
+}

@@ -1,0 +1,155 @@
+//! The local HTTP API, served by axum (I/O). Every handler reads the latest published
+//! [`Snapshot`]: none of them asks the ledger's owner anything, so none can delay a drain,
+//! and `/metrics` is rendered on a blocking thread.
+
+use crate::metrics::{MetricsOptions, OwnUsage, render};
+use crate::procfs::{monotonic_ns, own_cpu_and_rss};
+use crate::view::Snapshot;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// A snapshot older than this means the owner stopped publishing (it publishes every second).
+const STALE_AFTER_S: f64 = 5.0;
+
+#[derive(Clone)]
+struct Api {
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    metrics: MetricsOptions,
+}
+
+impl Api {
+    fn latest(&self) -> Arc<Snapshot> {
+        self.snapshots.borrow().clone()
+    }
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn bad_pid(pid: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, format!("{pid:?} is not a pid"))
+}
+
+fn not_found(pid: u32) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("pid {pid} is not in the ledger (no such process, or it has exited)"),
+    )
+}
+
+async fn processes(State(api): State<Api>) -> Response {
+    Json(api.latest().process_views()).into_response()
+}
+
+async fn process(State(api): State<Api>, Path(pid): Path<String>) -> Response {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return bad_pid(&pid);
+    };
+    match api.latest().process(pid) {
+        Some(p) => Json(p).into_response(),
+        None => not_found(pid),
+    }
+}
+
+async fn maps(State(api): State<Api>, Path(pid): Path<String>) -> Response {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return bad_pid(&pid);
+    };
+    match api.latest().maps(pid) {
+        Some(regions) => Json(regions).into_response(),
+        None => not_found(pid),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EventsParams {
+    #[serde(default)]
+    since: u64,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    256
+}
+
+async fn events(
+    State(api): State<Api>,
+    Path(pid): Path<String>,
+    params: Result<Query<EventsParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return bad_pid(&pid);
+    };
+    let Ok(Query(EventsParams { since, limit })) = params else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "since and limit must be non-negative integers".into(),
+        );
+    };
+    Json(api.latest().events(pid, since, limit)).into_response()
+}
+
+async fn status(State(api): State<Api>) -> Response {
+    Json(api.latest().status.clone()).into_response()
+}
+
+async fn metrics(State(api): State<Api>) -> Response {
+    let snapshot = api.latest();
+    let opts = api.metrics;
+    let rendered = tokio::task::spawn_blocking(move || render(&snapshot, opts, &own_usage())).await;
+    match rendered {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("rendering the metrics failed: {e}"),
+        ),
+    }
+}
+
+async fn healthz(State(api): State<Api>) -> Response {
+    let age = monotonic_ns() as f64 / 1e9 - api.latest().published_s;
+    if age <= STALE_AFTER_S {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the ledger's owner has not published for {age:.0} s"),
+        )
+    }
+}
+
+/// The agent's own CPU time and resident memory, for its health metrics.
+fn own_usage() -> OwnUsage {
+    let (cpu_seconds, resident_bytes) = own_cpu_and_rss();
+    OwnUsage {
+        cpu_seconds,
+        resident_bytes,
+    }
+}
+
+/// The API's routes over the owner's published snapshots.
+pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>, metrics: MetricsOptions) -> Router {
+    Router::new()
+        .route("/metrics", get(self::metrics))
+        .route("/healthz", get(healthz))
+        .route("/api/v1/processes", get(processes))
+        .route("/api/v1/processes/{pid}", get(process))
+        .route("/api/v1/processes/{pid}/maps", get(maps))
+        .route("/api/v1/processes/{pid}/events", get(events))
+        .route("/api/v1/status", get(status))
+        .with_state(Api { snapshots, metrics })
+}

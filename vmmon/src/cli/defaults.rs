@@ -1,0 +1,94 @@
+//! Each flag's help ends with its default, taken from the configuration's defaults (the one
+//! place they are written), so that no doc comment repeats a number that could drift.
+
+use clap::{Arg, Command};
+use std::fmt::Display;
+use vmmon::config::{Config, DEFAULT_PATH};
+
+fn with(arg: Arg, default: impl Display) -> Arg {
+    let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+    arg.help(format!("{help} [default: {default}]"))
+}
+
+fn pipeline(c: Command, d: &Config) -> Command {
+    c.mut_arg("ring_buffer_bytes", |a| {
+        with(a, d.pipeline.ring_buffer_bytes)
+    })
+    .mut_arg("poll_interval_ms", |a| with(a, d.pipeline.poll_interval_ms))
+}
+
+fn config_file(c: Command) -> Command {
+    c.mut_arg("config", |a| {
+        with(a, format!("{DEFAULT_PATH}, used when it exists"))
+    })
+}
+
+fn where_the_agent_is(c: Command, d: &Config) -> Command {
+    config_file(c).mut_arg("connect", |a| {
+        with(
+            a,
+            format!(
+                "agent.listen from the configuration, else {}",
+                d.agent.listen
+            ),
+        )
+    })
+}
+
+/// `cmd` with the defaults written into its flags' help.
+pub fn annotate(cmd: Command) -> Command {
+    let d = Config::default();
+    cmd.mut_subcommand("agent", |c| {
+        config_file(pipeline(c, &d))
+            .mut_arg("listen", |a| with(a, &d.agent.listen))
+            .mut_arg("resyncs_per_second", |a| {
+                with(a, d.agent.resyncs_per_second)
+            })
+            .mut_arg("top_k", |a| with(a, d.metrics.top_k))
+            .mut_arg("max_groups", |a| with(a, d.metrics.max_groups))
+            .mut_arg("growth_window_seconds", |a| {
+                with(a, d.metrics.growth_window_seconds)
+            })
+    })
+    .mut_subcommand("trace", |c| pipeline(c, &d))
+    .mut_subcommand("top", |c| where_the_agent_is(c, &d))
+    .mut_subcommand("maps", |c| where_the_agent_is(c, &d))
+    .mut_subcommand("config", |c| {
+        c.mut_subcommand("check", |c| c.mut_arg("path", |a| with(a, DEFAULT_PATH)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn every_default_is_written_from_the_configuration() {
+        let cmd = annotate(crate::cli::Cli::command());
+        cmd.clone().debug_assert();
+        let help = |path: &[&str]| {
+            let mut c = cmd.clone();
+            for p in path {
+                c = c.find_subcommand(p).unwrap().clone();
+            }
+            c.render_long_help().to_string()
+        };
+        let agent = help(&["agent"]);
+        for want in [
+            "[default: 127.0.0.1:9464]",
+            "[default: 20]",
+            "[default: 50]",
+            "[default: 60]",
+            "[default: 8388608]",
+            "[default: 10]",
+            "[default: /etc/vmmon/vmmon.toml, used when it exists]",
+        ] {
+            assert!(agent.contains(want), "{want} missing from:\n{agent}");
+        }
+        assert!(help(&["maps"]).contains("else 127.0.0.1:9464]"));
+        assert!(help(&["top"]).contains("else 127.0.0.1:9464]"));
+        assert!(help(&["trace"]).contains("[default: 8388608]"));
+        assert!(help(&["config", "check"]).contains("[default: /etc/vmmon/vmmon.toml]"));
+    }
+}

@@ -1,0 +1,200 @@
+//! What happened to an address space: typed [`Event`]s, decoded from ring-buffer records
+//! ([`decode`]). Pure: bytes in, values out.
+
+mod comm;
+mod decode;
+
+pub use comm::Comm;
+pub use decode::{DecodeError, decode};
+use vmmon_common::linux::{CLONE_THREAD, CLONE_VM};
+
+/// One thing that happened to an address space.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// `CLOCK_MONOTONIC` nanoseconds.
+    pub ts_ns: u64,
+    /// Process id.
+    pub tgid: u32,
+    /// Thread id.
+    pub tid: u32,
+    /// The task's comm at the time.
+    pub comm: Comm,
+    /// What happened.
+    pub kind: Kind,
+}
+
+/// What happened, with the syscall's arguments and result where it was a syscall.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Mmap {
+        addr: u64,
+        len: u64,
+        prot: u32,
+        flags: u32,
+        fd: i32,
+        offset: u64,
+        ret: i64,
+    },
+    Munmap {
+        addr: u64,
+        len: u64,
+        ret: i64,
+    },
+    Mremap {
+        old_addr: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u32,
+        new_addr: u64,
+        ret: i64,
+    },
+    Mprotect {
+        addr: u64,
+        len: u64,
+        prot: u32,
+        ret: i64,
+    },
+    PkeyMprotect {
+        addr: u64,
+        len: u64,
+        prot: u32,
+        pkey: i32,
+        ret: i64,
+    },
+    Brk {
+        addr: u64,
+        ret: i64,
+    },
+    /// A new task. `clone_flags` is `None` when the programs missed them (then `child_tgid`
+    /// is a guess: the child's tid).
+    Fork {
+        child_tgid: u32,
+        child_tid: u32,
+        clone_flags: Option<u64>,
+    },
+    /// A successful exec; the event's comm is the new image's.
+    Exec {
+        filename: String,
+        old_tid: u32,
+    },
+    /// A task left; `group_dead` when it was the process's last thread.
+    Exit {
+        group_dead: bool,
+    },
+}
+
+/// The syscalls vmmon traces, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Syscall {
+    Mmap,
+    Munmap,
+    Mremap,
+    Mprotect,
+    PkeyMprotect,
+    Brk,
+}
+
+impl Syscall {
+    /// Every traced syscall.
+    pub const ALL: [Syscall; 6] = [
+        Syscall::Mmap,
+        Syscall::Munmap,
+        Syscall::Mremap,
+        Syscall::Mprotect,
+        Syscall::PkeyMprotect,
+        Syscall::Brk,
+    ];
+
+    /// Its name, as in output and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Syscall::Mmap => "mmap",
+            Syscall::Munmap => "munmap",
+            Syscall::Mremap => "mremap",
+            Syscall::Mprotect => "mprotect",
+            Syscall::PkeyMprotect => "pkey_mprotect",
+            Syscall::Brk => "brk",
+        }
+    }
+}
+
+impl Kind {
+    /// The event's name as used in output and filters.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Mmap { .. } => "mmap",
+            Kind::Munmap { .. } => "munmap",
+            Kind::Mremap { .. } => "mremap",
+            Kind::Mprotect { .. } => "mprotect",
+            Kind::PkeyMprotect { .. } => "pkey_mprotect",
+            Kind::Brk { .. } => "brk",
+            Kind::Fork { .. } => "fork",
+            Kind::Exec { .. } => "exec",
+            Kind::Exit { .. } => "exit",
+        }
+    }
+
+    /// The syscall, for syscall events.
+    pub fn syscall(&self) -> Option<Syscall> {
+        Some(match self {
+            Kind::Mmap { .. } => Syscall::Mmap,
+            Kind::Munmap { .. } => Syscall::Munmap,
+            Kind::Mremap { .. } => Syscall::Mremap,
+            Kind::Mprotect { .. } => Syscall::Mprotect,
+            Kind::PkeyMprotect { .. } => Syscall::PkeyMprotect,
+            Kind::Brk { .. } => Syscall::Brk,
+            _ => return None,
+        })
+    }
+
+    /// The syscall's return value, for syscall events.
+    pub fn ret(&self) -> Option<i64> {
+        match *self {
+            Kind::Mmap { ret, .. }
+            | Kind::Munmap { ret, .. }
+            | Kind::Mremap { ret, .. }
+            | Kind::Mprotect { ret, .. }
+            | Kind::PkeyMprotect { ret, .. }
+            | Kind::Brk { ret, .. } => Some(ret),
+            _ => None,
+        }
+    }
+
+    /// The errno of a failed syscall. `brk` reports failure by not moving the break, so it
+    /// never has one.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Kind::Brk { .. } => None,
+            _ => self
+                .ret()
+                .filter(|r| (-4095..0).contains(r))
+                .map(|r| -r as i32),
+        }
+    }
+}
+
+impl Event {
+    /// For a fork: whether the child shares the parent's address space (a thread, or a
+    /// `CLONE_VM` child such as vfork's until it execs).
+    pub fn shares_vm(&self) -> Option<bool> {
+        match self.kind {
+            Kind::Fork {
+                clone_flags: Some(f),
+                ..
+            } => Some(f & CLONE_VM != 0),
+            _ => None,
+        }
+    }
+
+    /// For a fork: whether the child is a thread of the parent's process.
+    pub fn is_thread(&self) -> Option<bool> {
+        match self.kind {
+            Kind::Fork {
+                clone_flags: Some(f),
+                ..
+            } => Some(f & CLONE_THREAD != 0),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The ledger's own accounting, and why a `/proc` read had to correct it.
+
+use std::collections::HashMap;
+
+/// Why a resync had to correct the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The main stack grew (the kernel does it on a fault, not a syscall).
+    StackGrowth,
+    /// Memory mapped without a traced syscall (shmat, io_uring, a missed event).
+    Unseen,
+    /// Memory the ledger kept that the kernel no longer has (a missed unmap, a failed call
+    /// that still changed something, events applied out of order).
+    Stale,
+    /// Permissions that differ (a partial mprotect failure, events out of order).
+    Perms,
+}
+
+impl Cause {
+    /// Every cause.
+    pub const ALL: [Cause; 4] = [
+        Cause::StackGrowth,
+        Cause::Unseen,
+        Cause::Stale,
+        Cause::Perms,
+    ];
+
+    /// The name used in the API and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::StackGrowth => "stack_growth",
+            Cause::Unseen => "unseen",
+            Cause::Stale => "stale",
+            Cause::Perms => "perms",
+        }
+    }
+}
+
+/// The ledger's own accounting (shown as `ledger` in `GET /api/v1/status`).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Counters {
+    pub events: u64,
+    pub applied: u64,
+    pub failed_calls: u64,
+    /// brk calls whose effect could not be known (heap start not yet known).
+    pub unknown_effect: u64,
+    /// Syscalls from processes the ledger did not know yet.
+    pub unknown_process: u64,
+    /// A new process arrived under a pid the ledger still held (its exit was missed).
+    pub pid_reuse: u64,
+    /// Snapshots that filled a new or unknown address space (exec, bootstrap): not drift.
+    pub fills: u64,
+    /// Snapshots refused because they were taken before the address space began.
+    pub stale_snapshots: u64,
+    /// Snapshots refused because the process changed its mappings while it was read.
+    pub torn_snapshots: u64,
+    /// Snapshots that checked a live ledger for drift, and those that found it exact.
+    pub resyncs: u64,
+    pub resyncs_exact: u64,
+    /// Corrections by cause: how many resyncs found each, and the bytes involved.
+    pub corrections: HashMap<Cause, u64>,
+    pub corrected_bytes: HashMap<Cause, u64>,
+}

@@ -1,0 +1,182 @@
+//! What an address space's regions add up to, kept up to date as regions come and go, so
+//! that reading a process's figures costs nothing however many mappings it has.
+
+use super::region::{Perms, Region, RegionKind};
+
+/// Bytes mapped with each kind of backing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BytesByKind {
+    pub heap: u64,
+    pub stack: u64,
+    pub anon: u64,
+    pub file: u64,
+    pub shm: u64,
+    pub vdso: u64,
+    pub vvar: u64,
+    pub vsyscall: u64,
+    pub special: u64,
+}
+
+impl BytesByKind {
+    /// The bytes of `kind`.
+    pub fn get(&self, kind: RegionKind) -> u64 {
+        *self.field(kind)
+    }
+
+    fn field(&self, kind: RegionKind) -> &u64 {
+        match kind {
+            RegionKind::Heap => &self.heap,
+            RegionKind::Stack => &self.stack,
+            RegionKind::Anon => &self.anon,
+            RegionKind::File => &self.file,
+            RegionKind::Shm => &self.shm,
+            RegionKind::Vdso => &self.vdso,
+            RegionKind::Vvar => &self.vvar,
+            RegionKind::Vsyscall => &self.vsyscall,
+            RegionKind::Special => &self.special,
+        }
+    }
+
+    fn field_mut(&mut self, kind: RegionKind) -> &mut u64 {
+        match kind {
+            RegionKind::Heap => &mut self.heap,
+            RegionKind::Stack => &mut self.stack,
+            RegionKind::Anon => &mut self.anon,
+            RegionKind::File => &mut self.file,
+            RegionKind::Shm => &mut self.shm,
+            RegionKind::Vdso => &mut self.vdso,
+            RegionKind::Vvar => &mut self.vvar,
+            RegionKind::Vsyscall => &mut self.vsyscall,
+            RegionKind::Special => &mut self.special,
+        }
+    }
+}
+
+/// Bytes by permission class (`bytes_by_perm` in the API).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PermBytes {
+    pub read: u64,
+    pub write: u64,
+    pub exec: u64,
+    pub shared: u64,
+    pub write_exec: u64,
+    pub none: u64,
+}
+
+impl PermBytes {
+    /// The classes `p` counts in, as mutable counters.
+    fn classes(&mut self, p: Perms) -> impl Iterator<Item = &mut u64> {
+        let PermBytes {
+            read,
+            write,
+            exec,
+            shared,
+            write_exec,
+            none,
+        } = self;
+        [
+            (p.read, read),
+            (p.write, write),
+            (p.exec, exec),
+            (p.shared, shared),
+            (p.is_wx(), write_exec),
+            (!p.read && !p.write && !p.exec, none),
+        ]
+        .into_iter()
+        .filter_map(|(counts, field)| counts.then_some(field))
+    }
+}
+
+/// The sums over an address space's regions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub by_kind: BytesByKind,
+    pub by_perm: PermBytes,
+}
+
+impl Figures {
+    /// Counts `r` in.
+    pub fn add(&mut self, r: &Region) {
+        let n = r.len();
+        *self.by_kind.field_mut(r.kind) += n;
+        for c in self.by_perm.classes(r.perms) {
+            *c += n;
+        }
+    }
+
+    /// Counts `r` out (it was counted in).
+    pub fn sub(&mut self, r: &Region) {
+        let n = r.len();
+        *self.by_kind.field_mut(r.kind) -= n;
+        for c in self.by_perm.classes(r.perms) {
+            *c -= n;
+        }
+    }
+
+    /// The figures of `regions`, counted from scratch.
+    pub fn of<'a>(regions: impl IntoIterator<Item = &'a Region>) -> Self {
+        let mut f = Self::default();
+        for r in regions {
+            f.add(r);
+        }
+        f
+    }
+}
+
+/// Merges adjacent ranges with equal permissions.
+pub fn coalesce(ranges: impl IntoIterator<Item = (u64, u64, Perms)>) -> Vec<(u64, u64, Perms)> {
+    let mut out: Vec<(u64, u64, Perms)> = Vec::new();
+    for (s, e, p) in ranges {
+        match out.last_mut() {
+            Some(last) if last.1 == s && last.2 == p => last.1 = e,
+            _ => out.push((s, e, p)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Origin;
+
+    fn r(start: u64, end: u64, perms: &str, kind: RegionKind) -> Region {
+        Region {
+            start,
+            end,
+            perms: Perms::parse(perms).unwrap(),
+            kind,
+            path: None,
+            offset: 0,
+            fd: None,
+            origin: Origin::Mmap,
+            changes: 0,
+        }
+    }
+
+    #[test]
+    fn adding_and_removing_regions_keeps_every_sum() {
+        let a = r(0, 0x3000, "rwxp", RegionKind::Anon);
+        let b = r(0x3000, 0x4000, "---p", RegionKind::Heap);
+        let c = r(0x4000, 0x6000, "r--s", RegionKind::Shm);
+        let mut f = Figures::of([&a, &b, &c]);
+        assert_eq!(f.by_kind.get(RegionKind::Anon), 0x3000);
+        assert_eq!(f.by_kind.heap, 0x1000);
+        assert_eq!(
+            f.by_perm,
+            PermBytes {
+                read: 0x5000,
+                write: 0x3000,
+                exec: 0x3000,
+                shared: 0x2000,
+                write_exec: 0x3000,
+                none: 0x1000,
+            }
+        );
+        f.sub(&a);
+        f.sub(&c);
+        assert_eq!(f, Figures::of([&b]));
+        f.sub(&b);
+        assert_eq!(f, Figures::default());
+    }
+}

@@ -1,0 +1,166 @@
+//! Machine-wide totals from the event stream, and the agent's own health: what it received,
+//! what the kernel dropped, what resyncs corrected, how long the ring waited to be drained,
+//! and what the agent itself costs.
+
+use super::OwnUsage;
+use crate::ledger::Cause;
+use crate::view::{DrainGaps, Snapshot};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto;
+use prometheus::{IntCounterVec, Opts, Registry};
+
+pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Result<()> {
+    let (m, status) = (&s.totals, &s.status);
+    let calls = IntCounterVec::new(
+        Opts::new(
+            "vmmon_syscalls_total",
+            "Address-space syscalls seen on the machine",
+        ),
+        &["syscall", "result"],
+    )?;
+    r.register(Box::new(calls.clone()))?;
+    for (syscall, n) in m.syscalls.iter() {
+        calls
+            .with_label_values(&[syscall.name(), "ok"])
+            .inc_by(n.ok);
+        calls
+            .with_label_values(&[syscall.name(), "error"])
+            .inc_by(n.error);
+    }
+    let counter = |name: &str, help: &str, v: u64| -> prometheus::Result<()> {
+        let c = prometheus::IntCounter::new(name, help)?;
+        c.inc_by(v);
+        r.register(Box::new(c))
+    };
+    let gauge = |name: &str, help: &str, v: f64| -> prometheus::Result<()> {
+        let g = prometheus::Gauge::new(name, help)?;
+        g.set(v);
+        r.register(Box::new(g))
+    };
+    counter(
+        "vmmon_mapped_bytes_total",
+        "Bytes mapped on the machine (mmap, mremap growth, brk growth)",
+        m.bytes_mapped,
+    )?;
+    counter(
+        "vmmon_unmapped_bytes_total",
+        "Bytes unmapped on the machine (munmap)",
+        m.bytes_unmapped,
+    )?;
+    counter(
+        "vmmon_events_received_total",
+        "Event records received from the kernel",
+        status.events_received,
+    )?;
+    counter(
+        "vmmon_decode_errors_total",
+        "Event records that did not decode",
+        status.decode_errors,
+    )?;
+    let dropped = IntCounterVec::new(
+        Opts::new(
+            "vmmon_events_dropped_total",
+            "Events the kernel could not deliver",
+        ),
+        &["reason"],
+    )?;
+    r.register(Box::new(dropped.clone()))?;
+    dropped
+        .with_label_values(&["ring_full"])
+        .inc_by(status.kernel.ring_full);
+    dropped
+        .with_label_values(&["pending_full"])
+        .inc_by(status.kernel.pending_full);
+    let corrections = IntCounterVec::new(
+        Opts::new(
+            "vmmon_resync_corrections_total",
+            "Resyncs from /proc that had to correct the ledger, by cause",
+        ),
+        &["cause"],
+    )?;
+    r.register(Box::new(corrections.clone()))?;
+    for cause in Cause::ALL {
+        let n = status.ledger.corrections.get(&cause).copied().unwrap_or(0);
+        corrections.with_label_values(&[cause.name()]).inc_by(n);
+    }
+    counter(
+        "vmmon_resyncs_total",
+        "Drift checks of a ledger against /proc",
+        status.ledger.resyncs,
+    )?;
+    gauge(
+        "vmmon_programs_attached",
+        "eBPF programs attached",
+        m.programs_attached as f64,
+    )?;
+    gauge(
+        "vmmon_growth_window_seconds",
+        "The window of the growth figures",
+        status.growth_window_seconds as f64,
+    )?;
+    r.register(Box::new(GapHistogram::new(&status.drain_gaps)?))?;
+    let cpu = prometheus::Counter::new("vmmon_agent_cpu_seconds_total", "CPU time the agent used")?;
+    cpu.inc_by(own.cpu_seconds);
+    r.register(Box::new(cpu))?;
+    gauge(
+        "vmmon_agent_resident_bytes",
+        "The agent's resident memory",
+        own.resident_bytes as f64,
+    )
+}
+
+/// The drain-gap histogram, exposed with the counts the owner kept.
+struct GapHistogram {
+    desc: Desc,
+    family: proto::MetricFamily,
+}
+
+impl GapHistogram {
+    const NAME: &str = "vmmon_ring_drain_interval_seconds";
+    const HELP: &str = "Time between two drains of the kernel ring buffer (how long events waited)";
+
+    fn new(gaps: &DrainGaps) -> prometheus::Result<Self> {
+        let desc = Desc::new(
+            Self::NAME.into(),
+            Self::HELP.into(),
+            Vec::new(),
+            Default::default(),
+        )?;
+        let mut h = proto::Histogram::default();
+        h.set_sample_count(gaps.count);
+        h.set_sample_sum(gaps.sum_seconds);
+        let buckets = DrainGaps::BOUNDS_MS
+            .iter()
+            .map(|&le| {
+                let count = gaps
+                    .buckets
+                    .iter()
+                    .find(|b| b.le_ms == le)
+                    .map_or(0, |b| b.count);
+                let mut b = proto::Bucket::default();
+                b.set_upper_bound(le as f64 / 1e3);
+                b.set_cumulative_count(count);
+                b
+            })
+            .collect();
+        h.set_bucket(buckets);
+        let mut metric = proto::Metric::default();
+        metric.set_histogram(h);
+        let mut family = proto::MetricFamily::default();
+        family.set_name(Self::NAME.into());
+        family.set_help(Self::HELP.into());
+        family.set_field_type(proto::MetricType::HISTOGRAM);
+        family.set_metric(vec![metric]);
+        Ok(Self { desc, family })
+    }
+}
+
+impl Collector for GapHistogram {
+    fn desc(&self) -> Vec<&Desc> {
+        vec![&self.desc]
+    }
+
+    fn collect(&self) -> Vec<proto::MetricFamily> {
+        vec![self.family.clone()]
+    }
+}

@@ -1,0 +1,213 @@
+//! The exposition as Prometheus reads it: series chosen, values summed, labels escaped, and
+//! every family the deploy files query present.
+
+use super::{MetricsOptions, OwnUsage, render};
+use crate::view::{ProcessEntry, ProcessView, Snapshot, test_view};
+use std::sync::Arc;
+
+fn proc(pid: u32, comm: &str, virt: u64, growth: i64) -> ProcessView {
+    let mut view = test_view(pid, comm, virt, 2);
+    view.growth_bytes = growth;
+    view.growth_bytes_per_second = growth / 60;
+    view
+}
+
+fn snapshot(views: Vec<ProcessView>) -> Snapshot {
+    let processes = views
+        .into_iter()
+        .map(|view| {
+            let entry = ProcessEntry {
+                view,
+                regions: Default::default(),
+            };
+            (entry.view.pid, Arc::new(entry))
+        })
+        .collect();
+    Snapshot {
+        processes,
+        ..Snapshot::default()
+    }
+}
+
+const DEFAULTS: MetricsOptions = MetricsOptions {
+    top_k: 20,
+    max_groups: 50,
+};
+
+fn text(s: &Snapshot, opts: MetricsOptions) -> String {
+    render(s, opts, &OwnUsage::default())
+}
+
+fn line<'a>(text: &'a str, start: &str) -> Option<&'a str> {
+    text.lines().find(|l| l.starts_with(start))
+}
+
+#[test]
+fn top_k_by_size_and_by_growth_the_rest_in_other() {
+    let input = snapshot(vec![
+        proc(1, "big", 1000, 0),
+        proc(2, "grower", 10, 500),
+        proc(3, "small", 20, 0),
+        proc(4, "small", 30, 0),
+    ]);
+    let text = text(
+        &input,
+        MetricsOptions {
+            top_k: 1,
+            max_groups: 50,
+        },
+    );
+    assert!(
+        line(
+            &text,
+            "vmmon_process_virtual_bytes{comm=\"big\",pid=\"1\"} 1000"
+        )
+        .is_some(),
+        "{text}"
+    );
+    assert!(
+        line(
+            &text,
+            "vmmon_process_virtual_bytes{comm=\"grower\",pid=\"2\"} 10"
+        )
+        .is_some(),
+        "{text}"
+    );
+    assert!(
+        line(
+            &text,
+            "vmmon_process_virtual_bytes{comm=\"other\",pid=\"other\"} 50"
+        )
+        .is_some(),
+        "{text}"
+    );
+    assert!(
+        line(&text, "vmmon_process_virtual_bytes{comm=\"small\"").is_none(),
+        "{text}"
+    );
+    assert!(
+        line(&text, "vmmon_comm_virtual_bytes{comm=\"small\"} 50").is_some(),
+        "{text}"
+    );
+    assert!(
+        line(
+            &text,
+            "vmmon_process_growth_bytes{comm=\"grower\",pid=\"2\"} 500"
+        )
+        .is_some(),
+        "{text}"
+    );
+    assert!(
+        line(
+            &text,
+            "vmmon_process_syscalls_total{comm=\"big\",pid=\"1\",syscall=\"mmap\"} 2"
+        )
+        .is_some(),
+        "{text}"
+    );
+    assert!(line(&text, "vmmon_processes 4").is_some(), "{text}");
+    assert!(
+        line(&text, "vmmon_unit_virtual_bytes{unit=\"small.service\"} 50").is_some(),
+        "{text}"
+    );
+    // An exited process simply is not in the input: its series are gone.
+    let fewer = snapshot(vec![proc(1, "big", 1000, 0)]);
+    assert!(!self::text(&fewer, DEFAULTS).contains("pid=\"2\""));
+}
+
+#[test]
+fn hostile_comms_give_valid_exposition_and_comm_groups_are_bounded() {
+    let input = snapshot(vec![
+        proc(1, "a\"b\\c\nd", 100, 0),
+        proc(2, "x", 50, 0),
+        proc(3, "y", 10, 0),
+    ]);
+    let text = text(
+        &input,
+        MetricsOptions {
+            top_k: 10,
+            max_groups: 2,
+        },
+    );
+    assert!(text.contains(r#"comm="a\"b\\c\nd""#), "{text}");
+    assert!(
+        line(&text, "vmmon_comm_virtual_bytes{comm=\"other\"} 10").is_some(),
+        "{text}"
+    );
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (name, rest) = l.split_once(['{', ' ']).expect("name");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{l}"
+        );
+        let value = rest.rsplit(' ').next().expect("value");
+        assert!(value.parse::<f64>().is_ok(), "bad value in {l}");
+    }
+}
+
+#[test]
+fn machine_totals_and_health() {
+    let mut s = snapshot(Vec::new());
+    s.status.events_received = 7;
+    s.totals.programs_attached = 17;
+    s.totals.syscalls.mmap.ok = 5;
+    s.totals.syscalls.munmap.error = 1;
+    s.totals.syscalls.brk.ok = 2;
+    s.status.kernel.ring_full = 3;
+    s.status
+        .drain_gaps
+        .record(std::time::Duration::from_millis(30));
+    let text = text(&s, DEFAULTS);
+    for want in [
+        "vmmon_syscalls_total{result=\"ok\",syscall=\"mmap\"} 5",
+        "vmmon_syscalls_total{result=\"error\",syscall=\"munmap\"} 1",
+        "vmmon_syscalls_total{result=\"ok\",syscall=\"brk\"} 2",
+        "vmmon_ring_drain_interval_seconds_bucket{le=\"0.02\"} 0",
+        "vmmon_ring_drain_interval_seconds_bucket{le=\"0.05\"} 1",
+        "vmmon_ring_drain_interval_seconds_count 1",
+        "vmmon_events_received_total 7",
+        "vmmon_events_dropped_total{reason=\"ring_full\"} 3",
+        "vmmon_resync_corrections_total{cause=\"stack_growth\"} 0",
+        "vmmon_programs_attached 17",
+        "vmmon_decode_errors_total 0",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+}
+
+/// Every `vmmon_*` family a dashboard panel or an alert rule queries exists: a renamed
+/// family cannot silently blank a panel or mute an alert.
+#[test]
+fn dashboard_and_alerts_use_only_families_that_exist() {
+    let mut s = snapshot(vec![proc(1, "x", 10, 5)]);
+    s.totals.syscalls.mmap.ok = 1;
+    let text = text(&s, DEFAULTS);
+    let families: std::collections::HashSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    for file in ["grafana/vmmon.json", "prometheus/alerts.yml"] {
+        let body = std::fs::read_to_string(deploy.join(file)).unwrap();
+        let mut used = 0;
+        for (i, _) in body.match_indices("vmmon_") {
+            let name: String = body[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            // Grafana uids and titles say "vmmon-...", not metric names.
+            if name.len() > "vmmon_".len() {
+                assert!(
+                    families.contains(name.as_str()),
+                    "{file} queries {name}, which vmmon does not export"
+                );
+                used += 1;
+            }
+        }
+        assert!(used >= 3, "{file} queries only {used} families");
+    }
+}

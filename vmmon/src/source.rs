@@ -1,0 +1,93 @@
+//! The seam between the kernel and the agent's core: where decoded events come from.
+//!
+//! The eBPF pipeline's reader ([`crate::bpf::Reader`]) is one [`EventSource`]; [`Feed`] is
+//! another, fed by hand, so that the core can be exercised without root and without eBPF.
+
+use crate::event::{DecodeError, Event};
+use std::collections::VecDeque;
+use std::future::Future;
+
+/// Counters kept by the programs in the kernel, summed over CPUs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KernelCounters {
+    /// Records lost because the ring buffer was full.
+    pub ring_full: u64,
+    /// Syscall events lost because the pending-call map was full.
+    pub pending_full: u64,
+    /// Syscall exits seen without their enter (calls in flight when the programs attached).
+    pub exit_without_enter: u64,
+    /// Records the programs offered to the ring buffer (delivered plus `ring_full`).
+    pub offered: u64,
+    /// Calls that took the slower per-thread hash path because another thread held the
+    /// calling thread's fast slot.
+    pub shared_slot: u64,
+}
+
+impl KernelCounters {
+    /// Events the kernel could not deliver.
+    pub fn dropped(&self) -> u64 {
+        self.ring_full + self.pending_full
+    }
+
+    /// Records that reached the ring buffer.
+    pub fn delivered(&self) -> u64 {
+        self.offered.saturating_sub(self.ring_full)
+    }
+}
+
+/// A stream of events, in the order the kernel produced them.
+pub trait EventSource {
+    /// Resolves when events may be waiting, and at least every poll interval: the owner
+    /// folds `/proc` reads in at the drain that follows their arrival.
+    fn ready(&mut self) -> impl Future<Output = ()>;
+    /// Hands every waiting event (or the reason a record could not be decoded) to `f`, in
+    /// order; returns how many records there were.
+    fn drain(&mut self, f: &mut dyn FnMut(Result<Event, DecodeError>)) -> usize;
+    /// What the kernel side counted (drops among them).
+    fn counters(&self) -> KernelCounters;
+}
+
+/// An [`EventSource`] fed by hand, for driving the core directly: events pushed are handed
+/// out at the next drain.
+#[derive(Debug, Default)]
+pub struct Feed {
+    waiting: VecDeque<Result<Event, DecodeError>>,
+    /// What [`EventSource::counters`] reports.
+    pub counters: KernelCounters,
+}
+
+impl Feed {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queues an event for the next drain.
+    pub fn push(&mut self, e: Event) {
+        self.waiting.push_back(Ok(e));
+    }
+
+    /// Queues a record that could not be decoded.
+    pub fn push_undecodable(&mut self, e: DecodeError) {
+        self.waiting.push_back(Err(e));
+    }
+}
+
+impl EventSource for Feed {
+    async fn ready(&mut self) {
+        if self.waiting.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    fn drain(&mut self, f: &mut dyn FnMut(Result<Event, DecodeError>)) -> usize {
+        let n = self.waiting.len();
+        for e in self.waiting.drain(..) {
+            f(e);
+        }
+        n
+    }
+
+    fn counters(&self) -> KernelCounters {
+        self.counters
+    }
+}

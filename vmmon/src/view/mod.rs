@@ -1,0 +1,16 @@
+//! The agent's data model as its readers see it: the JSON API's shapes (field names are
+//! documented in the README) and the immutable [`Snapshot`] the ledger's owner publishes.
+//! `/metrics`, the API, `vmmon top` and `vmmon maps` read only these. Pure.
+
+mod events;
+mod process;
+mod snapshot;
+mod status;
+
+pub use events::{EventLog, EventView, EventsView};
+pub use process::{KindBytes, ProcessView, RegionView, merge_adjacent, process_view, region_view};
+pub use snapshot::{DrainGaps, MachineTotals, Outcomes, ProcessEntry, Snapshot, SyscallTotals};
+pub use status::Status;
+
+#[cfg(test)]
+pub(crate) use process::test_view;

@@ -1,0 +1,29 @@
+//! The agent's own accounting (`GET /api/v1/status`).
+
+use super::snapshot::DrainGaps;
+use crate::ledger::Counters;
+use crate::source::KernelCounters;
+use serde::{Deserialize, Serialize};
+
+/// The agent's own accounting.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Status {
+    pub events_received: u64,
+    pub decode_errors: u64,
+    pub kernel: KernelCounters,
+    pub processes: usize,
+    pub ledger: Counters,
+    /// Processes still waiting for their first read at start-up.
+    pub bootstrap_pending: usize,
+    /// How long the start-up read of every process took, once done.
+    pub bootstrap_ms: Option<u64>,
+    /// `/proc` maps lines that did not parse (skipped).
+    pub malformed_lines: u64,
+    /// Processes whose maps could not be read (permission, I/O).
+    pub unreadable: u64,
+    /// The window of each process's `growth_bytes`.
+    pub growth_window_seconds: u64,
+    /// How long the ring went undrained between two drains.
+    #[serde(default)]
+    pub drain_gaps: DrainGaps,
+}
