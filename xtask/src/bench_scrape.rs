@@ -21,18 +21,42 @@ pub struct Figures {
     pub scrapes: usize,
     pub scrape_ms_median: f64,
     pub scrape_bytes: usize,
+    /// Gaps longer than 20 ms in each phase, by bucket: `(le_ms, quiet, scraped)`.
+    pub long_gaps: Vec<(u64, u64, u64)>,
 }
 
-/// The cumulative bucket counts of the agent's drain-gap histogram.
-fn gaps(agent: &Agent) -> Result<Vec<(u64, u64)>> {
+/// Gaps in `(before, after]` that fell in each bucket above 20 ms.
+fn per_bucket(before: &[(u64, u64)], after: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let cum = |v: &[(u64, u64)], le: u64| v.iter().find(|b| b.0 == le).map_or(0, |b| b.1);
+    let window = |le: u64| cum(after, le) - cum(before, le);
+    let mut prev = 0;
+    let mut out = Vec::new();
+    for &(le, _) in after {
+        let n = window(le);
+        if le > 20 {
+            out.push((le, n - prev));
+        }
+        prev = n;
+    }
+    out
+}
+
+/// The agent's drain-gap histogram, from one reading of its status: the cumulative bucket
+/// counts, and how many gaps were counted.
+fn gaps(agent: &Agent) -> Result<(Vec<(u64, u64)>, u64)> {
     let s = agent.status()?;
-    let buckets = s["drain_gaps"]["buckets"]
+    let g = &s["drain_gaps"];
+    let buckets = g["buckets"]
         .as_array()
         .context("the agent's status has no drain_gaps (a build from before they existed?)")?;
-    Ok(buckets
-        .iter()
-        .filter_map(|b| Some((b["le_ms"].as_u64()?, b["count"].as_u64()?)))
-        .collect())
+    let count = g["count"].as_u64().context("no drain count")?;
+    Ok((
+        buckets
+            .iter()
+            .filter_map(|b| Some((b["le_ms"].as_u64()?, b["count"].as_u64()?)))
+            .collect(),
+        count,
+    ))
 }
 
 /// The upper bound of the smallest bucket holding every one of the `drains` gaps between
@@ -50,12 +74,6 @@ fn longest(before: &[(u64, u64)], after: &[(u64, u64)], drains: u64) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-fn drains(agent: &Agent) -> Result<u64> {
-    agent.status()?["drain_gaps"]["count"]
-        .as_u64()
-        .context("no drain count")
-}
-
 pub fn run(bin: &Path, agent_exe: Option<&Path>) -> Result<Figures> {
     let exe = agent_exe.map_or_else(|| bin.join("vmmon"), Path::to_path_buf);
     eprintln!(
@@ -70,9 +88,9 @@ pub fn run(bin: &Path, agent_exe: Option<&Path>) -> Result<Figures> {
     let processes = s["processes"].as_u64().unwrap_or(0);
     std::thread::sleep(Duration::from_secs(2));
 
-    let (g0, d0) = (gaps(&agent)?, drains(&agent)?);
+    let (g0, d0) = gaps(&agent)?;
     std::thread::sleep(Duration::from_secs(SECONDS));
-    let (g1, d1) = (gaps(&agent)?, drains(&agent)?);
+    let (g1, d1) = gaps(&agent)?;
 
     let http: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))
@@ -93,7 +111,7 @@ pub fn run(bin: &Path, agent_exe: Option<&Path>) -> Result<Figures> {
         took.push(t.elapsed().as_secs_f64() * 1e3);
         bytes = text.len();
     }
-    let (g2, d2) = (gaps(&agent)?, drains(&agent)?);
+    let (g2, d2) = gaps(&agent)?;
     drop(agent);
     procs.stop()?;
     if d1 == d0 || d2 == d1 {
@@ -107,6 +125,11 @@ pub fn run(bin: &Path, agent_exe: Option<&Path>) -> Result<Figures> {
         scrapes: took.len(),
         scrape_ms_median: took[took.len() / 2],
         scrape_bytes: bytes,
+        long_gaps: per_bucket(&g0, &g1)
+            .into_iter()
+            .zip(per_bucket(&g1, &g2))
+            .map(|((le, quiet), (_, scraped))| (le, quiet, scraped))
+            .collect(),
     })
 }
 
@@ -128,6 +151,20 @@ pub fn report(f: &Figures) {
         ms(f.quiet_longest_ms),
         ms(f.scraped_longest_ms),
         f.scrapes
+    );
+    let buckets: Vec<String> = f
+        .long_gaps
+        .iter()
+        .filter(|g| g.1 + g.2 > 0)
+        .map(|(le, q, s)| format!("<= {le} ms: {q} quiet, {s} scraped"))
+        .collect();
+    println!(
+        "drains more than 20 ms apart ({SECONDS} s each): {}",
+        if buckets.is_empty() {
+            "none".to_string()
+        } else {
+            buckets.join("; ")
+        }
     );
     println!(
         "a scrape took {:.1} ms (median) for {} KiB of exposition",
