@@ -59,15 +59,7 @@ fn main() {
                 let pages = 1 + (r >> 8) % 64;
                 cursor[p] += (pages + 1) * P;
                 live[p].push((cursor[p], pages));
-                Kind::Mmap {
-                    addr: 0,
-                    len: pages * P,
-                    prot: 3,
-                    flags: 0x22,
-                    fd: -1,
-                    offset: 0,
-                    ret: cursor[p] as i64,
-                }
+                Kind::anon_mmap(cursor[p], pages * P)
             }
             4..=6 if !live[p].is_empty() => {
                 let j = (r >> 8) as usize % live[p].len();

@@ -120,6 +120,21 @@ impl Syscall {
 }
 
 impl Kind {
+    /// A successful private anonymous read-write `mmap` of `len` bytes that returned `at`: the
+    /// most common call, as tests and the ledger's benchmark make it.
+    pub fn anon_mmap(at: u64, len: u64) -> Self {
+        use vmmon_common::linux::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
+        Kind::Mmap {
+            addr: 0,
+            len,
+            prot: PROT_READ | PROT_WRITE,
+            flags: MAP_PRIVATE | MAP_ANONYMOUS,
+            fd: -1,
+            offset: 0,
+            ret: at as i64,
+        }
+    }
+
     /// The event's name as used in output and filters.
     pub fn name(&self) -> &'static str {
         match self {

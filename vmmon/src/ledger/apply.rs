@@ -191,15 +191,7 @@ mod tests {
     const P: u64 = 4096;
 
     fn mmap(ret: u64, pages: u64) -> Kind {
-        Kind::Mmap {
-            addr: 0,
-            len: pages * P,
-            prot: 3,
-            flags: 0x22,
-            fd: -1,
-            offset: 0,
-            ret: ret as i64,
-        }
+        Kind::anon_mmap(ret, pages * P)
     }
 
     fn munmap(addr: u64, pages: u64) -> Kind {

@@ -19,19 +19,7 @@ fn ev(tgid: u32, ts_ns: u64, kind: Kind) -> Event {
 }
 
 fn mmap(tgid: u32, ts: u64, at: u64, pages: u64) -> Event {
-    ev(
-        tgid,
-        ts,
-        Kind::Mmap {
-            addr: 0,
-            len: pages * P,
-            prot: 3,
-            flags: 0x22,
-            fd: -1,
-            offset: 0,
-            ret: at as i64,
-        },
-    )
+    ev(tgid, ts, Kind::anon_mmap(at, pages * P))
 }
 
 fn fork(parent: u32, ts: u64, child: u32, flags: u64) -> Event {

@@ -92,25 +92,29 @@ impl AddressSpace {
     }
 
     /// Removes every region overlapping `[start, end)`, cut to that range (the parts outside
-    /// it stay), handing each to `f`. Allocates nothing: this is the hot path.
+    /// it stay), handing each to `f`. The hot path: one walk of the map finds every region
+    /// concerned, and a range nothing overlaps (most new mappings) costs one lookup.
     fn carve_each(&mut self, start: u64, end: u64, mut f: impl FnMut(Region)) {
         if start >= end {
             return;
         }
-        // A region starting before `start` and reaching into the range is split first.
-        let straddles = self
-            .regions
-            .range(..start)
-            .next_back()
-            .is_some_and(|(_, r)| r.end > start);
-        if straddles {
-            let (&k, _) = self.regions.range(..start).next_back().expect("just found");
-            let r = self.regions.get_mut(&k).expect("just found");
-            let right = r.split_off(start);
-            self.regions.insert(start, right);
+        // Every region overlapping the range, last first: they start before `end`, and end
+        // after `start`.
+        let mut overlapping: smallvec::SmallVec<[u64; 4]> = smallvec::SmallVec::new();
+        for (&k, r) in self.regions.range(..end).rev() {
+            if r.end <= start {
+                break;
+            }
+            overlapping.push(k);
         }
-        while let Some((&k, _)) = self.regions.range(start..end).next() {
-            let mut r = self.regions.remove(&k).expect("key just found");
+        for k in overlapping.into_iter().rev() {
+            let mut r = if k < start {
+                // It straddles the start: the part before stays where it is.
+                let straddling = self.regions.get_mut(&k).expect("key just found");
+                straddling.split_off(start)
+            } else {
+                self.regions.remove(&k).expect("key just found")
+            };
             if r.end > end {
                 let right = r.split_off(end);
                 self.regions.insert(end, right);

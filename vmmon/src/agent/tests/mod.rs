@@ -99,19 +99,7 @@ pub(super) fn event(pid: u32, ts_ns: u64, kind: Kind) -> Event {
 }
 
 pub(super) fn mmap(pid: u32, ts_ns: u64, at: u64, pages: u64) -> Event {
-    event(
-        pid,
-        ts_ns,
-        Kind::Mmap {
-            addr: 0,
-            len: pages * P,
-            prot: 3,
-            flags: 0x22,
-            fd: -1,
-            offset: 0,
-            ret: at as i64,
-        },
-    )
+    event(pid, ts_ns, Kind::anon_mmap(at, pages * P))
 }
 
 /// Feeds `events` and drains them.
