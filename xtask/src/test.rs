@@ -32,6 +32,9 @@ pub fn run(opts: Options) -> Result<()> {
     if !tests.success() {
         failed.push("tests");
     }
+    if opts.args.is_empty() && !unprivileged_unit_tests(&root)? {
+        failed.push("vmmon's unit tests as an unprivileged user");
+    }
     if opts.args.is_empty() {
         let fmt = cmd::status(
             Command::new("cargo")
@@ -75,4 +78,34 @@ pub fn run(opts: Options) -> Result<()> {
         bail!("failed: {}", failed.join(", "));
     }
     Ok(())
+}
+
+/// Runs vmmon's unit tests (the agent's core among them) again as `nobody` with no
+/// capabilities: none of them may need root. The binary is the one the run above built.
+fn unprivileged_unit_tests(root: &std::path::Path) -> Result<bool> {
+    let out = Command::new("cargo")
+        .current_dir(root)
+        .args(["test", "--no-run", "--lib", "--message-format=json"])
+        .output()?;
+    let exe = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|m| m["target"]["name"] == "vmmon" && m["executable"].is_string())
+        .and_then(|m| m["executable"].as_str().map(str::to_string));
+    let Some(exe) = exe else {
+        bail!("no unit-test binary of vmmon found in cargo's output");
+    };
+    Ok(cmd::status(
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+            ])
+            .arg(exe)
+            .current_dir("/"),
+    )?
+    .success())
 }

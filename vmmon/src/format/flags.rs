@@ -2,74 +2,10 @@
 //! shown as one hex remainder, so nothing the kernel saw is hidden.
 
 use std::fmt::Write as _;
-
-const PROT: &[(u32, &str)] = &[
-    (0x1, "PROT_READ"),
-    (0x2, "PROT_WRITE"),
-    (0x4, "PROT_EXEC"),
-    (0x8, "PROT_SEM"),
-    (0x0100_0000, "PROT_GROWSDOWN"),
-    (0x0200_0000, "PROT_GROWSUP"),
-];
-
-// The mapping type is a 4-bit field, not independent bits.
-const MAP_TYPE_MASK: u32 = 0x0f;
-const MAP_TYPES: &[(u32, &str)] = &[
-    (0x1, "MAP_SHARED"),
-    (0x2, "MAP_PRIVATE"),
-    (0x3, "MAP_SHARED_VALIDATE"),
-];
-const MAP: &[(u32, &str)] = &[
-    (0x10, "MAP_FIXED"),
-    (0x20, "MAP_ANONYMOUS"),
-    (0x40, "MAP_32BIT"),
-    (0x100, "MAP_GROWSDOWN"),
-    (0x800, "MAP_DENYWRITE"),
-    (0x1000, "MAP_EXECUTABLE"),
-    (0x2000, "MAP_LOCKED"),
-    (0x4000, "MAP_NORESERVE"),
-    (0x8000, "MAP_POPULATE"),
-    (0x1_0000, "MAP_NONBLOCK"),
-    (0x2_0000, "MAP_STACK"),
-    (0x4_0000, "MAP_HUGETLB"),
-    (0x8_0000, "MAP_SYNC"),
-    (0x10_0000, "MAP_FIXED_NOREPLACE"),
-    (0x400_0000, "MAP_UNINITIALIZED"),
-];
-const MAP_HUGE_SHIFT: u32 = 26;
-const MAP_HUGE_MASK: u32 = 0x3f;
-
-const MREMAP: &[(u32, &str)] = &[
-    (0x1, "MREMAP_MAYMOVE"),
-    (0x2, "MREMAP_FIXED"),
-    (0x4, "MREMAP_DONTUNMAP"),
-];
-
-const CLONE: &[(u64, &str)] = &[
-    (0x100, "CLONE_VM"),
-    (0x200, "CLONE_FS"),
-    (0x400, "CLONE_FILES"),
-    (0x800, "CLONE_SIGHAND"),
-    (0x1000, "CLONE_PIDFD"),
-    (0x2000, "CLONE_PTRACE"),
-    (0x4000, "CLONE_VFORK"),
-    (0x8000, "CLONE_PARENT"),
-    (0x1_0000, "CLONE_THREAD"),
-    (0x2_0000, "CLONE_NEWNS"),
-    (0x4_0000, "CLONE_SYSVSEM"),
-    (0x8_0000, "CLONE_SETTLS"),
-    (0x10_0000, "CLONE_PARENT_SETTID"),
-    (0x20_0000, "CLONE_CHILD_CLEARTID"),
-    (0x80_0000, "CLONE_UNTRACED"),
-    (0x100_0000, "CLONE_CHILD_SETTID"),
-    (0x200_0000, "CLONE_NEWCGROUP"),
-    (0x400_0000, "CLONE_NEWUTS"),
-    (0x800_0000, "CLONE_NEWIPC"),
-    (0x1000_0000, "CLONE_NEWUSER"),
-    (0x2000_0000, "CLONE_NEWPID"),
-    (0x4000_0000, "CLONE_NEWNET"),
-    (0x8000_0000, "CLONE_IO"),
-];
+use vmmon_common::linux::{
+    CLONE_NAMES as CLONE, MAP_HUGE_MASK, MAP_HUGE_SHIFT, MAP_NAMES as MAP, MAP_TYPE,
+    MAP_TYPE_NAMES as MAP_TYPES, MREMAP_NAMES as MREMAP, PROT_NAMES as PROT,
+};
 
 /// Appends the names of the bits of `value` found in `table`, then any unnamed rest in hex.
 fn bits<T>(out: &mut String, mut value: T, table: &[(T, &str)])
@@ -112,8 +48,8 @@ pub fn prot(value: u32) -> String {
 /// `MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED`, with `MAP_HUGE_2MB`-style page sizes.
 pub fn map_flags(value: u32) -> String {
     let mut out = String::new();
-    let ty = value & MAP_TYPE_MASK;
-    let mut rest = value & !MAP_TYPE_MASK;
+    let ty = value & MAP_TYPE;
+    let mut rest = value & !MAP_TYPE;
     match MAP_TYPES.iter().find(|(t, _)| *t == ty) {
         Some((_, name)) => push(&mut out, name),
         None if ty != 0 => rest |= ty,
