@@ -4,7 +4,7 @@ use std::io::Read as _;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use vmmon::bpf::{LoadOptions, Pipeline};
-use vmmon::event::{Event, Kind};
+use vmmon::event::Event;
 use vmmon::source::{EventSource, KernelCounters};
 
 /// Panics unless the test runs as root: these tests load real eBPF programs.
@@ -84,7 +84,7 @@ pub fn trace_command_with(cmd: &mut Command, opts: &LoadOptions) -> Traced {
             pipeline.ready().await;
             pipeline.drain(&mut |r| match r {
                 Ok(e) => {
-                    gone |= e.tgid == pid && e.kind == Kind::Exit { group_dead: true };
+                    gone |= e.tgid == pid && e.is_process_exit();
                     events.push(e);
                 }
                 Err(_) => decode_errors += 1,

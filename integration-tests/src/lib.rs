@@ -3,5 +3,6 @@
 
 pub mod agent;
 pub mod collect;
+pub mod exact;
 pub mod log;
 pub mod sys;

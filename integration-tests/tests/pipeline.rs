@@ -91,6 +91,8 @@ fn expected(op: &Op) -> (u32, u32, Kind) {
             *tid,
             Kind::Exit {
                 group_dead: *group_dead,
+                // Compared separately: the kernel's footprint.
+                footprint: None,
             },
         ),
         Op::Exec {
@@ -119,6 +121,10 @@ fn seen(e: &Event) -> (u32, u32, Kind) {
             child_tid: *child_tid,
             clone_flags: None,
         },
+        Kind::Exit { group_dead, .. } => Kind::Exit {
+            group_dead: *group_dead,
+            footprint: None,
+        },
         k => k.clone(),
     };
     (e.tgid, e.tid, kind)
@@ -146,20 +152,29 @@ fn real_ebpf_events_are_exactly_the_workloads_calls() {
     assert_exact(&traced, &ops);
 }
 
-/// With one fast slot for the whole machine, every thread but its owner goes through the
-/// claim and the per-thread hash map: the events must be exactly the same.
+/// With one slot of marks for the whole machine, every thread whose call overlaps another's
+/// keeps its mark in the shared hash map: the events must be exactly the same, and no mark
+/// is lost.
 #[test]
-fn real_ebpf_events_are_exact_when_threads_share_fast_slots() {
+fn real_ebpf_events_are_exact_when_threads_share_their_marks() {
     let opts = LoadOptions {
-        fast_slots: 1,
+        thread_slots: 1,
         ..LoadOptions::default()
     };
+    // A process nearly always inside a traced call holds the one slot most of the time.
+    let mut spinner = Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
+        .args(["spin", "60"])
+        .spawn()
+        .expect("start the spinning workload");
     let (traced, ops) = run_scripted_with(&opts);
+    let _ = spinner.kill();
+    let _ = spinner.wait();
     assert!(
-        traced.counters.shared_slot > 0,
-        "no call took the shared-slot path: {:?}",
+        traced.counters.shared_marks > 0,
+        "no call found its slot taken: {:?}",
         traced.counters
     );
+    assert_eq!(traced.counters.marks_full, 0, "{:?}", traced.counters);
     assert_exact(&traced, &ops);
 }
 
@@ -222,6 +237,16 @@ fn assert_exact(traced: &Traced, ops: &[Op]) {
         "comm: {:?}",
         events[start].comm
     );
+    // Every call's enter was seen and paired with its exit: its record says its own call is
+    // among those in flight, and carries the address space's figures.
+    for e in &events[start..] {
+        if matches!(e.kind, Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. }) {
+            continue;
+        }
+        let f = e.figures.unwrap_or_else(|| panic!("no figures on {e:?}"));
+        assert!(f.calls.own && f.calls.inflight >= 1, "{e:?}");
+        assert!(f.virtual_bytes > 0 && f.mappings > 0, "{e:?}");
+    }
     assert_eq!(
         traced.counters.dropped(),
         0,
@@ -257,7 +282,11 @@ fn real_ebpf_reports_the_workload_thread_and_its_exit() {
     );
     // The exec'd image runs and leaves: the last event of the pid is its last thread's exit.
     let last = events.last().expect("events");
-    assert_eq!(last.kind, Kind::Exit { group_dead: true }, "{last:?}");
+    assert!(last.is_process_exit(), "{last:?}");
+    assert!(
+        matches!(last.kind, Kind::Exit { footprint: Some(f), .. } if f.resident.peak_bytes > 0),
+        "the last exit carries the released address space's footprint: {last:?}"
+    );
     assert!(
         events
             .iter()

@@ -154,3 +154,105 @@ named! {
         CLONE_IO = 0x8000_0000,
     }
 }
+
+/// The x86_64 numbers of the syscalls vmmon traces.
+pub mod nr {
+    /// `mmap`.
+    pub const MMAP: u64 = 9;
+    /// `mprotect`.
+    pub const MPROTECT: u64 = 10;
+    /// `munmap`.
+    pub const MUNMAP: u64 = 11;
+    /// `brk`.
+    pub const BRK: u64 = 12;
+    /// `mremap`.
+    pub const MREMAP: u64 = 25;
+    /// `madvise`.
+    pub const MADVISE: u64 = 28;
+    /// `shmat`.
+    pub const SHMAT: u64 = 30;
+    /// `shmdt`.
+    pub const SHMDT: u64 = 67;
+    /// `mlock`.
+    pub const MLOCK: u64 = 149;
+    /// `munlock`.
+    pub const MUNLOCK: u64 = 150;
+    /// `mlockall`.
+    pub const MLOCKALL: u64 = 151;
+    /// `munlockall`.
+    pub const MUNLOCKALL: u64 = 152;
+    /// `prctl`.
+    pub const PRCTL: u64 = 157;
+    /// `remap_file_pages`.
+    pub const REMAP_FILE_PAGES: u64 = 216;
+    /// `mbind`.
+    pub const MBIND: u64 = 237;
+    /// `mlock2`.
+    pub const MLOCK2: u64 = 325;
+    /// `pkey_mprotect`.
+    pub const PKEY_MPROTECT: u64 = 329;
+    /// `set_mempolicy_home_node`.
+    pub const SET_MEMPOLICY_HOME_NODE: u64 = 450;
+    /// `map_shadow_stack`.
+    pub const MAP_SHADOW_STACK: u64 = 453;
+    /// `mseal`.
+    pub const MSEAL: u64 = 462;
+}
+
+named! {
+    /// The madvise advices that change a mapping's flags (and so may split or merge
+    /// mappings), with their names. The others (`MADV_DONTNEED`, `MADV_FREE`, ...) change
+    /// what is resident, not the mappings, and are not traced.
+    MADV_FLAG_NAMES: u32 {
+        /// No special treatment.
+        MADV_NORMAL = 0,
+        /// Expect random references.
+        MADV_RANDOM = 1,
+        /// Expect sequential references.
+        MADV_SEQUENTIAL = 2,
+        /// Not inherited across fork.
+        MADV_DONTFORK = 10,
+        /// Inherited across fork again.
+        MADV_DOFORK = 11,
+        /// KSM may merge its pages.
+        MADV_MERGEABLE = 12,
+        /// KSM may not.
+        MADV_UNMERGEABLE = 13,
+        /// Worth backing with huge pages.
+        MADV_HUGEPAGE = 14,
+        /// Not worth it.
+        MADV_NOHUGEPAGE = 15,
+        /// Left out of core dumps.
+        MADV_DONTDUMP = 16,
+        /// In core dumps again.
+        MADV_DODUMP = 17,
+        /// Zeroed in a forked child.
+        MADV_WIPEONFORK = 18,
+        /// Not zeroed in a forked child again.
+        MADV_KEEPONFORK = 19,
+    }
+}
+
+/// Whether madvise's `advice` changes a mapping's flags (one of [`MADV_FLAG_NAMES`]).
+#[inline(always)]
+pub const fn madvise_changes_flags(advice: u64) -> bool {
+    const MASK: u64 = 0b111 | (0x3ff << 10);
+    advice < 32 && (MASK >> advice) & 1 != 0
+}
+
+/// `prctl` option: set a mapping's attributes (its anonymous name).
+pub const PR_SET_VMA: u64 = 0x5356_4d41;
+/// `prctl` option: set the address space's layout (brk, stack, ... as CRIU restores them).
+pub const PR_SET_MM: u64 = 35;
+/// `mlockall` flag: lock what is mapped now.
+pub const MCL_CURRENT: u32 = 1;
+/// `mlockall` flag: lock what will be mapped.
+pub const MCL_FUTURE: u32 = 2;
+/// `mlockall` flag: lock pages as they fault in.
+pub const MCL_ONFAULT: u32 = 4;
+/// `mlock2` flag: lock pages as they fault in.
+pub const MLOCK_ONFAULT: u32 = 1;
+/// `shmat` flag: attach read-only.
+pub const SHM_RDONLY: u32 = 0o10000;
+/// `shmat` flag: attach executable.
+pub const SHM_EXEC: u32 = 0o100000;

@@ -9,12 +9,16 @@
 /// Where a program attaches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hook {
-    /// A tracepoint, `category:name` (`syscalls:sys_enter_mmap`).
-    TracePoint {
-        /// The tracepoint's category, e.g. `syscalls`.
-        category: &'static str,
-        /// The tracepoint's name, e.g. `sys_enter_mmap`.
+    /// A BTF-enabled raw tracepoint (`tp_btf`), e.g. `sys_exit`: its arguments are the
+    /// kernel's own typed pointers.
+    BtfTracePoint {
+        /// The raw tracepoint's name.
         name: &'static str,
+    },
+    /// A BPF iterator over kernel objects, e.g. `task`: run when userspace reads it.
+    Iter {
+        /// What it iterates.
+        target: &'static str,
     },
 }
 
@@ -27,43 +31,39 @@ pub struct Program {
     pub hook: Hook,
 }
 
-/// Calls macro `$m` with every program vmmon attaches, in attach order, one entry per line:
-/// `tracepoint NAME("category", "name");`. The enter side of each syscall comes before its
-/// exit side, so no exit is seen whose enter could not have been.
+/// Calls macro `$m` with every program vmmon loads, in attach order, one entry per line:
+/// `btf_tracepoint NAME("raw tracepoint");` or `iter NAME("target");`. The syscall exit
+/// side comes before the enter side: a call whose exit is seen without its enter is only
+/// left unchecked, while one counted in flight at its enter must be seen leaving.
 #[macro_export]
 macro_rules! for_each_program {
     ($m:ident) => {
         $m! {
-            tracepoint vmmon_task_newtask("task", "task_newtask");
-            tracepoint vmmon_task_rename("task", "task_rename");
-            tracepoint vmmon_sched_process_fork("sched", "sched_process_fork");
-            tracepoint vmmon_sched_process_exec("sched", "sched_process_exec");
-            tracepoint vmmon_sched_process_exit("sched", "sched_process_exit");
-            tracepoint vmmon_enter_mmap("syscalls", "sys_enter_mmap");
-            tracepoint vmmon_enter_munmap("syscalls", "sys_enter_munmap");
-            tracepoint vmmon_enter_mremap("syscalls", "sys_enter_mremap");
-            tracepoint vmmon_enter_mprotect("syscalls", "sys_enter_mprotect");
-            tracepoint vmmon_enter_pkey_mprotect("syscalls", "sys_enter_pkey_mprotect");
-            tracepoint vmmon_enter_brk("syscalls", "sys_enter_brk");
-            tracepoint vmmon_exit_mmap("syscalls", "sys_exit_mmap");
-            tracepoint vmmon_exit_munmap("syscalls", "sys_exit_munmap");
-            tracepoint vmmon_exit_mremap("syscalls", "sys_exit_mremap");
-            tracepoint vmmon_exit_mprotect("syscalls", "sys_exit_mprotect");
-            tracepoint vmmon_exit_pkey_mprotect("syscalls", "sys_exit_pkey_mprotect");
-            tracepoint vmmon_exit_brk("syscalls", "sys_exit_brk");
+            btf_tracepoint vmmon_task_newtask("task_newtask");
+            btf_tracepoint vmmon_sched_process_exec("sched_process_exec");
+            btf_tracepoint vmmon_sched_process_exit("sched_process_exit");
+            btf_tracepoint vmmon_sys_exit("sys_exit");
+            btf_tracepoint vmmon_sys_enter("sys_enter");
+            iter vmmon_sweep("task");
         }
     };
 }
 
 macro_rules! program_table {
-    ($($hook:ident $name:ident ($($arg:literal),*);)*) => {
-        /// Every program vmmon attaches, in attach order (see [`for_each_program!`]).
+    ($($hook:ident $name:ident ($($arg:tt),*);)*) => {
+        /// Every program vmmon loads, in attach order (see [`for_each_program!`]).
         pub const PROGRAMS: &[Program] = &[$(program_table!(@one $hook $name ($($arg),*)),)*];
     };
-    (@one tracepoint $name:ident ($category:literal, $tracepoint:literal)) => {
+    (@one btf_tracepoint $name:ident ($event:literal)) => {
         Program {
             name: stringify!($name),
-            hook: Hook::TracePoint { category: $category, name: $tracepoint },
+            hook: Hook::BtfTracePoint { name: $event },
+        }
+    };
+    (@one iter $name:ident ($target:literal)) => {
+        Program {
+            name: stringify!($name),
+            hook: Hook::Iter { target: $target },
         }
     };
 }
@@ -75,18 +75,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_unique_and_every_exit_follows_its_enter() {
+    fn names_are_unique_and_every_exit_is_attached_before_its_enter() {
         for (i, p) in PROGRAMS.iter().enumerate() {
             assert!(
                 PROGRAMS[i + 1..].iter().all(|q| q.name != p.name),
                 "{} twice",
                 p.name
             );
-            if let Some(call) = p.name.strip_prefix("vmmon_exit_") {
-                let enter = PROGRAMS
-                    .iter()
-                    .position(|q| q.name.strip_prefix("vmmon_enter_") == Some(call));
-                assert!(enter.is_some_and(|e| e < i), "{} before its enter", p.name);
+            if p.name == "vmmon_sys_exit" {
+                let enter = PROGRAMS.iter().position(|q| q.name == "vmmon_sys_enter");
+                assert!(enter.is_some_and(|e| e > i), "{} after its enter", p.name);
             }
         }
     }

@@ -5,12 +5,19 @@
 #![no_main]
 
 macro_rules! empty {
-    ($($hook:ident $name:ident ($($arg:literal),*);)*) => {
+    ($($hook:ident $name:ident ($($arg:tt),*);)*) => {
         $(empty!(@one $hook $name ($($arg),*));)*
     };
-    (@one tracepoint $name:ident ($category:literal, $tracepoint:literal)) => {
-        #[aya_ebpf::macros::tracepoint(category = $category, name = $tracepoint)]
-        pub fn $name(_ctx: aya_ebpf::programs::TracePointContext) -> u32 {
+    (@one btf_tracepoint $name:ident ($event:literal)) => {
+        #[aya_ebpf::macros::btf_tracepoint(function = $event)]
+        pub fn $name(_ctx: aya_ebpf::programs::BtfTracePointContext) -> i32 {
+            0
+        }
+    };
+    (@one iter $name:ident ("task")) => {
+        #[unsafe(no_mangle)]
+        #[unsafe(link_section = "iter/task")]
+        pub fn $name(_ctx: *mut core::ffi::c_void) -> i32 {
             0
         }
     };

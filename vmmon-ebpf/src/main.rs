@@ -1,32 +1,45 @@
-//! vmmon's kernel programs. Syscall tracepoints pair each enter with its exit and emit one
-//! completed record; scheduler tracepoints report forks, execs and exits. Everything goes to
-//! userspace through one ring buffer; what cannot be sent is counted.
+//! vmmon's kernel programs. The raw syscall tracepoints report every address-space syscall
+//! with the kernel's own figures for the caller's address space; the scheduler's report forks,
+//! execs and exits; a task iterator sweeps every process's figures. Records go to userspace
+//! through one ring buffer; what cannot be sent is counted.
 //!
 //! The programs are the ones `vmmon_common::for_each_program!` lists, each defined here from
 //! the handler of the same name in [`handlers`]: a program without a handler does not compile.
 #![no_std]
 #![no_main]
+// Atomic adds (`core::intrinsics::atomic_xadd`): the BPF target has no atomic types.
+#![feature(core_intrinsics)]
+#![expect(internal_features, reason = "atomic_xadd is the BPF target's only atomic add")]
 
 mod maps;
 mod process;
 mod record;
-mod slots;
+mod sweep;
 mod syscalls;
+mod task;
 
 /// Every program's body, by program name.
 mod handlers {
     pub use crate::process::*;
+    pub use crate::sweep::*;
     pub use crate::syscalls::*;
 }
 
 macro_rules! define {
-    ($($hook:ident $name:ident ($($arg:literal),*);)*) => {
+    ($($hook:ident $name:ident ($($arg:tt),*);)*) => {
         $(define!(@one $hook $name ($($arg),*));)*
     };
-    (@one tracepoint $name:ident ($category:literal, $tracepoint:literal)) => {
-        #[aya_ebpf::macros::tracepoint(category = $category, name = $tracepoint)]
-        pub fn $name(ctx: aya_ebpf::programs::TracePointContext) -> u32 {
+    (@one btf_tracepoint $name:ident ($event:literal)) => {
+        #[aya_ebpf::macros::btf_tracepoint(function = $event)]
+        pub fn $name(ctx: aya_ebpf::programs::BtfTracePointContext) -> i32 {
             handlers::$name(&ctx)
+        }
+    };
+    (@one iter $name:ident ("task")) => {
+        #[unsafe(no_mangle)]
+        #[unsafe(link_section = "iter/task")]
+        pub fn $name(ctx: *mut core::ffi::c_void) -> i32 {
+            handlers::$name(ctx)
         }
     };
 }

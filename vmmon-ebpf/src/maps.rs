@@ -4,27 +4,29 @@ use aya_ebpf::{
     macros::map,
     maps::{Array, HashMap, PerCpuArray, RingBuf},
 };
+use core::intrinsics::{AtomicOrdering, atomic_cxchg, atomic_xadd};
 use vmmon_common::{
-    COUNTER_COUNT, Counter, DEFAULT_RING_BYTES, FAST_SLOTS, PENDING_ENTRIES, PendingCall,
+    COUNTER_COUNT, Counter, DEFAULT_RING_BYTES, InFlight, Layout, PROCESS_SLOTS, SHARED_MARK_SLOTS,
+    THREAD_SLOTS, thread_mark,
 };
 
 /// Every record for userspace. Its size is set again at load time (`RING_BYTES`).
 #[map(name = "EVENTS")]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(DEFAULT_RING_BYTES, 0);
 
-/// Per thread, at `tid % FAST_SLOTS`: the syscall (or clone) in flight, its arguments and the
-/// thread's comm. The fast path: the verifier inlines array lookups (see `slots.rs`).
-#[map(name = "FAST_SLOTS")]
-pub static FAST: Array<PendingCall> = Array::with_max_entries(FAST_SLOTS, 0);
+/// Per thread, at `tid % THREAD_SLOTS`: the traced call it is in ([`thread_mark`], 0 when
+/// free). An array, so that the verifier inlines the lookup (a hash lookup would be a helper
+/// call on every syscall).
+#[map(name = "THREADS")]
+pub static THREADS: Array<u64> = Array::with_max_entries(THREAD_SLOTS, 0);
 
-/// Fast-slot index -> owning tid. Inserting with `BPF_NOEXIST` is what makes a claim atomic.
-#[map(name = "SLOT_CLAIMS")]
-pub static CLAIMS: HashMap<u32, u32> = HashMap::with_max_entries(FAST_SLOTS, 0);
+/// The marks of threads whose slot in [`THREADS`] was held by another thread's call.
+#[map(name = "SHARED_MARKS")]
+pub static SHARED_MARKS: HashMap<u32, u64> = HashMap::with_max_entries(SHARED_MARK_SLOTS, 0);
 
-/// Per thread, for threads whose fast slot another live thread owns. Entries are overwritten
-/// in place and deleted when the thread exits.
-#[map(name = "PENDING")]
-pub static PENDING: HashMap<u32, PendingCall> = HashMap::with_max_entries(PENDING_ENTRIES, 0);
+/// Per process, at `tgid % PROCESS_SLOTS`: its calls in flight, entered, and records lost.
+#[map(name = "PROCESSES")]
+pub static PROCESSES: Array<InFlight> = Array::with_max_entries(PROCESS_SLOTS, 0);
 
 /// Per CPU: counters indexed by [`Counter`], summed by userspace.
 #[map(name = "COUNTERS")]
@@ -34,18 +36,45 @@ pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(COUNTER_CO
 #[unsafe(no_mangle)]
 static AGENT_TGID: u32 = 0;
 
+/// Applied to a tid before [`THREAD_SLOTS`]: all ones, but in tests that make threads
+/// share slots.
+#[unsafe(no_mangle)]
+static THREAD_MASK: u32 = u32::MAX;
+
 /// The ring buffer's size in bytes, set at load time with the map's size.
 #[unsafe(no_mangle)]
 static RING_BYTES: u32 = DEFAULT_RING_BYTES;
 
-/// Mask from tid to fast slot, set at load time.
+/// Where the running kernel keeps the fields the programs read, set at load time from its
+/// BTF. Read-only: the verifier takes every field as a constant.
 #[unsafe(no_mangle)]
-static FAST_MASK: u32 = FAST_SLOTS - 1;
+pub static LAYOUT: Layout = Layout {
+    task_known: 0,
+    task_pid: 0,
+    task_tgid: 0,
+    task_comm: 0,
+    task_mm: 0,
+    task_start_time: 0,
+    mm_known: 0,
+    mm_total_vm: 0,
+    mm_hiwater_vm: 0,
+    mm_map_count: 0,
+    mm_hiwater_rss: 0,
+    rss_file: 0,
+    rss_anon: 0,
+    rss_swap: 0,
+    rss_shmem: 0,
+    bprm_filename: 0,
+};
 
-#[inline(always)]
-pub fn fast_mask() -> u32 {
-    // SAFETY: as for `agent_tgid`.
-    unsafe { core::ptr::read_volatile(&FAST_MASK) }
+/// Reads one field of [`LAYOUT`]; volatile so that the compiler does not fold the
+/// placeholder value in.
+#[macro_export]
+macro_rules! layout {
+    ($field:ident) => {
+        // SAFETY: a plain read of a global the loader may have rewritten.
+        unsafe { core::ptr::read_volatile(&$crate::maps::LAYOUT.$field) } as usize
+    };
 }
 
 #[inline(always)]
@@ -66,5 +95,70 @@ pub fn count(counter: Counter) {
     if let Some(slot) = COUNTERS.get_ptr_mut(counter as u32) {
         // SAFETY: a per-CPU slot, only this CPU writes it and programs do not nest here.
         unsafe { *slot += 1 };
+    }
+}
+
+/// Adds `n` (wrapping: `u64::MAX` subtracts one) to a counter other CPUs change too.
+#[inline(always)]
+pub fn add(counter: *mut u64, n: u64) {
+    // SAFETY: `counter` points into a live map value; the add is atomic, and its result is
+    // not used, so it is a plain BPF atomic add (no fetch, which older CPUs of the BPF
+    // instruction set lack).
+    unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(counter, n) };
+}
+
+/// The process's entry in [`PROCESSES`].
+#[inline(always)]
+pub fn process(tgid: u32) -> Option<*mut InFlight> {
+    PROCESSES.get_ptr_mut(tgid & (PROCESS_SLOTS - 1))
+}
+
+/// Marks thread `tid` as in the traced call `nr`: in its slot of [`THREADS`] if that is
+/// free (claimed by one compare-and-swap, as another CPU may claim it at once), else in
+/// [`SHARED_MARKS`]. False when there is no room for the mark.
+#[inline(always)]
+pub fn mark(tid: u32, nr: u32) -> bool {
+    let mark = thread_mark(tid, nr);
+    // SAFETY: a plain read of a global the loader may have rewritten.
+    let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
+    if let Some(slot) = THREADS.get_ptr_mut(tid & mask & (THREAD_SLOTS - 1)) {
+        // SAFETY: a live array element, changed only by this compare-and-swap (from free) and
+        // by its owner (back to free).
+        let (_, claimed) = unsafe {
+            atomic_cxchg::<u64, { AtomicOrdering::Relaxed }, { AtomicOrdering::Relaxed }>(
+                slot, 0, mark,
+            )
+        };
+        if claimed {
+            return true;
+        }
+    }
+    count(Counter::SharedMark);
+    SHARED_MARKS.insert(&tid, &mark, 0).is_ok()
+}
+
+/// Takes thread `tid`'s mark for call `nr` away (any call's, for `None`); true if it was
+/// there (the call's enter was seen and counted).
+#[inline(always)]
+pub fn unmark(tid: u32, nr: Option<u32>) -> bool {
+    let ours = |mark: u64| match nr {
+        Some(nr) => mark == thread_mark(tid, nr),
+        None => mark as u32 == tid,
+    };
+    // SAFETY: as in `mark`.
+    let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
+    if let Some(slot) = THREADS.get_ptr_mut(tid & mask & (THREAD_SLOTS - 1)) {
+        // SAFETY: as in `mark`; only the owner stores, and only its own mark back to free.
+        unsafe {
+            if ours(core::ptr::read_volatile(slot)) {
+                core::ptr::write_volatile(slot, 0);
+                return true;
+            }
+        }
+    }
+    // SAFETY: only this thread inserts or removes its own entry.
+    match unsafe { SHARED_MARKS.get(&tid) } {
+        Some(&found) if ours(found) => SHARED_MARKS.remove(&tid).is_ok(),
+        _ => false,
     }
 }

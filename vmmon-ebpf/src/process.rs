@@ -1,191 +1,101 @@
-//! Process lifetimes: new tasks (with their `clone` flags), execs and exits.
+//! Process lifetimes on BTF-typed raw tracepoints: new tasks with their `clone` flags and the
+//! child's address space, execs with the new image's, exits with the released one's figures
+//! and resident memory.
 
-use crate::maps::{EVENTS, agent_tgid, count};
-use crate::record::{header, submit_flags};
-use crate::slots::{keep, release, rename, take};
-use crate::syscalls::read_u64;
-use aya_ebpf::{
-    EbpfContext,
-    helpers::{bpf_get_current_pid_tgid, bpf_probe_read_kernel_str_bytes},
-    programs::TracePointContext,
-};
+use crate::layout;
+use crate::maps::{add, agent_tgid, process, unmark};
+use crate::record::{header, send};
+use crate::task::{Task, figures, resident};
+use aya_ebpf::{helpers::bpf_probe_read_kernel_str_bytes, programs::BtfTracePointContext};
 use vmmon_common::{
-    COMM_LEN, Counter, EventKind, ExecRecord, ExitRecord, FILENAME_LEN, ForkRecord,
-    linux::CLONE_THREAD,
+    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, FILENAME_LEN, ForkRecord, Resident,
 };
 
-#[inline(always)]
-fn read_u32(ctx: &TracePointContext, offset: usize) -> u32 {
-    // SAFETY: as in `read_u64`: a constant offset into the tracepoint's record.
-    unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(offset) as *const u32) }
-}
-
-/// `sched_process_fork` does not say whether the child is a thread; `task_newtask`, which
-/// fires just before it in the same (parent) task, carries the clone flags. They wait in the
-/// parent thread's pending slot.
-///
-/// ```text
-/// field:pid_t pid;            offset:8;  size:4;  signed:1;
-/// field:char comm[16];        offset:12; size:16; signed:0;
-/// field:u64 clone_flags;      offset:32; size:8;  signed:0;
-/// field:short oom_score_adj;  offset:40; size:2;  signed:1;
-/// ```
-pub fn vmmon_task_newtask(ctx: &TracePointContext) -> u32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    if (pid_tgid >> 32) as u32 != agent_tgid() {
-        let child = u64::from(read_u32(ctx, 8));
-        let flags = read_u64(ctx, 32);
-        keep(
-            ctx,
-            pid_tgid as u32,
-            EventKind::Fork,
-            [child, flags, 0, 0, 0, 0],
-        );
+/// `task_newtask(struct task_struct *task, u64 clone_flags)`: fires in the parent once the
+/// child is complete (its ids set, its address space copied or shared), past the point
+/// where the fork could still fail.
+pub fn vmmon_task_newtask(ctx: &BtfTracePointContext) -> i32 {
+    let parent = Task::current();
+    if parent.tgid() == agent_tgid() {
+        return 0;
     }
+    let child = Task::from_arg(ctx.arg(0));
+    let clone_flags: u64 = ctx.arg(1);
+    let child_tgid = child.tgid();
+    let record = ForkRecord {
+        header: header(EventKind::Fork, parent),
+        child_tid: child.tid(),
+        child_tgid,
+        clone_flags,
+        figures: figures(child.mm(), child_tgid),
+    };
+    send(&record, parent.tgid());
     0
 }
 
-/// A task's comm changed (exec, `prctl(PR_SET_NAME)`, a write to `/proc/.../comm`): refresh
-/// the comm cached in its slot. The renamed task need not be the current one.
-///
-/// ```text
-/// field:pid_t pid;            offset:8;  size:4;  signed:1;
-/// field:char oldcomm[16];     offset:12; size:16; signed:0;
-/// field:char newcomm[16];     offset:28; size:16; signed:0;
-/// field:short oom_score_adj;  offset:44; size:2;  signed:1;
-/// ```
-pub fn vmmon_task_rename(ctx: &TracePointContext) -> u32 {
-    let tid = read_u32(ctx, 8);
-    let mut comm = [0u8; COMM_LEN];
-    for (i, b) in comm.iter_mut().enumerate() {
-        // SAFETY: constant offsets inside the record's `newcomm` field.
-        *b = unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(28 + i)) };
-    }
-    rename(tid, comm);
-    0
-}
-
-/// ```text
-/// field:__data_loc char[] parent_comm; offset:8;  size:4; signed:0;
-/// field:pid_t parent_pid;              offset:12; size:4; signed:1;
-/// field:__data_loc char[] child_comm;  offset:16; size:4; signed:0;
-/// field:pid_t child_pid;               offset:20; size:4; signed:1;
-/// ```
-pub fn vmmon_sched_process_fork(ctx: &TracePointContext) -> u32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    let tgid = (pid_tgid >> 32) as u32;
+/// `sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)`:
+/// fires once the new image is in place; the task's tgid, tid and comm are the new ones (a
+/// non-leader thread that exec'd has taken over the leader's pid).
+pub fn vmmon_sched_process_exec(ctx: &BtfTracePointContext) -> i32 {
+    let task = Task::from_arg(ctx.arg(0));
+    let tgid = task.tgid();
     if tgid == agent_tgid() {
         return 0;
     }
-    let child_tid = read_u32(ctx, 20);
-    let mut clone_flags = 0;
-    let mut flags_known = 0;
-    if let Some(slot) = take(pid_tgid as u32, EventKind::Fork) {
-        // SAFETY: our own slot, as `take` returned it.
-        let (child, flags) = unsafe {
-            (
-                core::ptr::read_volatile(&(*slot).args[0]),
-                core::ptr::read_volatile(&(*slot).args[1]),
-            )
-        };
-        if child == u64::from(child_tid) {
-            clone_flags = flags;
-            flags_known = 1;
-        }
+    let old_tid: i32 = ctx.arg(1);
+    let bprm: *const u8 = ctx.arg(2);
+    let mut record = ExecRecord {
+        header: header(EventKind::Exec, task),
+        old_tid: old_tid as u32,
+        filename_len: 0,
+        filename: [0; FILENAME_LEN],
+        figures: figures(task.mm(), tgid),
+    };
+    let offset = layout!(bprm_filename);
+    // SAFETY: `bprm` is the tracepoint's BTF-typed `struct linux_binprm *`, `filename` a
+    // kernel string pointer; the helper reads it safely and NUL-terminates.
+    let name: *const u8 = unsafe { core::ptr::read(bprm.add(offset) as *const *const u8) };
+    // SAFETY: as above.
+    if let Ok(s) = unsafe { bpf_probe_read_kernel_str_bytes(name, &mut record.filename) } {
+        record.filename_len = s.len().min(FILENAME_LEN - 1) as u32;
     }
-    let child_tgid = if clone_flags & CLONE_THREAD != 0 {
-        tgid
+    send(&record, tgid);
+    0
+}
+
+/// `sched_process_exit(struct task_struct *p, bool group_dead)`: fires for every task
+/// leaving, before its address space is released; `group_dead` for a process's last thread.
+pub fn vmmon_sched_process_exit(ctx: &BtfTracePointContext) -> i32 {
+    let task = Task::from_arg(ctx.arg(0));
+    let (tgid, tid) = (task.tgid(), task.tid());
+    // A thread that leaves inside a traced call (never seen) un-counts it here.
+    if unmark(tid, None)
+        && let Some(p) = process(tgid)
+    {
+        // SAFETY: a live array element.
+        add(unsafe { &raw mut (*p).inflight }, u64::MAX);
+    }
+    if tgid == agent_tgid() {
+        return 0;
+    }
+    let group_dead = (ctx.arg::<u64>(1) & 0xff) as u32;
+    let mm = task.mm();
+    let mut figures = figures(mm, tgid);
+    let mut released = Resident::default();
+    if group_dead != 0 {
+        released = resident(mm);
     } else {
-        child_tid
-    };
-    let flags = submit_flags();
-    let Some(mut entry) = EVENTS.reserve::<ForkRecord>(0) else {
-        count(Counter::RingFull);
-        return 0;
-    };
-    entry.write(ForkRecord {
-        header: header(EventKind::Fork, pid_tgid),
-        child_tid,
-        child_tgid,
-        clone_flags,
-        flags_known,
-        _pad: 0,
-    });
-    entry.submit(flags);
-    0
-}
-
-/// Fires after the new image is in place: the current task's tgid, tid and comm are the new
-/// ones (a non-leader thread that exec'd has taken over the leader's pid).
-///
-/// ```text
-/// field:__data_loc char[] filename; offset:8;  size:4; signed:0;
-/// field:pid_t pid;                  offset:12; size:4; signed:1;
-/// field:pid_t old_pid;              offset:16; size:4; signed:1;
-/// ```
-pub fn vmmon_sched_process_exec(ctx: &TracePointContext) -> u32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    if (pid_tgid >> 32) as u32 == agent_tgid() {
-        return 0;
+        // A thread's exit releases nothing: its figures are not a footprint.
+        figures.flags &= !FIGURES_KNOWN;
     }
-    let flags = submit_flags();
-    let Some(mut entry) = EVENTS.reserve::<ExecRecord>(0) else {
-        count(Counter::RingFull);
-        return 0;
-    };
-    // A non-leader thread that exec'd now has the leader's tid; its old slots would never be
-    // freed (no exit fires for that tid) and would hand its comm to a later thread given it.
-    let old_tid = read_u32(ctx, 16);
-    if old_tid != pid_tgid as u32 {
-        release(old_tid);
-    }
-    let record = entry.as_mut_ptr();
-    let data_loc = read_u32(ctx, 8);
-    // SAFETY: `record` points at reserved ring-buffer memory of the right size; every field is
-    // written before submit. The file name is read from the tracepoint record at its
-    // `__data_loc` offset (low 16 bits).
-    unsafe {
-        (*record).header = header(EventKind::Exec, pid_tgid);
-        (*record).old_tid = old_tid;
-        let src = (ctx.as_ptr() as *const u8).add((data_loc & 0xffff) as usize);
-        let dst = &mut (*record).filename;
-        dst[0] = 0;
-        let len = bpf_probe_read_kernel_str_bytes(src, dst).map_or(0, |s| s.len());
-        (*record).filename_len = len.min(FILENAME_LEN - 1) as u32;
-    }
-    entry.submit(flags);
-    0
-}
-
-/// Fires for every task leaving; `group_dead` is set for a process's last thread, when its
-/// address space goes. The thread's slots are freed here.
-///
-/// ```text
-/// field:char comm[16];  offset:8;  size:16; signed:0;
-/// field:pid_t pid;      offset:24; size:4;  signed:1;
-/// field:int prio;       offset:28; size:4;  signed:1;
-/// field:bool group_dead; offset:32; size:1; signed:0;
-/// ```
-pub fn vmmon_sched_process_exit(ctx: &TracePointContext) -> u32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    release(pid_tgid as u32);
-    if (pid_tgid >> 32) as u32 == agent_tgid() {
-        return 0;
-    }
-    // Exactly one byte: a program that reads past the end of the tracepoint's record (33
-    // bytes here) is refused at attach time with EACCES.
-    // SAFETY: as in `read_u32`.
-    let group_dead = u32::from(unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(32)) });
-    let flags = submit_flags();
-    let Some(mut entry) = EVENTS.reserve::<ExitRecord>(0) else {
-        count(Counter::RingFull);
-        return 0;
-    };
-    entry.write(ExitRecord {
-        header: header(EventKind::Exit, pid_tgid),
+    let record = ExitRecord {
+        header: header(EventKind::Exit, task),
         group_dead,
         _pad: 0,
-    });
-    entry.submit(flags);
+        start_ns: task.start_ns(),
+        figures,
+        resident: released,
+    };
+    send(&record, tgid);
     0
 }

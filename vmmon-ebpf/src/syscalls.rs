@@ -1,109 +1,113 @@
-//! Address-space syscalls: the enter tracepoint keeps the arguments in the thread's slot
-//! (`slots.rs`), the exit tracepoint completes them with the return value into one record.
+//! Address-space syscalls, on the raw `sys_enter` and `sys_exit` tracepoints (BTF-typed):
+//! `sys_enter(struct pt_regs *regs, long id)` and `sys_exit(struct pt_regs *regs, long ret)`.
+//! Both fire for every syscall on the machine; anything but a traced call returns at once.
 //!
-//! Every `syscalls:sys_enter_*` format starts the same way, and every argument is a
-//! `unsigned long`-sized slot, e.g. `/sys/kernel/tracing/events/syscalls/sys_enter_mmap/format`:
+//! The exit reads the arguments from the registers (x86_64 keeps them in `pt_regs` through
+//! the call) and reports one record with the result and the address space's figures.
 //!
-//! ```text
-//! field:int __syscall_nr;     offset:8;  size:4; signed:1;
-//! field:unsigned long addr;   offset:16; size:8; signed:0;
-//! field:unsigned long len;    offset:24; size:8; signed:0;
-//! field:unsigned long prot;   offset:32; size:8; signed:0;
-//! field:unsigned long flags;  offset:40; size:8; signed:0;
-//! field:unsigned long fd;     offset:48; size:8; signed:0;
-//! field:unsigned long off;    offset:56; size:8; signed:0;
-//! ```
-//!
-//! and every `sys_exit_*` format carries the result at offset 16:
-//!
-//! ```text
-//! field:int __syscall_nr;     offset:8;  size:4; signed:1;
-//! field:long ret;             offset:16; size:8; signed:1;
-//! ```
+//! The enter only counts: it marks the thread and counts the call in flight for its process.
+//! The exit un-counts after its record is in the ring. So a record whose figures were read
+//! while its own call was the process's only one in flight, with no call entering meanwhile,
+//! shows every change whose record came before it and none whose record comes after: the
+//! agent can hold its ledger to those figures (see `Figures`).
 
-use crate::maps::{EVENTS, agent_tgid, count};
-use crate::record::{header_with_comm, submit_flags};
-use crate::slots::{keep, take};
-use aya_ebpf::{EbpfContext, helpers::bpf_get_current_pid_tgid, programs::TracePointContext};
-use vmmon_common::{Counter, EventKind, SyscallRecord};
+use crate::maps::{add, agent_tgid, count, mark, process, unmark};
+use crate::record::{header, send};
+use crate::task::{Task, figures};
+use aya_ebpf::{
+    bindings::pt_regs, helpers::bpf_get_current_pid_tgid, programs::BtfTracePointContext,
+};
+use vmmon_common::linux::{PR_SET_MM, PR_SET_VMA, madvise_changes_flags};
+use vmmon_common::{Counter, EventKind, FIGURES_OWN_CALL, SyscallRecord};
 
-const ARGS_OFFSET: usize = 16;
-const RET_OFFSET: usize = 16;
-
+/// The traced call `nr` is, given its registers: some calls count only with some arguments
+/// (madvise that changes a mapping's flags, prctl on mappings).
 #[inline(always)]
-pub fn read_u64(ctx: &TracePointContext, offset: usize) -> u64 {
-    // SAFETY: tracepoint programs may read their context directly at constant offsets inside
-    // the record; the verifier checks the bounds.
-    unsafe { core::ptr::read((ctx.as_ptr() as *const u8).add(offset) as *const u64) }
+fn traced(nr: u64, regs: *const pt_regs) -> Option<EventKind> {
+    let kind = EventKind::of_syscall(nr)?;
+    // SAFETY: `regs` is the tracepoint's BTF-typed `struct pt_regs *`; the verifier checks
+    // the loads.
+    let (first, third) = unsafe { ((*regs).rdi, (*regs).rdx) };
+    match kind {
+        EventKind::Madvise if !madvise_changes_flags(third) => None,
+        EventKind::Prctl if first != PR_SET_VMA && first != PR_SET_MM => None,
+        _ => Some(kind),
+    }
 }
 
-/// Keeps the first `N` arguments of the call in the thread's pending slot.
-#[inline(always)]
-fn enter<const N: usize>(ctx: &TracePointContext, kind: EventKind) {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    if (pid_tgid >> 32) as u32 == agent_tgid() {
-        return;
+pub fn vmmon_sys_enter(ctx: &BtfTracePointContext) -> i32 {
+    let regs: *const pt_regs = ctx.arg(0);
+    let id: i64 = ctx.arg(1);
+    if traced(id as u64, regs).is_none() {
+        return 0;
     }
-    let tid = pid_tgid as u32;
-    let mut args = [0u64; 6];
-    for (i, arg) in args.iter_mut().enumerate().take(N) {
-        *arg = read_u64(ctx, ARGS_OFFSET + 8 * i);
-    }
-    keep(ctx, tid, kind, args);
-}
-
-#[inline(always)]
-fn exit(ctx: &TracePointContext, kind: EventKind) {
     let pid_tgid = bpf_get_current_pid_tgid();
-    let Some(slot) = take(pid_tgid as u32, kind) else {
-        if (pid_tgid >> 32) as u32 != agent_tgid() {
-            count(Counter::ExitWithoutEnter);
+    let (tgid, tid) = ((pid_tgid >> 32) as u32, pid_tgid as u32);
+    if tgid == agent_tgid() {
+        return 0;
+    }
+    let marked = mark(tid, id as u32);
+    if let Some(p) = process(tgid) {
+        // SAFETY: a live array element.
+        unsafe {
+            add(&raw mut (*p).enters, 1);
+            if marked {
+                add(&raw mut (*p).inflight, 1);
+            } else {
+                // A call in flight that no exit will un-count: its process's figures cannot
+                // be trusted until it is read again, as after a lost record.
+                count(Counter::MarksFull);
+                add(&raw mut (*p).lost, 1);
+            }
         }
-        return;
+    }
+    0
+}
+
+pub fn vmmon_sys_exit(ctx: &BtfTracePointContext) -> i32 {
+    let regs: *const pt_regs = ctx.arg(0);
+    let ret: i64 = ctx.arg(1);
+    // SAFETY: as in `traced`.
+    let nr = unsafe { (*regs).orig_rax };
+    let Some(kind) = traced(nr, regs) else {
+        return 0;
     };
-    // SAFETY: our own slot, as `take` returned it.
-    let (comm, args) = unsafe { ((*slot).comm, (*slot).args) };
+    let task = Task::current();
+    let (tgid, tid) = (task.tgid(), task.tid());
+    if tgid == agent_tgid() {
+        return 0;
+    }
+    // Whether this call was counted at its enter (and so must be un-counted).
+    let marked = unmark(tid, Some(nr as u32));
+    if !marked {
+        count(Counter::Unmarked);
+    }
+    let mut figures = figures(task.mm(), tgid);
+    if marked {
+        figures.flags |= FIGURES_OWN_CALL;
+    }
+    // SAFETY: as in `traced`.
+    let args = unsafe {
+        [
+            (*regs).rdi,
+            (*regs).rsi,
+            (*regs).rdx,
+            (*regs).r10,
+            (*regs).r8,
+            (*regs).r9,
+        ]
+    };
     let record = SyscallRecord {
-        header: header_with_comm(kind, pid_tgid, comm),
+        header: header(kind, task),
         args,
-        ret: read_u64(ctx, RET_OFFSET) as i64,
+        ret,
+        figures,
     };
-    if EVENTS
-        .output::<SyscallRecord>(&record, submit_flags())
-        .is_err()
-    {
-        count(Counter::RingFull);
+    send(&record, tgid);
+    if marked && let Some(p) = process(tgid) {
+        // After the record is in the ring: see the module's comment.
+        // SAFETY: a live array element.
+        add(unsafe { &raw mut (*p).inflight }, u64::MAX);
     }
+    0
 }
-
-/// The handlers of one syscall's enter and exit programs (named as in `for_each_program!`).
-macro_rules! syscall_pair {
-    ($enter:ident, $exit:ident, $kind:expr, $nargs:literal) => {
-        pub fn $enter(ctx: &TracePointContext) -> u32 {
-            enter::<$nargs>(ctx, $kind);
-            0
-        }
-
-        pub fn $exit(ctx: &TracePointContext) -> u32 {
-            exit(ctx, $kind);
-            0
-        }
-    };
-}
-
-syscall_pair!(vmmon_enter_mmap, vmmon_exit_mmap, EventKind::Mmap, 6);
-syscall_pair!(vmmon_enter_munmap, vmmon_exit_munmap, EventKind::Munmap, 2);
-syscall_pair!(vmmon_enter_mremap, vmmon_exit_mremap, EventKind::Mremap, 5);
-syscall_pair!(
-    vmmon_enter_mprotect,
-    vmmon_exit_mprotect,
-    EventKind::Mprotect,
-    3
-);
-syscall_pair!(
-    vmmon_enter_pkey_mprotect,
-    vmmon_exit_pkey_mprotect,
-    EventKind::PkeyMprotect,
-    4
-);
-syscall_pair!(vmmon_enter_brk, vmmon_exit_brk, EventKind::Brk, 1);

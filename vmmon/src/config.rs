@@ -47,8 +47,14 @@ impl Default for MetricsConfig {
 pub struct AgentConfig {
     /// Where the HTTP API listens; loopback unless told otherwise.
     pub listen: String,
-    /// Processes re-read from /proc each second to catch drift (round robin).
+    /// Processes re-read from /proc each second to catch drift (round robin, a safety net:
+    /// the checks against the kernel's figures ask for what they need).
     pub resyncs_per_second: u32,
+    /// How often every process's figures are swept from the kernel, in milliseconds (0:
+    /// never). A sweep catches what no event shows (a stack that grows).
+    pub sweep_interval_ms: u64,
+    /// Recent exits kept for `GET /api/v1/exits`.
+    pub exits_kept: usize,
 }
 
 /// `[pipeline]`
@@ -66,6 +72,8 @@ impl Default for AgentConfig {
         Self {
             listen: "127.0.0.1:9464".into(),
             resyncs_per_second: 20,
+            sweep_interval_ms: 1000,
+            exits_kept: 256,
         }
     }
 }
@@ -145,6 +153,13 @@ impl Config {
             1,
             10_000,
         )?;
+        range(
+            "agent.sweep_interval_ms",
+            self.agent.sweep_interval_ms,
+            0,
+            3_600_000,
+        )?;
+        range("agent.exits_kept", self.agent.exits_kept as u64, 0, 100_000)?;
         crate::bpf::validate_ring_bytes(self.pipeline.ring_buffer_bytes)
             .map_err(|e| invalid("pipeline.ring_buffer_bytes", e.to_string()))?;
         range(

@@ -3,30 +3,32 @@
 //! The eBPF pipeline's reader ([`crate::bpf::Reader`]) is one [`EventSource`]; [`Feed`] is
 //! another, fed by hand, so that the core can be exercised without root and without eBPF.
 
-use crate::event::{DecodeError, Event};
+use crate::event::{DecodeError, Event, Swept, decode_sweep};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::io::Read;
 
 /// Counters kept by the programs in the kernel, summed over CPUs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KernelCounters {
     /// Records lost because the ring buffer was full.
     pub ring_full: u64,
-    /// Syscall events lost because the pending-call map was full.
-    pub pending_full: u64,
-    /// Syscall exits seen without their enter (calls in flight when the programs attached).
-    pub exit_without_enter: u64,
     /// Records the programs offered to the ring buffer (delivered plus `ring_full`).
     pub offered: u64,
-    /// Calls that took the slower per-thread hash path because another thread held the
-    /// calling thread's fast slot.
-    pub shared_slot: u64,
+    /// Syscall exits whose enter was not seen (in flight when the programs attached): their
+    /// records are not checked.
+    pub unmarked: u64,
+    /// Calls whose thread shared its mark's slot with another thread's call in flight (one
+    /// hash lookup more each).
+    pub shared_marks: u64,
+    /// Calls that found no room for their mark: counted as a lost record of their process.
+    pub marks_full: u64,
 }
 
 impl KernelCounters {
     /// Events the kernel could not deliver.
     pub fn dropped(&self) -> u64 {
-        self.ring_full + self.pending_full
+        self.ring_full
     }
 
     /// Records that reached the ring buffer.
@@ -45,6 +47,32 @@ pub trait EventSource {
     fn drain(&mut self, f: &mut dyn FnMut(Result<Event, DecodeError>)) -> usize;
     /// What the kernel side counted (drops among them).
     fn counters(&self) -> KernelCounters;
+    /// Starts a sweep of every process's figures, when the source can: what reading it gives
+    /// (run it off the event path: it reads every process).
+    fn sweep(&mut self) -> Option<Sweep>;
+}
+
+/// A sweep of every process's figures, ready to be read.
+pub struct Sweep(Box<dyn Read + Send>);
+
+impl Sweep {
+    /// A sweep whose records `reader` gives (the iterator's file, or a test's bytes).
+    pub fn new(reader: impl Read + Send + 'static) -> Self {
+        Self(Box::new(reader))
+    }
+
+    /// Runs it: every process's figures.
+    pub fn read(mut self) -> std::io::Result<Vec<Swept>> {
+        let mut bytes = Vec::new();
+        self.0.read_to_end(&mut bytes)?;
+        decode_sweep(&bytes).map_err(std::io::Error::other)
+    }
+}
+
+impl std::fmt::Debug for Sweep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sweep")
+    }
 }
 
 /// An [`EventSource`] fed by hand, for driving the core directly: events pushed are handed
@@ -54,6 +82,8 @@ pub struct Feed {
     waiting: VecDeque<Result<Event, DecodeError>>,
     /// What [`EventSource::counters`] reports.
     pub counters: KernelCounters,
+    /// What the next sweep finds (none: the source cannot sweep).
+    pub sweep: Option<Vec<u8>>,
 }
 
 impl Feed {
@@ -89,5 +119,9 @@ impl EventSource for Feed {
 
     fn counters(&self) -> KernelCounters {
         self.counters
+    }
+
+    fn sweep(&mut self) -> Option<Sweep> {
+        self.sweep.clone().map(|b| Sweep::new(std::io::Cursor::new(b)))
     }
 }

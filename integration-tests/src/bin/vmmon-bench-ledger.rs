@@ -101,13 +101,7 @@ fn main() {
                 }
             }
         };
-        events.push(Event {
-            ts_ns: i as u64,
-            tgid: pid,
-            tid: pid,
-            comm: Comm::default(),
-            kind,
-        });
+        events.push(Event::new(i as u64, pid, pid, Comm::default(), kind));
     }
     let start = Instant::now();
     for e in &events {

@@ -29,9 +29,15 @@ fn main() {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(1),
         ),
+        Some("spin") => spin(
+            std::env::args()
+                .nth(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(20),
+        ),
         Some("exit") => {}
         _ => {
-            eprintln!("usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|exit");
+            eprintln!("usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|spin SECONDS|exit");
             std::process::exit(2);
         }
     }
@@ -50,6 +56,19 @@ fn grow(seconds: u64, mib: u64) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     std::hint::black_box(mapped);
+}
+
+/// Calls `mprotect` on one page back to back for `seconds` (or until killed): a process that
+/// is nearly always inside a traced call.
+fn spin(seconds: u64) {
+    let p = page();
+    let addr = raw(libc::SYS_mmap, [0, p, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0]);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < until {
+        for prot in [PROT_READ, PROT_RW] {
+            raw(libc::SYS_mprotect, [addr as u64, p, prot, 0, 0, 0]);
+        }
+    }
 }
 
 struct Log {

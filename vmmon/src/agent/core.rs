@@ -1,16 +1,16 @@
-//! The ledger's owner as a state machine: it applies events in ring order, asks for `/proc`
-//! reads and folds their results back in, samples growth, and publishes snapshots. It does no
-//! I/O of its own: events come from an [`EventSource`], reads go out through [`Reads`] and
-//! come back through [`Core::hold`], and time comes in as arguments.
+//! The ledger's owner as a state machine: it applies events in ring order, holds the ledger
+//! to the kernel's figures they carry, asks for `/proc` reads and sweeps and folds their
+//! results back in (`fold.rs`), samples growth, keeps recent exits, and publishes snapshots.
+//! It does no I/O of its own: events come from an [`EventSource`], reads and sweeps go out
+//! through [`Reads`] and come back through [`Core::hold`], and time comes in as arguments.
 
 use super::publish::Publisher;
-use super::reads::{Priority, Reads, Resynced};
+use super::reads::{FromProc, Priority, Reads};
 use crate::event::{DecodeError, Event, Kind};
-use crate::ledger::{Ledger, Reconciled, page_up};
-use crate::procfs::ReadError;
-use crate::source::EventSource;
+use crate::ledger::{Applied, Exited, Ledger, Need, Reason, page_up};
+use crate::source::{EventSource, Sweep};
 use crate::stats::Growth;
-use crate::view::{EventLog, MachineTotals, Snapshot, Status};
+use crate::view::{EventLog, ExitView, MachineTotals, Snapshot, Status};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,16 +19,29 @@ use std::time::{Duration, Instant};
 /// before one is taken as it is.
 pub const MAX_TORN_TRIES: u32 = 8;
 
+/// After a read asked for because a check found a ledger wrong, further mismatches of that
+/// process within this long wait (its read is on the way, or it changes faster than it can
+/// be read): then, if its latest check still finds it wrong, it is read again.
+const TARGETED_EVERY_NS: u64 = 200_000_000;
+
 /// How the owner runs (from the configuration: `CoreOptions::from_config`).
 #[derive(Clone, Debug)]
 pub struct CoreOptions {
     /// Processes checked against `/proc` each second for drift (round robin); 0 turns the
-    /// periodic check off (tests use that to see what the event stream alone achieves).
+    /// periodic check off (tests use that to see what the event stream and the checks
+    /// achieve alone).
     pub resyncs_per_second: u32,
+    /// How often every process's figures are swept (0: never).
+    pub sweep_interval: Duration,
     /// The window of the growth figures, in seconds.
     pub growth_window_s: u64,
+    /// Recent exits kept.
+    pub exits_kept: usize,
     /// eBPF programs attached (for the health metrics).
     pub programs_attached: u64,
+    /// Whether the records carry the kernel's figures (the layout was resolved), and what
+    /// was missing when not.
+    pub figures: Result<(), Vec<String>>,
 }
 
 impl CoreOptions {
@@ -36,33 +49,43 @@ impl CoreOptions {
     pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
             resyncs_per_second: config.agent.resyncs_per_second,
+            sweep_interval: Duration::from_millis(config.agent.sweep_interval_ms),
             growth_window_s: config.metrics.growth_window_seconds,
+            exits_kept: config.agent.exits_kept,
             programs_attached: 0,
+            figures: Ok(()),
         }
     }
 }
 
 /// The ledger's owner.
 pub struct Core {
-    ledger: Ledger,
-    reads: Box<dyn Reads>,
-    /// Reads that arrived, waiting for a drain to begin after them.
-    held: Vec<Resynced>,
-    status: Status,
+    pub(super) ledger: Ledger,
+    pub(super) reads: Box<dyn Reads>,
+    /// Reads and sweeps that arrived, waiting for a drain to begin after them.
+    held: Vec<FromProc>,
+    pub(super) status: Status,
     /// Processes still waiting for their first read at start-up.
-    bootstrap: HashSet<u32>,
-    started: Instant,
+    pub(super) bootstrap: HashSet<u32>,
+    pub(super) started: Instant,
     /// Processes whose exit was seen this second: a late read of them must not bring them
     /// back.
-    exited: HashSet<u32>,
+    pub(super) exited: HashSet<u32>,
     /// Processes tracked at the last memory trim.
     trimmed_at: usize,
     growth: Growth,
     events: EventLog,
+    exits: imbl::Vector<ExitView>,
     totals: MachineTotals,
     /// Reads refused as torn, per pid, to give up after a few and accept one.
-    torn: HashMap<u32, u32>,
+    pub(super) torn: HashMap<u32, u32>,
+    /// When each process was last read because a check found it wrong (event ns).
+    targeted: HashMap<u32, u64>,
+    /// Processes found wrong again within [`TARGETED_EVERY_NS`] of their last such read.
+    deferred: HashSet<u32>,
     cursor: u32,
+    /// When the last sweep started, on the loop's clock.
+    last_sweep: Option<Duration>,
     opts: CoreOptions,
     publisher: Publisher,
     /// Something changed since the last snapshot.
@@ -80,6 +103,8 @@ impl Core {
             bootstrap_pending: bootstrap.len(),
             bootstrap_ms: bootstrap.is_empty().then_some(0),
             growth_window_seconds: opts.growth_window_s,
+            self_check: opts.figures.is_ok(),
+            self_check_missing: opts.figures.clone().err().unwrap_or_default(),
             ..Status::default()
         };
         let totals = MachineTotals {
@@ -97,9 +122,13 @@ impl Core {
             trimmed_at: 0,
             growth: Growth::new(opts.growth_window_s),
             events: EventLog::default(),
+            exits: imbl::Vector::new(),
             totals,
             torn: HashMap::new(),
+            targeted: HashMap::new(),
+            deferred: HashSet::new(),
             cursor: 0,
+            last_sweep: None,
             opts,
             publisher: Publisher::default(),
             dirty: true,
@@ -121,13 +150,14 @@ impl Core {
         self.dirty
     }
 
-    /// A `/proc` read came back. It is folded in at the end of the next drain, so that every
-    /// event stamped before the read has been applied first.
-    pub fn hold(&mut self, r: Resynced) {
+    /// A `/proc` read or a sweep came back. It is folded in at the end of the next drain, so
+    /// that every event stamped before it has been applied first.
+    pub fn hold(&mut self, r: FromProc) {
         self.held.push(r);
     }
 
-    /// Applies every waiting event, then the reads that arrived before the drain began.
+    /// Applies every waiting event, then the reads and sweeps that arrived before the drain
+    /// began.
     pub fn drain<S: EventSource>(&mut self, source: &mut S) -> usize {
         let held = std::mem::take(&mut self.held);
         let mut batch = Vec::new();
@@ -153,61 +183,94 @@ impl Core {
             }
         };
         count_syscall(&mut self.totals, &e.kind);
-        if e.kind == (Kind::Exit { group_dead: true }) {
+        if e.is_process_exit() {
             self.exited.insert(e.tgid);
         }
-        if let Some(need) = self.ledger.apply(&e) {
-            log::trace!("reading pid {} ({:?})", need.tgid, need.reason);
-            self.reads.request(need.tgid, Priority::Urgent);
-        }
+        let applied = self.ledger.apply(&e);
+        self.follow(applied, e.ts_ns);
         batch.push(e);
     }
 
-    fn fold(&mut self, r: Resynced) {
-        if self.bootstrap.remove(&r.tgid) {
-            self.status.bootstrap_pending = self.bootstrap.len();
-            if self.bootstrap.is_empty() {
-                let ms = self.started.elapsed().as_millis() as u64;
-                self.status.bootstrap_ms = Some(ms);
-                log::info!(
-                    "bootstrap: read {} processes' maps in {ms} ms",
-                    self.ledger.processes().count()
+    /// Does what applying an event, a read or a sweep asked for: a read, or a footprint.
+    pub(super) fn follow(&mut self, applied: Applied, ts_ns: u64) {
+        if let Some(need) = applied.need {
+            self.ask(need, ts_ns);
+        }
+        if let Some(x) = applied.exited {
+            self.keep_exit(x);
+        }
+    }
+
+    /// Asks for the read `need` calls for, with the priority its reason gives.
+    fn ask(&mut self, need: Need, ts_ns: u64) {
+        log::trace!("reading pid {} ({:?})", need.tgid, need.reason);
+        let priority = match need.reason {
+            Reason::Mismatch(_) => {
+                if std::env::var_os("VMMON_DEBUG_NO_TARGETED").is_some() { return; }
+                let last = self.targeted.insert(need.tgid, ts_ns);
+                if let Some(last) = last
+                    && ts_ns.saturating_sub(last) < TARGETED_EVERY_NS
+                {
+                    self.targeted.insert(need.tgid, last);
+                    self.deferred.insert(need.tgid);
+                    return;
+                }
+                self.ledger.expect_snapshot(need.tgid);
+                Priority::Front
+            }
+            Reason::Exec | Reason::Unknown | Reason::Effect => {
+                self.ledger.expect_snapshot(need.tgid);
+                Priority::Urgent
+            }
+        };
+        self.reads.request(need.tgid, priority);
+    }
+
+    /// At `now_ns` (`CLOCK_MONOTONIC`), reads again the processes whose mismatch waited out
+    /// [`TARGETED_EVERY_NS`] and that their latest check still finds wrong.
+    pub fn retry_deferred(&mut self, now_ns: u64) {
+        if self.deferred.is_empty() {
+            return;
+        }
+        let due: Vec<u32> = self
+            .deferred
+            .iter()
+            .copied()
+            .filter(|pid| {
+                self.targeted
+                    .get(pid)
+                    .is_none_or(|&t| now_ns.saturating_sub(t) >= TARGETED_EVERY_NS)
+            })
+            .collect();
+        for pid in due {
+            self.deferred.remove(&pid);
+            let wrong = self
+                .ledger
+                .process(pid)
+                .and_then(|p| p.verdict)
+                .and_then(|v| match v {
+                    crate::ledger::Verdict::Mismatch(m) => Some(m),
+                    _ => None,
+                });
+            if let Some(m) = wrong {
+                self.targeted.remove(&pid);
+                self.ask(
+                    Need {
+                        tgid: pid,
+                        reason: Reason::Mismatch(m),
+                    },
+                    now_ns,
                 );
             }
         }
-        match r.result {
-            Ok(read) => {
-                self.status.malformed_lines += read.malformed as u64;
-                let (unit, uid) = (read.unit.clone(), read.uid);
-                if read.kernel_thread {
-                    self.ledger.forget(r.tgid);
-                } else if self.ledger.process(r.tgid).is_some() {
-                    let tries = self.torn.get(&r.tgid).copied().unwrap_or(0);
-                    match self
-                        .ledger
-                        .reconcile(r.tgid, read.snapshot, tries >= MAX_TORN_TRIES)
-                    {
-                        Reconciled::Torn => {
-                            self.torn.insert(r.tgid, tries + 1);
-                            self.ledger.expect_snapshot(r.tgid);
-                            self.reads.request(r.tgid, r.priority);
-                        }
-                        // Stale: taken before an exec, which asked for a newer read itself.
-                        Reconciled::Applied | Reconciled::Stale | Reconciled::Untracked => {
-                            self.torn.remove(&r.tgid);
-                        }
-                    }
-                } else if !self.exited.contains(&r.tgid) {
-                    let comm = crate::event::Comm::from_bytes(read.comm.as_bytes());
-                    self.ledger.insert_snapshot(r.tgid, comm, read.snapshot);
-                }
-                self.ledger.set_identity(r.tgid, unit.as_deref(), uid);
-            }
-            Err(ReadError::Gone(pid)) => self.ledger.forget(pid),
-            Err(e) => {
-                self.status.unreadable += 1;
-                log::debug!("{e}");
-            }
+    }
+
+    fn keep_exit(&mut self, x: Exited) {
+        if self.exits.len() >= self.opts.exits_kept {
+            self.exits.pop_front();
+        }
+        if self.opts.exits_kept > 0 {
+            self.exits.push_back(ExitView::from(&x));
         }
     }
 
@@ -217,12 +280,14 @@ impl Core {
     /// give freed memory back to the system.
     pub fn tick(&mut self, now_s: u64) -> bool {
         self.exited.clear();
+        self.targeted.retain(|pid, _| self.ledger.process(*pid).is_some());
+        self.deferred.retain(|pid| self.ledger.process(*pid).is_some());
         let trim = self.should_trim();
         let sizes: Vec<(u32, u64)> = self
             .ledger
             .processes()
             .filter(|p| self.ledger.is_filled(p.tgid))
-            .filter_map(|p| Some((p.tgid, self.ledger.space(p.tgid)?.totals().virtual_bytes)))
+            .filter_map(|p| Some((p.tgid, self.ledger.space(p.tgid)?.kernel_bytes())))
             .collect();
         self.growth.record(now_s, sizes);
         self.publisher.regrow(&self.growth);
@@ -231,6 +296,23 @@ impl Core {
             self.schedule_resyncs();
         }
         trim
+    }
+
+    /// Whether a sweep is due at `now` (the loop's clock): the caller starts one from its
+    /// event source and hands it to [`Core::sweep`].
+    pub fn sweep_due(&self, now: Duration) -> bool {
+        !self.opts.sweep_interval.is_zero()
+            && self.status.self_check
+            && self
+                .last_sweep
+                .is_none_or(|t| now.saturating_sub(t) >= self.opts.sweep_interval)
+    }
+
+    /// Sends `sweep`, started at `now` (the loop's clock) and `now_ns` (`CLOCK_MONOTONIC`),
+    /// to be read off the event path.
+    pub fn sweep(&mut self, sweep: Sweep, now: Duration, now_ns: u64) {
+        self.last_sweep = Some(now);
+        self.reads.sweep(sweep, now_ns);
     }
 
     fn should_trim(&mut self) -> bool {
@@ -281,6 +363,7 @@ impl Core {
             status: self.status.clone(),
             totals: self.totals.clone(),
             events: self.events.clone(),
+            exits: self.exits.clone(),
             published_s: now_s,
         })
     }

@@ -8,6 +8,7 @@
 //!   nothing a reader does (a scrape, an API call) can delay a drain.
 
 pub mod core;
+mod fold;
 pub mod publish;
 pub mod reads;
 pub mod resync;
@@ -17,7 +18,7 @@ pub mod run;
 mod tests;
 
 pub use self::core::{Core, CoreOptions};
-pub use reads::{Priority, Reads, Resynced};
+pub use reads::{FromProc, Priority, Reads, Resynced};
 pub use run::{Channels, Command};
 
 use crate::bpf::{LoadOptions, Pipeline};
@@ -63,7 +64,8 @@ fn others() -> Result<Vec<u32>, StartError> {
 /// pace it themselves).
 pub struct Local {
     pub core: Core,
-    results: mpsc::UnboundedReceiver<Resynced>,
+    results: mpsc::UnboundedReceiver<FromProc>,
+    started: std::time::Instant,
 }
 
 impl Local {
@@ -72,13 +74,25 @@ impl Local {
         let (tx, results) = mpsc::unbounded_channel();
         let reader = Resyncer::spawn(tx, opts.resyncs_per_second).map_err(StartError::Reader)?;
         let core = Core::new(opts, Box::new(reader), others()?);
-        Ok(Self { core, results })
+        Ok(Self {
+            core,
+            results,
+            started: std::time::Instant::now(),
+        })
     }
 
-    /// Takes in the reads that came back, then drains `source`.
+    /// Takes in the reads that came back, starts a sweep when one is due, then drains
+    /// `source`.
     pub fn pump<S: EventSource>(&mut self, source: &mut S) {
         while let Ok(r) = self.results.try_recv() {
             self.core.hold(r);
+        }
+        self.core.retry_deferred(crate::procfs::monotonic_ns());
+        let now = self.started.elapsed();
+        if self.core.sweep_due(now)
+            && let Some(s) = source.sweep()
+        {
+            self.core.sweep(s, now, crate::procfs::monotonic_ns());
         }
         self.core.drain(source);
     }
@@ -138,8 +152,14 @@ fn owner(
         let started = Pipeline::load(&load)
             .map_err(StartError::from)
             .and_then(|pipeline| {
+                let layout = pipeline.layout();
                 let opts = CoreOptions {
                     programs_attached: pipeline.programs_attached() as u64,
+                    figures: if layout.has_figures() {
+                        Ok(())
+                    } else {
+                        Err(layout.missing.clone())
+                    },
                     ..opts
                 };
                 Ok((pipeline, Local::start(opts)?))
@@ -151,7 +171,7 @@ fn owner(
                 return Summary::default();
             }
         };
-        let Local { mut core, results } = local;
+        let Local { mut core, results, .. } = local;
         let (publish, snapshots) = watch::channel(core.snapshot(0.0));
         let (commands_tx, commands) = mpsc::channel(16);
         let (stop_tx, stop) = oneshot::channel();

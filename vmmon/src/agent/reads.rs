@@ -1,15 +1,19 @@
-//! How the core asks for `/proc` reads and gets them back: the seam to the `/proc` side.
-//! The reader thread ([`super::resync::Resyncer`]) is one implementation of [`Reads`]; tests
-//! use another that only records what was asked.
+//! How the core asks for `/proc` reads and sweeps and gets them back: the seam to the
+//! `/proc` side. The reader thread ([`super::resync::Resyncer`]) is one implementation of
+//! [`Reads`]; tests use another that only records what was asked.
 
+use crate::event::Swept;
 use crate::procfs::{Read, ReadError};
+use crate::source::Sweep;
 
 /// How soon a pid should be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Priority {
-    /// Exec, a process the ledger did not know, bootstrap.
+    /// A ledger a check found wrong: read before anything else.
+    Front,
+    /// Exec, a process the ledger did not know, bootstrap, an effect only /proc shows.
     Urgent,
-    /// A periodic check for drift.
+    /// A periodic check for drift (the round robin).
     Periodic,
 }
 
@@ -21,11 +25,25 @@ pub struct Resynced {
     pub result: Result<Read, ReadError>,
 }
 
-/// Where the core sends its requests for `/proc` reads. The results come back to the core
-/// through [`super::Core::hold`].
+/// What comes back from the `/proc` side.
+#[derive(Debug)]
+pub enum FromProc {
+    /// One process's maps.
+    Read(Resynced),
+    /// Every process's figures: the sweep started at `started_ns` (`CLOCK_MONOTONIC`).
+    Swept {
+        started_ns: u64,
+        result: std::io::Result<Vec<Swept>>,
+    },
+}
+
+/// Where the core sends its requests for `/proc` reads and sweeps. The results come back to
+/// the core through [`super::Core::hold`].
 pub trait Reads: Send {
     /// Asks for `tgid`'s maps.
     fn request(&self, tgid: u32, priority: Priority);
     /// Changes how many periodic reads a second are made.
     fn set_rate(&self, periodic_per_second: u32);
+    /// Runs `sweep`, started at `started_ns`.
+    fn sweep(&self, sweep: Sweep, started_ns: u64);
 }

@@ -1,9 +1,11 @@
 //! The thread that reads `/proc` for the ledger (I/O), so that nothing on the event path
-//! waits on it. Requests are deduplicated per pid; urgent ones (exec, unknown process,
-//! bootstrap) go first, periodic resyncs are limited to a rate.
+//! waits on it: processes' maps and the sweeps of every process's figures. Requests are
+//! deduplicated per pid; targeted ones (a ledger found wrong) go first, then urgent ones
+//! (exec, unknown process, bootstrap), then sweeps; periodic resyncs are limited to a rate.
 
-use super::reads::{Priority, Reads, Resynced};
+use super::reads::{FromProc, Priority, Reads, Resynced};
 use crate::procfs::read_process;
+use crate::source::Sweep;
 use std::collections::{HashSet, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
@@ -12,6 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 enum Msg {
     Read(u32, Priority),
     Rate(u32),
+    Sweep(Sweep, u64),
 }
 
 /// The requesting end of the reader thread.
@@ -28,13 +31,17 @@ impl Reads for Resyncer {
     fn set_rate(&self, periodic_per_second: u32) {
         let _ = self.tx.send(Msg::Rate(periodic_per_second));
     }
+
+    fn sweep(&self, sweep: Sweep, started_ns: u64) {
+        let _ = self.tx.send(Msg::Sweep(sweep, started_ns));
+    }
 }
 
 impl Resyncer {
     /// Starts the thread. At most `periodic_per_second` periodic reads a second; urgent reads
     /// are not limited but each pid is read once however often it is asked for meanwhile.
     pub fn spawn(
-        out: UnboundedSender<Resynced>,
+        out: UnboundedSender<FromProc>,
         periodic_per_second: u32,
     ) -> std::io::Result<Self> {
         let (tx, rx) = channel();
@@ -45,17 +52,18 @@ impl Resyncer {
     }
 }
 
-fn serve(rx: Receiver<Msg>, out: UnboundedSender<Resynced>, per_second: u32) {
-    let mut urgent = VecDeque::new();
-    let mut periodic = VecDeque::new();
+fn serve(rx: Receiver<Msg>, out: UnboundedSender<FromProc>, per_second: u32) {
+    // By priority: front, urgent, periodic.
+    let mut queues: [VecDeque<u32>; 3] = Default::default();
+    let mut sweeps: VecDeque<(Sweep, u64)> = VecDeque::new();
     let mut queued = HashSet::new();
     let mut gap = Duration::from_secs(1) / per_second.max(1);
     let mut next_periodic = Instant::now();
     loop {
         // Take every request waiting; block only when there is nothing to do.
-        let wait = if !urgent.is_empty() {
+        let wait = if !queues[0].is_empty() || !queues[1].is_empty() || !sweeps.is_empty() {
             Some(Duration::ZERO)
-        } else if !periodic.is_empty() {
+        } else if !queues[2].is_empty() {
             Some(next_periodic.saturating_duration_since(Instant::now()))
         } else {
             None
@@ -73,28 +81,44 @@ fn serve(rx: Receiver<Msg>, out: UnboundedSender<Resynced>, per_second: u32) {
                             gap = Duration::from_secs(1) / n.max(1);
                             continue;
                         }
-                    };
-                    if queued.insert(tgid) {
-                        match prio {
-                            Priority::Urgent => urgent.push_back(tgid),
-                            Priority::Periodic => periodic.push_back(tgid),
+                        Msg::Sweep(s, started) => {
+                            sweeps.push_back((s, started));
+                            continue;
                         }
-                    } else if prio == Priority::Urgent
-                        && let Some(i) = periodic.iter().position(|&p| p == tgid)
-                    {
-                        periodic.remove(i);
-                        urgent.push_back(tgid);
+                    };
+                    let at = prio as usize;
+                    if queued.insert(tgid) {
+                        queues[at].push_back(tgid);
+                    } else {
+                        // Asked again more urgently: move it up.
+                        for lower in at + 1..queues.len() {
+                            if let Some(i) = queues[lower].iter().position(|&p| p == tgid) {
+                                queues[lower].remove(i);
+                                queues[at].push_back(tgid);
+                            }
+                        }
                     }
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        let next = if let Some(t) = urgent.pop_front() {
+        if queues[0].is_empty()
+            && let Some((sweep, started_ns)) = sweeps.pop_front()
+        {
+            let result = sweep.read();
+            if out.send(FromProc::Swept { started_ns, result }).is_err() {
+                return;
+            }
+            continue;
+        }
+        let next = if let Some(t) = queues[0].pop_front() {
+            Some((t, Priority::Front))
+        } else if let Some(t) = queues[1].pop_front() {
             Some((t, Priority::Urgent))
-        } else if !periodic.is_empty() && Instant::now() >= next_periodic {
+        } else if !queues[2].is_empty() && Instant::now() >= next_periodic {
             next_periodic = Instant::now() + gap;
-            periodic.pop_front().map(|t| (t, Priority::Periodic))
+            queues[2].pop_front().map(|t| (t, Priority::Periodic))
         } else {
             None
         };
@@ -102,11 +126,11 @@ fn serve(rx: Receiver<Msg>, out: UnboundedSender<Resynced>, per_second: u32) {
             queued.remove(&tgid);
             let result = read_process(tgid);
             if out
-                .send(Resynced {
+                .send(FromProc::Read(Resynced {
                     tgid,
                     priority,
                     result,
-                })
+                }))
                 .is_err()
             {
                 return;

@@ -3,7 +3,7 @@
 //! read the published snapshots.
 
 use super::core::Core;
-use super::reads::Resynced;
+use super::reads::FromProc;
 use crate::procfs::monotonic_ns;
 use crate::source::EventSource;
 use crate::view::Snapshot;
@@ -21,8 +21,8 @@ pub enum Command {
 
 /// The owner's channels to the rest of the agent.
 pub struct Channels {
-    /// `/proc` reads coming back from the reader thread.
-    pub results: mpsc::UnboundedReceiver<Resynced>,
+    /// `/proc` reads and sweeps coming back from the reader thread.
+    pub results: mpsc::UnboundedReceiver<FromProc>,
     pub commands: mpsc::Receiver<Command>,
     pub publish: watch::Sender<Arc<Snapshot>>,
 }
@@ -61,6 +61,13 @@ pub async fn run<S: EventSource>(
                 }
             }
             _ = &mut shutdown => break,
+        }
+        core.retry_deferred(monotonic_ns());
+        let now = started.elapsed();
+        if core.sweep_due(now)
+            && let Some(sweep) = source.sweep()
+        {
+            core.sweep(sweep, now, monotonic_ns());
         }
         if core.dirty() {
             io.publish.send_replace(core.snapshot(now_s()));

@@ -1,19 +1,20 @@
 //! Loading the eBPF object, sizing its ring buffer, attaching every program, and keeping it
 //! all alive for as long as the [`Pipeline`] lives (dropping it detaches).
 
+use super::layout::{self, Resolved};
 use super::reader::Reader;
 use super::{Error, preflight};
 use crate::config::PipelineConfig;
 use crate::event::{DecodeError, Event};
-use crate::source::{EventSource, KernelCounters};
+use crate::source::{EventSource, KernelCounters, Sweep};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
-use aya::programs::TracePoint;
-use aya::{Ebpf, EbpfLoader};
+use aya::programs::{BtfTracePoint, Iter};
+use aya::{Btf, Ebpf, EbpfLoader};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use vmmon_common::{
-    FAST_SLOTS, GLOBAL_AGENT_TGID, GLOBAL_FAST_MASK, GLOBAL_RING_BYTES, Hook, MAP_COUNTERS,
-    MAP_EVENTS, PROGRAMS,
+    GLOBAL_AGENT_TGID, GLOBAL_LAYOUT, GLOBAL_RING_BYTES, GLOBAL_THREAD_MASK, Hook, MAP_COUNTERS,
+    MAP_EVENTS, PROGRAMS, THREAD_SLOTS,
 };
 
 /// vmmon's programs, built by `build.rs`.
@@ -28,9 +29,12 @@ pub struct LoadOptions {
     /// How often the ring buffer is drained when the kernel does not wake the reader
     /// (records are submitted without a wakeup until the ring is a quarter full).
     pub poll_interval: Duration,
-    /// Fast per-thread slots to use (a power of two up to `FAST_SLOTS`). Fewer make threads
-    /// share slots, which only tests want: it exercises the claim and fallback paths.
-    pub fast_slots: u32,
+    /// Where the kernel's BTF is read for the struct layout (the running kernel's, unless a
+    /// test points at a doctored copy).
+    pub btf_path: String,
+    /// How many slots of the per-thread marks threads use (a power of two, at most
+    /// `THREAD_SLOTS`): fewer only in tests, to make threads share them.
+    pub thread_slots: u32,
 }
 
 impl LoadOptions {
@@ -39,7 +43,9 @@ impl LoadOptions {
         Self {
             ring_bytes: config.ring_buffer_bytes,
             poll_interval: Duration::from_millis(config.poll_interval_ms),
-            fast_slots: FAST_SLOTS,
+            btf_path: std::env::var("VMMON_KERNEL_BTF")
+                .unwrap_or_else(|_| layout::VMLINUX_BTF.to_string()),
+            thread_slots: THREAD_SLOTS,
         }
     }
 }
@@ -62,9 +68,11 @@ pub fn validate_ring_bytes(bytes: u64) -> Result<u32, Error> {
 /// The loaded and attached programs and the reader of their events.
 pub struct Pipeline {
     reader: Reader,
-    // Keeps the programs attached and the log map open; dropped last.
+    layout: Resolved,
+    // Keeps the log map open.
     _logger: Option<tokio::task::JoinHandle<()>>,
-    _ebpf: Ebpf,
+    // Keeps the programs attached (and holds the sweep's iterator); dropped last.
+    ebpf: Ebpf,
 }
 
 impl Pipeline {
@@ -73,15 +81,14 @@ impl Pipeline {
     pub fn load(opts: &LoadOptions) -> Result<Self, Error> {
         preflight()?;
         let ring_bytes = validate_ring_bytes(opts.ring_bytes)?;
-        if !opts.fast_slots.is_power_of_two() || opts.fast_slots > FAST_SLOTS {
-            return Err(Error::FastSlots(opts.fast_slots));
-        }
-        let fast_mask = opts.fast_slots - 1;
+        let resolved = layout::resolve(&opts.btf_path)?;
         let agent_tgid = std::process::id();
+        let thread_mask = opts.thread_slots.clamp(1, THREAD_SLOTS).next_power_of_two() - 1;
         let mut ebpf = EbpfLoader::new()
             .override_global(GLOBAL_AGENT_TGID, &agent_tgid, false)
             .override_global(GLOBAL_RING_BYTES, &ring_bytes, false)
-            .override_global(GLOBAL_FAST_MASK, &fast_mask, false)
+            .override_global(GLOBAL_THREAD_MASK, &thread_mask, true)
+            .override_global(GLOBAL_LAYOUT, &resolved.layout, true)
             .map_max_entries(MAP_EVENTS, ring_bytes)
             .load(VMMON_OBJECT)?;
         let logger = match aya_log::EbpfLogger::init(&mut ebpf) {
@@ -100,14 +107,20 @@ impl Pipeline {
         attach_programs(&mut ebpf)?;
         Ok(Self {
             reader,
+            layout: resolved,
             _logger: logger,
-            _ebpf: ebpf,
+            ebpf,
         })
     }
 
-    /// Number of programs attached.
+    /// Number of programs loaded (the iterator among them, attached at each sweep).
     pub fn programs_attached(&self) -> usize {
         PROGRAMS.len()
+    }
+
+    /// The struct layout resolved from the kernel's BTF, and what it lacks.
+    pub fn layout(&self) -> &Resolved {
+        &self.layout
     }
 
     /// The event reader.
@@ -128,15 +141,62 @@ impl EventSource for Pipeline {
     fn counters(&self) -> KernelCounters {
         self.reader.counters()
     }
+
+    fn sweep(&mut self) -> Option<Sweep> {
+        if !self.layout.has_figures() {
+            return None;
+        }
+        match open_sweep(&mut self.ebpf) {
+            Ok(file) => Some(Sweep::new(file)),
+            Err(e) => {
+                log::warn!("cannot start a sweep: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// Attaches the sweep's iterator afresh and opens it: reading the file runs it.
+fn open_sweep(ebpf: &mut Ebpf) -> Result<std::fs::File, Error> {
+    let p = PROGRAMS
+        .iter()
+        .find(|p| matches!(p.hook, Hook::Iter { .. }))
+        .ok_or(Error::MissingProgram("the sweep"))?;
+    let program = |source| Error::Program {
+        program: p.name,
+        source: Box::new(source),
+    };
+    let iter: &mut Iter = program_mut(ebpf, p.name)?;
+    let link = iter.attach().map_err(program)?;
+    let link = iter.take_link(link).map_err(program)?;
+    link.into_file()
+        .map_err(|e| Error::Sweep(std::io::Error::other(e.to_string())))
+}
+
+fn program_mut<'a, T>(ebpf: &'a mut Ebpf, name: &'static str) -> Result<&'a mut T, Error>
+where
+    &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = aya::programs::ProgramError>,
+{
+    ebpf.program_mut(name)
+        .ok_or(Error::MissingProgram(name))?
+        .try_into()
+        .map_err(|source| Error::Program {
+            program: name,
+            source: Box::new(source),
+        })
 }
 
 /// Loads every program of the table into the kernel.
 pub(super) fn load_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
+    let btf = Btf::from_sys_fs().map_err(|e| Error::KernelBtf(e.to_string()))?;
     for p in PROGRAMS {
-        match p.hook {
-            Hook::TracePoint { .. } => tracepoint(ebpf, p.name)?.load(),
-        }
-        .map_err(|source| Error::Program {
+        let loaded = match p.hook {
+            Hook::BtfTracePoint { name } => {
+                program_mut::<BtfTracePoint>(ebpf, p.name)?.load(name, &btf)
+            }
+            Hook::Iter { target } => program_mut::<Iter>(ebpf, p.name)?.load(target, &btf),
+        };
+        loaded.map_err(|source| Error::Program {
             program: p.name,
             source: Box::new(source),
         })?;
@@ -144,31 +204,22 @@ pub(super) fn load_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
     Ok(())
 }
 
-/// Attaches every program of the table to its hook.
+/// Attaches every program of the table to its hook (the iterator is attached at each sweep).
 pub(super) fn attach_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
     for p in PROGRAMS {
-        match p.hook {
-            Hook::TracePoint { category, name } => {
-                tracepoint(ebpf, p.name)?.attach(category, name).map(drop)
-            }
-        }
-        .map_err(|source| Error::Attach {
+        let attached = match p.hook {
+            Hook::BtfTracePoint { .. } => program_mut::<BtfTracePoint>(ebpf, p.name)?
+                .attach()
+                .map(drop),
+            Hook::Iter { .. } => Ok(()),
+        };
+        attached.map_err(|source| Error::Attach {
             program: p.name,
             hook: p.hook,
             source: Box::new(source),
         })?;
     }
     Ok(())
-}
-
-fn tracepoint<'a>(ebpf: &'a mut Ebpf, program: &'static str) -> Result<&'a mut TracePoint, Error> {
-    ebpf.program_mut(program)
-        .ok_or(Error::MissingProgram(program))?
-        .try_into()
-        .map_err(|source| Error::Program {
-            program,
-            source: Box::new(source),
-        })
 }
 
 fn take_ring(ebpf: &mut Ebpf) -> Result<RingBuf<MapData>, Error> {
@@ -224,7 +275,8 @@ mod tests {
             .iter()
             .map(|p| {
                 let section = match p.hook {
-                    Hook::TracePoint { .. } => aya_obj::ProgramSection::TracePoint,
+                    Hook::BtfTracePoint { .. } => aya_obj::ProgramSection::BtfTracePoint,
+                    Hook::Iter { .. } => aya_obj::ProgramSection::Iter { sleepable: false },
                 };
                 (p.name.to_string(), format!("{section:?}"))
             })

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "bench")]
 mod floor;
+pub mod layout;
 mod load;
 mod preflight;
 mod reader;
@@ -37,8 +38,12 @@ pub enum Error {
         "ring buffer size {0} is invalid: it must be a power of two between 4096 and 1073741824 bytes"
     )]
     RingSize(u64),
-    #[error("fast slot count {0} is invalid: it must be a power of two up to 32768")]
-    FastSlots(u32),
+    #[error(transparent)]
+    Layout(#[from] layout::LayoutError),
+    #[error("reading the kernel's BTF for the programs' hooks failed: {0}")]
+    KernelBtf(String),
+    #[error("running the sweep of every process's figures failed: {0}")]
+    Sweep(std::io::Error),
     #[error("loading the eBPF programs failed: {0}")]
     Load(Box<aya::EbpfError>),
     #[error("eBPF program {0} is missing from the object (a build problem: rebuild vmmon)")]
@@ -69,8 +74,7 @@ impl From<aya::EbpfError> for Error {
 /// A hook as the kernel names it: `tracepoint syscalls:sys_enter_mmap`.
 fn hook_name(hook: &vmmon_common::Hook) -> String {
     match hook {
-        vmmon_common::Hook::TracePoint { category, name } => {
-            format!("tracepoint {category}:{name}")
-        }
+        vmmon_common::Hook::BtfTracePoint { name } => format!("BTF tracepoint {name}"),
+        vmmon_common::Hook::Iter { target } => format!("the {target} iterator"),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::Error;
 use crate::event::{DecodeError, Event, decode};
-use crate::source::{EventSource, KernelCounters};
+use crate::source::{EventSource, KernelCounters, Sweep};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
@@ -71,10 +71,10 @@ impl Reader {
         };
         KernelCounters {
             ring_full: sum(Counter::RingFull),
-            pending_full: sum(Counter::PendingFull),
-            exit_without_enter: sum(Counter::ExitWithoutEnter),
             offered: sum(Counter::Offered),
-            shared_slot: sum(Counter::SharedSlot),
+            unmarked: sum(Counter::Unmarked),
+            shared_marks: sum(Counter::SharedMark),
+            marks_full: sum(Counter::MarksFull),
         }
     }
 }
@@ -90,5 +90,10 @@ impl EventSource for Reader {
 
     fn counters(&self) -> KernelCounters {
         self.sum_counters()
+    }
+
+    /// The reader alone cannot sweep: the pipeline, which holds the iterator, does.
+    fn sweep(&mut self) -> Option<Sweep> {
+        None
     }
 }

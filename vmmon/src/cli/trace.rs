@@ -85,13 +85,11 @@ async fn trace(args: Args, opts: LoadOptions) -> Result<()> {
     drop(pipeline);
     eprintln!(
         "vmmon trace: detached; {} events received (of {} the kernel delivered), {} shown, \
-         {} dropped in the kernel (ring buffer full: {}, pending-call map full: {}), {} undecodable",
+         {} dropped in the kernel (ring buffer full), {} undecodable",
         tally.received,
         counters.delivered(),
         tally.shown,
         counters.dropped(),
-        counters.ring_full,
-        counters.pending_full,
         tally.decode_errors
     );
     Ok(())

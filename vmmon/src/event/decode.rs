@@ -1,8 +1,11 @@
 //! Ring-buffer records into [`Event`]s. Every record is length-checked and copied out of the
 //! buffer; a record that does not fit is an error value, never a panic.
 
-use super::{Comm, Event, Kind};
-use vmmon_common::{EventKind, ExecRecord, ExitRecord, ForkRecord, Header, SyscallRecord};
+use super::{Comm, Event, Figures, Footprint, Kind, Resident, Swept, Syscall};
+use vmmon_common::{
+    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord, Header, SweepRecord,
+    SyscallRecord,
+};
 
 /// Why a record could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,25 +45,15 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
     }
     let raw_kind = u32::from_ne_bytes(bytes[..4].try_into().expect("4 bytes"));
     let kind = EventKind::from_u32(raw_kind).ok_or(DecodeError::UnknownKind(raw_kind))?;
-    let (header, kind) = match kind {
-        EventKind::Mmap
-        | EventKind::Munmap
-        | EventKind::Mremap
-        | EventKind::Mprotect
-        | EventKind::PkeyMprotect
-        | EventKind::Brk => {
-            let r: SyscallRecord = read(bytes, raw_kind)?;
-            (r.header, syscall_kind(kind, &r.args, r.ret))
-        }
+    let (header, figures, kind) = match kind {
         EventKind::Fork => {
             let r: ForkRecord = read(bytes, raw_kind)?;
-            let known = r.flags_known != 0;
             let kind = Kind::Fork {
                 child_tgid: r.child_tgid,
                 child_tid: r.child_tid,
-                clone_flags: known.then_some(r.clone_flags),
+                clone_flags: Some(r.clone_flags),
             };
-            (r.header, kind)
+            (r.header, r.figures, kind)
         }
         EventKind::Exec => {
             let r: ExecRecord = read(bytes, raw_kind)?;
@@ -71,14 +64,27 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
                 filename: String::from_utf8_lossy(name).into_owned(),
                 old_tid: r.old_tid,
             };
-            (r.header, kind)
+            (r.header, r.figures, kind)
         }
         EventKind::Exit => {
             let r: ExitRecord = read(bytes, raw_kind)?;
+            let group_dead = r.group_dead != 0;
+            let footprint = (group_dead && r.figures.flags & FIGURES_KNOWN != 0).then(|| {
+                Footprint {
+                    start_ns: r.start_ns,
+                    resident: Resident::from_raw(&r.resident),
+                }
+            });
             let kind = Kind::Exit {
-                group_dead: r.group_dead != 0,
+                group_dead,
+                footprint,
             };
-            (r.header, kind)
+            (r.header, r.figures, kind)
+        }
+        k => {
+            let r: SyscallRecord = read(bytes, raw_kind)?;
+            let call = Syscall::of(k).expect("every other kind is a syscall");
+            (r.header, r.figures, syscall_kind(call, &r.args, r.ret))
         }
     };
     Ok(Event {
@@ -87,14 +93,41 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
         tid: header.tid,
         comm: Comm::new(header.comm),
         kind,
+        figures: Figures::from_raw(&figures),
     })
 }
 
-fn syscall_kind(kind: EventKind, a: &[u64; 6], ret: i64) -> Kind {
+/// Decodes what a sweep's iterator wrote: whole records, one per process. A trailing part
+/// of a record (a read cut short) is an error.
+pub fn decode_sweep(bytes: &[u8]) -> Result<Vec<Swept>, DecodeError> {
+    let size = size_of::<SweepRecord>();
+    if bytes.len() % size != 0 {
+        return Err(DecodeError::Length {
+            kind: 0,
+            len: bytes.len() % size,
+            expected: size,
+        });
+    }
+    bytes
+        .chunks(size)
+        .map(|c| {
+            let r: SweepRecord = read(c, 0)?;
+            Ok(Swept {
+                tgid: r.tgid,
+                ts_ns: r.ts_ns,
+                start_ns: r.start_ns,
+                figures: Figures::from_raw(&r.figures).unwrap_or_default(),
+                resident: Resident::from_raw(&r.resident),
+            })
+        })
+        .collect()
+}
+
+fn syscall_kind(call: Syscall, a: &[u64; 6], ret: i64) -> Kind {
     // Narrow arguments (prot, flags, fd, pkey) travel in 64-bit slots; the kernel reads only
     // their low 32 bits, and so do we.
-    match kind {
-        EventKind::Mmap => Kind::Mmap {
+    match call {
+        Syscall::Mmap => Kind::Mmap {
             addr: a[0],
             len: a[1],
             prot: a[2] as u32,
@@ -103,12 +136,12 @@ fn syscall_kind(kind: EventKind, a: &[u64; 6], ret: i64) -> Kind {
             offset: a[5],
             ret,
         },
-        EventKind::Munmap => Kind::Munmap {
+        Syscall::Munmap => Kind::Munmap {
             addr: a[0],
             len: a[1],
             ret,
         },
-        EventKind::Mremap => Kind::Mremap {
+        Syscall::Mremap => Kind::Mremap {
             old_addr: a[0],
             old_len: a[1],
             new_len: a[2],
@@ -116,22 +149,34 @@ fn syscall_kind(kind: EventKind, a: &[u64; 6], ret: i64) -> Kind {
             new_addr: a[4],
             ret,
         },
-        EventKind::Mprotect => Kind::Mprotect {
+        Syscall::Mprotect => Kind::Mprotect {
             addr: a[0],
             len: a[1],
             prot: a[2] as u32,
             ret,
         },
-        EventKind::PkeyMprotect => Kind::PkeyMprotect {
+        Syscall::PkeyMprotect => Kind::PkeyMprotect {
             addr: a[0],
             len: a[1],
             prot: a[2] as u32,
             pkey: a[3] as i32,
             ret,
         },
-        EventKind::Brk => Kind::Brk { addr: a[0], ret },
-        EventKind::Fork | EventKind::Exec | EventKind::Exit => {
-            unreachable!("only syscall kinds reach here")
+        Syscall::Brk => Kind::Brk { addr: a[0], ret },
+        Syscall::Shmat => Kind::Shmat {
+            shmid: a[0] as i32,
+            addr: a[1],
+            flags: a[2] as u32,
+            ret,
+        },
+        Syscall::Shmdt => Kind::Shmdt { addr: a[0], ret },
+        call => {
+            // Only the named arguments mean anything; the rest of the registers are zeroed
+            // so that equal calls compare equal.
+            let mut args = [0; 6];
+            let n = call.arg_names().len();
+            args[..n].copy_from_slice(&a[..n]);
+            Kind::Adjust { call, args, ret }
         }
     }
 }
@@ -166,6 +211,7 @@ mod tests {
             header: header(EventKind::Mmap),
             args: [0, 4096, 3, 0x22, u64::MAX, 0],
             ret: 0x7f00_0000_0000,
+            figures: vmmon_common::Figures::default(),
         }
     }
 
@@ -198,6 +244,7 @@ mod tests {
             header: header(EventKind::Brk),
             args: [0; 6],
             ret: 0x5555_0000,
+            figures: vmmon_common::Figures::default(),
         };
         let e = decode(&bytes(&brk)).unwrap();
         assert_eq!(
@@ -220,7 +267,7 @@ mod tests {
             Err(DecodeError::Length {
                 kind: 1,
                 len: 50,
-                expected: 96
+                expected: 136
             })
         ));
     }
@@ -231,7 +278,7 @@ mod tests {
         b.extend_from_slice(&[0; 8]);
         assert!(matches!(
             decode(&b),
-            Err(DecodeError::Length { len: 104, .. })
+            Err(DecodeError::Length { len: 144, .. })
         ));
     }
 
@@ -245,31 +292,87 @@ mod tests {
     }
 
     #[test]
-    fn decodes_fork_with_and_without_flags() {
+    fn decodes_forks_with_their_flags_and_the_childs_figures() {
+        let figures = vmmon_common::Figures {
+            total_vm: 100,
+            hiwater_vm: 120,
+            map_count: 9,
+            flags: FIGURES_KNOWN,
+            ..vmmon_common::Figures::default()
+        };
         let r = ForkRecord {
             header: header(EventKind::Fork),
             child_tid: 20,
             child_tgid: 10,
             clone_flags: CLONE_VM | CLONE_THREAD,
-            flags_known: 1,
-            _pad: 0,
+            figures,
         };
         let e = decode(&bytes(&r)).unwrap();
         assert_eq!(e.is_thread(), Some(true));
         assert_eq!(e.shares_vm(), Some(true));
-        let unknown = ForkRecord {
-            flags_known: 0,
+        let plain = ForkRecord {
+            clone_flags: 0x11,
+            child_tgid: 20,
             ..r
         };
-        let e = decode(&bytes(&unknown)).unwrap();
-        assert_eq!(e.is_thread(), None);
-        assert!(matches!(
+        let e = decode(&bytes(&plain)).unwrap();
+        assert_eq!((e.is_thread(), e.shares_vm()), (Some(false), Some(false)));
+        let f = e.figures.unwrap();
+        assert_eq!((f.virtual_bytes, f.peak_virtual_bytes, f.mappings), (409600, 491520, 9));
+    }
+
+    #[test]
+    fn a_syscall_record_without_known_figures_has_none() {
+        let e = decode(&bytes(&mmap_record())).unwrap();
+        assert_eq!(e.figures, None);
+    }
+
+    #[test]
+    fn decodes_the_calls_kept_as_raw_arguments_and_zeroes_the_unnamed_ones() {
+        let r = SyscallRecord {
+            header: header(EventKind::Madvise),
+            args: [0x1000, 8192, 14, 77, 88, 99],
+            ..mmap_record()
+        };
+        let e = decode(&bytes(&r)).unwrap();
+        assert_eq!(
             e.kind,
-            Kind::Fork {
-                clone_flags: None,
-                ..
+            Kind::Adjust {
+                call: Syscall::Madvise,
+                args: [0x1000, 8192, 14, 0, 0, 0],
+                ret: 0x7f00_0000_0000,
             }
-        ));
+        );
+        assert_eq!(e.kind.name(), "madvise");
+    }
+
+    #[test]
+    fn decodes_a_sweep_and_refuses_a_cut_one() {
+        let rec = SweepRecord {
+            tgid: 42,
+            ts_ns: 5,
+            start_ns: 1,
+            figures: vmmon_common::Figures {
+                total_vm: 3,
+                map_count: 2,
+                flags: FIGURES_KNOWN,
+                ..vmmon_common::Figures::default()
+            },
+            resident: vmmon_common::Resident {
+                anon: 1,
+                ..vmmon_common::Resident::default()
+            },
+            ..SweepRecord::default()
+        };
+        let mut b = bytes(&rec);
+        b.extend(bytes(&SweepRecord { tgid: 43, ..rec }));
+        let swept = decode_sweep(&b).unwrap();
+        assert_eq!(swept.len(), 2);
+        assert_eq!((swept[0].tgid, swept[1].tgid), (42, 43));
+        assert_eq!(swept[0].figures.virtual_bytes, 3 * 4096);
+        assert_eq!(swept[0].resident.anon_bytes, 4096);
+        assert!(decode_sweep(&b[..b.len() - 1]).is_err());
+        assert_eq!(decode_sweep(&[]).unwrap(), Vec::new());
     }
 
     #[test]
@@ -281,6 +384,7 @@ mod tests {
             old_tid: 11,
             filename_len: 9,
             filename,
+            figures: vmmon_common::Figures::default(),
         };
         let e = decode(&bytes(&r)).unwrap();
         assert_eq!(
@@ -306,10 +410,37 @@ mod tests {
             header: header(EventKind::Exit),
             group_dead: 1,
             _pad: 0,
+            start_ns: 7,
+            figures: vmmon_common::Figures {
+                total_vm: 2,
+                flags: FIGURES_KNOWN,
+                ..vmmon_common::Figures::default()
+            },
+            resident: vmmon_common::Resident {
+                hiwater_rss: 9,
+                anon: 3,
+                ..vmmon_common::Resident::default()
+            },
+        };
+        let e = decode(&bytes(&r)).unwrap();
+        assert!(e.is_process_exit());
+        let Kind::Exit {
+            footprint: Some(f), ..
+        } = e.kind
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!((f.start_ns, f.resident.peak_bytes), (7, 9 * 4096));
+        let thread = ExitRecord {
+            group_dead: 0,
+            ..r
         };
         assert_eq!(
-            decode(&bytes(&r)).unwrap().kind,
-            Kind::Exit { group_dead: true }
+            decode(&bytes(&thread)).unwrap().kind,
+            Kind::Exit {
+                group_dead: false,
+                footprint: None
+            }
         );
     }
 

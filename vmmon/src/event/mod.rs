@@ -3,9 +3,13 @@
 
 mod comm;
 mod decode;
+mod figures;
+mod syscall;
 
 pub use comm::Comm;
-pub use decode::{DecodeError, decode};
+pub use decode::{DecodeError, decode, decode_sweep};
+pub use figures::{Calls, Figures, Resident, Swept};
+pub use syscall::{Syscall, event_names};
 use vmmon_common::linux::{CLONE_THREAD, CLONE_VM};
 
 /// One thing that happened to an address space.
@@ -21,6 +25,18 @@ pub struct Event {
     pub comm: Comm,
     /// What happened.
     pub kind: Kind,
+    /// The kernel's figures for the address space just after (for a fork, the child's);
+    /// `None` when the kernel's layout is not known.
+    pub figures: Option<Figures>,
+}
+
+/// What the kernel says of a process's address space as it is released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// When the process started (`CLOCK_MONOTONIC` ns).
+    pub start_ns: u64,
+    /// Its resident memory then, with its peak.
+    pub resident: Resident,
 }
 
 /// What happened, with the syscall's arguments and result where it was a syscall.
@@ -65,6 +81,25 @@ pub enum Kind {
         addr: u64,
         ret: i64,
     },
+    /// Attaches a System V shared memory segment; its size is the segment's.
+    Shmat {
+        shmid: i32,
+        addr: u64,
+        flags: u32,
+        ret: i64,
+    },
+    Shmdt {
+        addr: u64,
+        ret: i64,
+    },
+    /// A call that changes mappings' flags (madvise, mlock, mseal, ...) or makes mappings
+    /// the ledger reads from `/proc` (prctl, remap_file_pages, ...), with its raw arguments
+    /// (named by [`Syscall::arg_names`]).
+    Adjust {
+        call: Syscall,
+        args: [u64; 6],
+        ret: i64,
+    },
     /// A new task. `clone_flags` is `None` when the programs missed them (then `child_tgid`
     /// is a guess: the child's tid).
     Fork {
@@ -77,46 +112,12 @@ pub enum Kind {
         filename: String,
         old_tid: u32,
     },
-    /// A task left; `group_dead` when it was the process's last thread.
+    /// A task left; `group_dead` when it was the process's last thread, then with the
+    /// released address space's footprint when the kernel's layout is known.
     Exit {
         group_dead: bool,
+        footprint: Option<Footprint>,
     },
-}
-
-/// The syscalls vmmon traces, by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Syscall {
-    Mmap,
-    Munmap,
-    Mremap,
-    Mprotect,
-    PkeyMprotect,
-    Brk,
-}
-
-impl Syscall {
-    /// Every traced syscall.
-    pub const ALL: [Syscall; 6] = [
-        Syscall::Mmap,
-        Syscall::Munmap,
-        Syscall::Mremap,
-        Syscall::Mprotect,
-        Syscall::PkeyMprotect,
-        Syscall::Brk,
-    ];
-
-    /// Its name, as in output and metrics.
-    pub fn name(self) -> &'static str {
-        match self {
-            Syscall::Mmap => "mmap",
-            Syscall::Munmap => "munmap",
-            Syscall::Mremap => "mremap",
-            Syscall::Mprotect => "mprotect",
-            Syscall::PkeyMprotect => "pkey_mprotect",
-            Syscall::Brk => "brk",
-        }
-    }
 }
 
 impl Kind {
@@ -144,6 +145,9 @@ impl Kind {
             Kind::Mprotect { .. } => "mprotect",
             Kind::PkeyMprotect { .. } => "pkey_mprotect",
             Kind::Brk { .. } => "brk",
+            Kind::Shmat { .. } => "shmat",
+            Kind::Shmdt { .. } => "shmdt",
+            Kind::Adjust { call, .. } => call.name(),
             Kind::Fork { .. } => "fork",
             Kind::Exec { .. } => "exec",
             Kind::Exit { .. } => "exit",
@@ -159,7 +163,10 @@ impl Kind {
             Kind::Mprotect { .. } => Syscall::Mprotect,
             Kind::PkeyMprotect { .. } => Syscall::PkeyMprotect,
             Kind::Brk { .. } => Syscall::Brk,
-            _ => return None,
+            Kind::Shmat { .. } => Syscall::Shmat,
+            Kind::Shmdt { .. } => Syscall::Shmdt,
+            Kind::Adjust { call, .. } => *call,
+            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => return None,
         })
     }
 
@@ -171,8 +178,11 @@ impl Kind {
             | Kind::Mremap { ret, .. }
             | Kind::Mprotect { ret, .. }
             | Kind::PkeyMprotect { ret, .. }
-            | Kind::Brk { ret, .. } => Some(ret),
-            _ => None,
+            | Kind::Brk { ret, .. }
+            | Kind::Shmat { ret, .. }
+            | Kind::Shmdt { ret, .. }
+            | Kind::Adjust { ret, .. } => Some(ret),
+            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => None,
         }
     }
 
@@ -190,6 +200,29 @@ impl Kind {
 }
 
 impl Event {
+    /// An event with no figures (as a kernel without a known layout gives them; and tests).
+    pub fn new(ts_ns: u64, tgid: u32, tid: u32, comm: Comm, kind: Kind) -> Self {
+        Self {
+            ts_ns,
+            tgid,
+            tid,
+            comm,
+            kind,
+            figures: None,
+        }
+    }
+
+    /// Whether this is the exit of a process's last thread.
+    pub fn is_process_exit(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Exit {
+                group_dead: true,
+                ..
+            }
+        )
+    }
+
     /// For a fork: whether the child shares the parent's address space (a thread, or a
     /// `CLONE_VM` child such as vfork's until it execs).
     pub fn shares_vm(&self) -> Option<bool> {

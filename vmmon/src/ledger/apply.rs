@@ -2,9 +2,9 @@
 //! up to pages; a failed call changes nothing; `MAP_FIXED` (and any mapping over a stale one)
 //! replaces what overlapped; mremap shrinks, grows in place, or moves.
 
-use super::region::{Origin, Perms, Region, RegionKind, page_up};
+use super::region::{ANON_FILE_DEV, Attrs, Origin, Perms, Region, RegionKind, page_up};
 use super::space::AddressSpace;
-use crate::event::Kind;
+use crate::event::{Kind, Syscall};
 use std::sync::Arc;
 use vmmon_common::linux::{
     MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_HUGE_MASK, MAP_HUGE_SHIFT, MAP_HUGETLB,
@@ -25,9 +25,13 @@ pub enum Outcome {
     Ignored,
     /// The ledger could not tell what the call did (a brk before the heap was known).
     Unknown,
+    /// The call changed mappings in a way only `/proc` shows (a name, a memory policy, a
+    /// remapping): the process's maps must be read.
+    Read,
 }
 
-fn shared(flags: u32) -> bool {
+/// Whether mmap `flags` make a shared mapping.
+pub(super) fn shared(flags: u32) -> bool {
     let ty = flags & MAP_TYPE;
     ty == MAP_SHARED || ty == MAP_SHARED_VALIDATE
 }
@@ -45,8 +49,73 @@ fn mmap_len(len: u64, flags: u32) -> u64 {
     len.div_ceil(huge).saturating_mul(huge)
 }
 
-/// Applies syscall event `ev`, made by thread `tid` at `ts_ns`, to `space`.
+/// What the ledger assumes of what no event shows when it applies a call. Where it matters,
+/// the kernel's count of mappings decides: the ledger tries the others in turn
+/// ([`Assume::others`]) when the likely one does not give that count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assume {
+    /// The anonymous mappings the call changes had pages written (the kernel gave them an
+    /// `anon_vma`): made read-only again, they stay charged (`VM_ACCOUNT`), so they do not
+    /// merge with neighbours that never were.
+    pub written: bool,
+    /// Neighbours with the same flags merge into one mapping. The kernel refuses when their
+    /// written pages belong to different `anon_vma`s (moved from elsewhere, or inherited
+    /// from a fork), which the ledger cannot see.
+    pub merge: bool,
+    /// The flags of mappings read from `/proc` (which shows none, so they are guessed) are
+    /// those of the neighbour they may merge with.
+    pub lenient: bool,
+}
+
+impl Assume {
+    /// What holds most often.
+    pub const LIKELY: Assume = Assume {
+        written: false,
+        merge: true,
+        lenient: true,
+    };
+
+    /// The other assumptions, in the order they are tried.
+    pub fn others() -> impl Iterator<Item = Assume> {
+        (1u8..8).map(|bits| Assume {
+            written: bits & 1 != 0,
+            lenient: bits & 2 == 0,
+            merge: bits & 4 == 0,
+        })
+    }
+}
+
+/// Applies syscall event `ev`, made by thread `tid` at `ts_ns`, to `space`, assuming what
+/// is likely of what no event shows.
 pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outcome {
+    apply_assuming(space, ev, (tid, ts_ns), Assume::LIKELY)
+}
+
+/// Applies syscall event `ev`, made by thread `tid` at `ts_ns`, to `space`, assuming
+/// `assume` of what no event shows.
+pub fn apply_assuming(
+    space: &mut AddressSpace,
+    ev: &Kind,
+    (tid, ts_ns): (u32, u64),
+    assume: Assume,
+) -> Outcome {
+    let merge_around = |space: &mut AddressSpace, start: u64, end: u64| {
+        if assume.merge {
+            space.merge_around(start, end, assume.lenient);
+        }
+    };
+    if let Kind::Adjust { call, args, ret } = *ev {
+        // madvise applies to the mapped parts of its range even when it reports the holes.
+        let partial = call == Syscall::Madvise && ret == -i64::from(libc::ENOMEM);
+        if ev.errno().is_some() && !partial {
+            return Outcome::Failed;
+        }
+        let outcome = adjust(space, call, &args);
+        if let Some((start, end)) = adjusted_range(call, &args) {
+            merge_around(space, start, end);
+        }
+        return outcome;
+    }
     if ev.errno().is_some() {
         return Outcome::Failed;
     }
@@ -74,17 +143,22 @@ pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outco
                 (true, false) => RegionKind::Anon,
                 (false, _) => RegionKind::File,
             };
-            space.map(Region {
+            let mut r = Region::new(
                 start,
                 end,
-                perms: Perms::from_prot(prot, is_shared),
+                Perms::from_prot(prot, is_shared),
                 kind,
-                path: None,
-                offset: if anon { 0 } else { offset },
-                fd: (!anon).then_some(fd),
-                origin: Origin::Mmap,
-                changes: 0,
-            });
+                Origin::Mmap,
+            );
+            r.offset = if anon { 0 } else { offset };
+            r.fd = (!anon).then_some(fd);
+            if anon && is_shared {
+                space.anon_files += 1;
+                r.inode = Some((ANON_FILE_DEV, space.anon_files));
+            }
+            r.attrs = Attrs::of_mmap(prot, flags).with(space.future);
+            space.map(r);
+            merge_around(space, start, end);
             Outcome::Applied
         }
         Kind::Munmap { addr, len, .. } => {
@@ -109,7 +183,8 @@ pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outco
             {
                 end = r.end;
             }
-            space.protect(start, end, prot & PROT_ACCESS);
+            space.protect(start, end, prot & PROT_ACCESS, assume.written);
+            merge_around(space, start, end);
             Outcome::Applied
         }
         Kind::Mremap {
@@ -127,6 +202,7 @@ pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outco
                     space.unmap_from(old_addr + new_len, old_addr + old_len, tid, ts_ns);
                 } else if new_len > old_len {
                     space.grow(old_addr + old_len, old_addr + new_len);
+                    merge_around(space, old_addr, old_addr + new_len);
                 }
             } else {
                 let keep_old = flags & MREMAP_DONTUNMAP != 0 || old_len == 0;
@@ -134,16 +210,120 @@ pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outco
                     space.note_displaced(new, new.saturating_add(new_len), tid, ts_ns);
                 }
                 space.relocate(old_addr, old_len, new, new_len, keep_old, (tid, ts_ns));
+                merge_around(space, new, new.saturating_add(new_len));
             }
             Outcome::Applied
         }
-        Kind::Brk { ret, .. } => brk(space, ret as u64, tid, ts_ns),
-        Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => Outcome::Ignored,
+        Kind::Brk { ret, .. } => brk(space, ret as u64, (tid, ts_ns), assume),
+        // The segment's size is not in the call: the caller learns it from the kernel's
+        // figures or from /proc.
+        Kind::Shmat { .. } => Outcome::Read,
+        Kind::Shmdt { addr, .. } => {
+            space.detach_shm(addr);
+            Outcome::Applied
+        }
+        Kind::Adjust { .. } | Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => {
+            Outcome::Ignored
+        }
     }
 }
 
+/// The flags madvise `advice` sets, and those it clears.
+fn advice_attrs(advice: u64) -> Option<(Attrs, Attrs)> {
+    use vmmon_common::linux::*;
+    let rand_seq = Attrs::RANDOM.with(Attrs::SEQUENTIAL);
+    Some(match advice as u32 {
+        MADV_NORMAL => (Attrs::NONE, rand_seq),
+        MADV_RANDOM => (Attrs::RANDOM, Attrs::SEQUENTIAL),
+        MADV_SEQUENTIAL => (Attrs::SEQUENTIAL, Attrs::RANDOM),
+        MADV_DONTFORK => (Attrs::DONTCOPY, Attrs::NONE),
+        MADV_DOFORK => (Attrs::NONE, Attrs::DONTCOPY),
+        MADV_MERGEABLE => (Attrs::MERGEABLE, Attrs::NONE),
+        MADV_UNMERGEABLE => (Attrs::NONE, Attrs::MERGEABLE),
+        MADV_HUGEPAGE => (Attrs::HUGEPAGE, Attrs::NOHUGEPAGE),
+        MADV_NOHUGEPAGE => (Attrs::NOHUGEPAGE, Attrs::HUGEPAGE),
+        MADV_DONTDUMP => (Attrs::DONTDUMP, Attrs::NONE),
+        MADV_DODUMP => (Attrs::NONE, Attrs::DONTDUMP),
+        MADV_WIPEONFORK => (Attrs::WIPEONFORK, Attrs::NONE),
+        MADV_KEEPONFORK => (Attrs::NONE, Attrs::WIPEONFORK),
+        _ => return None,
+    })
+}
+
+/// The range whose mappings a flag-changing call may have split, and their neighbours may
+/// now merge with.
+fn adjusted_range(call: Syscall, a: &[u64; 6]) -> Option<(u64, u64)> {
+    match call {
+        Syscall::Madvise | Syscall::Mlock | Syscall::Mlock2 | Syscall::Munlock | Syscall::Mseal => {
+            Some((a[0], a[0].saturating_add(page_up(a[1]))))
+        }
+        Syscall::Mlockall | Syscall::Munlockall => Some((0, u64::MAX)),
+        _ => None,
+    }
+}
+
+/// A call that changes mappings' flags, or makes mappings only `/proc` shows in full.
+fn adjust(space: &mut AddressSpace, call: Syscall, a: &[u64; 6]) -> Outcome {
+    use vmmon_common::linux::{MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT};
+    let range = |addr: u64, len: u64| (addr, addr.saturating_add(page_up(len)));
+    let locked = |onfault: bool| {
+        if onfault {
+            Attrs::LOCKED.with(Attrs::LOCKONFAULT)
+        } else {
+            Attrs::LOCKED
+        }
+    };
+    let both = Attrs::LOCKED.with(Attrs::LOCKONFAULT);
+    match call {
+        Syscall::Madvise => {
+            let Some((set, clear)) = advice_attrs(a[2]) else {
+                return Outcome::Ignored;
+            };
+            let (s, e) = range(a[0], a[1]);
+            space.set_attrs(s, e, set, clear);
+        }
+        Syscall::Mlock => {
+            let (s, e) = range(a[0], a[1]);
+            space.set_attrs(s, e, Attrs::LOCKED, Attrs::LOCKONFAULT);
+        }
+        Syscall::Mlock2 => {
+            let (s, e) = range(a[0], a[1]);
+            let set = locked(a[2] as u32 & MLOCK_ONFAULT != 0);
+            space.set_attrs(s, e, set, both.without(set));
+        }
+        Syscall::Munlock => {
+            let (s, e) = range(a[0], a[1]);
+            space.set_attrs(s, e, Attrs::NONE, both);
+        }
+        Syscall::Mlockall => {
+            let flags = a[0] as u32;
+            let set = locked(flags & MCL_ONFAULT != 0);
+            if flags & MCL_CURRENT != 0 {
+                space.set_attrs(0, u64::MAX, set, both.without(set));
+            }
+            space.future = if flags & MCL_FUTURE != 0 {
+                set
+            } else {
+                Attrs::NONE
+            };
+        }
+        Syscall::Munlockall => {
+            space.set_attrs(0, u64::MAX, Attrs::NONE, both);
+            space.future = Attrs::NONE;
+        }
+        Syscall::Mseal => {
+            let (s, e) = range(a[0], a[1]);
+            space.set_attrs(s, e, Attrs::SEALED, Attrs::NONE);
+        }
+        // A memory policy, a name, a remapping, a new shadow stack: what they changed is
+        // read from /proc.
+        _ => return Outcome::Read,
+    }
+    Outcome::Applied
+}
+
 /// The heap follows the break: `[brk_start, page_up(brk))`.
-fn brk(space: &mut AddressSpace, new: u64, tid: u32, ts_ns: u64) -> Outcome {
+fn brk(space: &mut AddressSpace, new: u64, (tid, ts_ns): (u32, u64), assume: Assume) -> Outcome {
     let Some(old) = space.brk else {
         // The first break we see. With no heap mapped yet it is also the heap's start (the
         // kernel starts both at the same address after exec).
@@ -166,17 +346,19 @@ fn brk(space: &mut AddressSpace, new: u64, tid: u32, ts_ns: u64) -> Outcome {
                 .is_some_and(|r| r.kind == RegionKind::Heap && r.end == old_end)
             && space.grow(old_end, new_end);
         if !grew {
-            space.map(Region {
-                start: old_end,
-                end: new_end,
-                perms: Perms::from_prot(PROT_READ | PROT_WRITE, false),
-                kind: RegionKind::Heap,
-                path: Some(Arc::from("[heap]")),
-                offset: 0,
-                fd: None,
-                origin: Origin::Brk,
-                changes: 0,
-            });
+            let mut heap = Region::new(
+                old_end,
+                new_end,
+                Perms::from_prot(PROT_READ | PROT_WRITE, false),
+                RegionKind::Heap,
+                Origin::Brk,
+            );
+            heap.path = Some(Arc::from("[heap]"));
+            heap.attrs = Attrs::ACCOUNT.with(space.future);
+            space.map(heap);
+        }
+        if assume.merge {
+            space.merge_around(old_end, new_end, assume.lenient);
         }
     } else if new_end < old_end {
         space.unmap_from(new_end, old_end, tid, ts_ns);

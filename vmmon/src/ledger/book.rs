@@ -3,8 +3,11 @@
 
 use super::apply::{Outcome, apply};
 use super::counters::Counters;
-use super::process::{CallCounts, Need, Process, Reason};
-use super::reconcile::Snapshot;
+use super::check::{Verdict, settle_layout};
+use super::process::{Applied, Exited, Kernel, Need, Process, Reason};
+use super::region::{Origin, Perms, Region, RegionKind};
+use crate::event::{Figures, Swept};
+use super::reconcile::{Snapshot, Why};
 use super::space::AddressSpace;
 use crate::event::{Comm, Event, Kind};
 use std::collections::{HashMap, HashSet};
@@ -156,55 +159,146 @@ impl Ledger {
             self.release(old.space);
         }
         let space = self.new_space(AddressSpace::new(), true, created_ns);
-        self.procs.insert(
-            tgid,
-            Process {
-                tgid,
-                comm,
-                space,
-                calls: CallCounts::default(),
-                checks: 0,
-                corrected: 0,
-                unit,
-                uid,
-                since_ns: ts_ns,
-            },
-        );
+        let mut p = Process::new(tgid, comm, space, ts_ns);
+        (p.unit, p.uid) = (unit, uid);
+        self.procs.insert(tgid, p);
     }
 
     /// Starts tracking a process from a snapshot taken at start-up (bootstrap).
     pub fn insert_snapshot(&mut self, tgid: u32, comm: Comm, snap: Snapshot) {
         self.track_unfilled(tgid, comm, (snap.taken_ns, 0), false);
-        self.reconcile(tgid, snap, true);
+        self.reconcile(tgid, snap, (true, Why::Other));
     }
 
-    /// Applies one event; returns a snapshot request when the event left the ledger needing one.
-    pub fn apply(&mut self, e: &Event) -> Option<Need> {
+    /// Applies one event: what it did besides (a read to ask for, a check's verdict, a
+    /// process's footprint as it left).
+    pub fn apply(&mut self, e: &Event) -> Applied {
         self.counters.events += 1;
         match &e.kind {
             Kind::Fork {
                 child_tgid,
                 clone_flags,
                 ..
-            } => self.fork(e, *child_tgid, *clone_flags),
+            } => Applied::need(self.fork(e, *child_tgid, *clone_flags)),
             Kind::Exec { .. } => {
                 self.track_unfilled(e.tgid, e.comm, (e.ts_ns, e.ts_ns), true);
-                Some(Need {
+                if let Some(p) = self.procs.get_mut(&e.tgid) {
+                    p.kernel = e.figures.map(|figures| Kernel {
+                        figures,
+                        at_ns: e.ts_ns,
+                        resident: None,
+                    });
+                }
+                Applied::need(Some(Need {
                     tgid: e.tgid,
                     reason: Reason::Exec,
-                })
+                }))
             }
-            Kind::Exit { group_dead } => {
-                if *group_dead {
-                    self.forget(e.tgid);
+            Kind::Exit {
+                group_dead,
+                footprint,
+            } => {
+                if !group_dead {
+                    return Applied::default();
                 }
-                None
+                let exited = self.procs.get(&e.tgid).map(|p| Exited {
+                    pid: e.tgid,
+                    comm: e.comm,
+                    unit: p.unit.clone(),
+                    start_ns: footprint
+                        .map(|f| f.start_ns)
+                        .or(p.start_ns)
+                        .unwrap_or(p.since_ns),
+                    exit_ns: e.ts_ns,
+                    peak_virtual_bytes: e.figures.map(|f| f.peak_virtual_bytes),
+                    peak_resident_bytes: footprint.map(|f| f.resident.peak_bytes),
+                    mappings: e.figures.map(|f| f.mappings),
+                });
+                self.forget(e.tgid);
+                Applied {
+                    exited,
+                    ..Applied::default()
+                }
             }
             kind => self.syscall(e, kind),
         }
     }
 
-    fn syscall(&mut self, e: &Event, kind: &Kind) -> Option<Need> {
+    /// Holds `tgid`'s ledger to figures `f` read at `at_ns` (a record's, once its call is
+    /// applied, or a sweep's): keeps them as the kernel's latest, and judges the ledger when
+    /// its address space is known in full and is its own.
+    fn check(&mut self, tgid: u32, f: &Figures, at_ns: u64) -> Option<Verdict> {
+        let p = self.procs.get_mut(&tgid)?;
+        let resident = p.kernel.and_then(|k| k.resident);
+        p.kernel = Some(Kernel {
+            figures: *f,
+            at_ns,
+            resident,
+        });
+        let shared = self.spaces.get(&p.space)?;
+        if shared.unfilled || shared.users > 1 {
+            return None;
+        }
+        let (bytes, mappings) = (shared.space.kernel_bytes(), shared.space.mappings());
+        let verdict = p.check.judge(f, bytes, mappings);
+        // A mismatch counts once, when it is found, however many checks see it before the
+        // read that repairs it.
+        if !matches!(verdict, Verdict::Mismatch(_)) || p.inexact_since.is_none() {
+            self.counters.checks.count(verdict);
+        }
+        match verdict {
+            Verdict::Exact => {
+                if let Some(since) = p.inexact_since.take() {
+                    let took = std::time::Duration::from_nanos(at_ns.saturating_sub(since));
+                    self.counters.repairs.record(took);
+                }
+            }
+            Verdict::Mismatch(_) => {
+                p.inexact_since.get_or_insert(at_ns);
+            }
+            Verdict::Unchecked => {}
+        }
+        if verdict != Verdict::Unchecked {
+            p.verdict = Some(verdict);
+        }
+        self.touched.insert(tgid);
+        Some(verdict)
+    }
+
+    /// Takes in what a sweep found of one process: its figures and resident memory, a
+    /// check, and whether its ledger must be read (unknown, a new process under its pid, or
+    /// wrong).
+    pub fn swept(&mut self, s: &Swept) -> Applied {
+        let Some(p) = self.procs.get_mut(&s.tgid) else {
+            return Applied::need(Some(Need {
+                tgid: s.tgid,
+                reason: Reason::Unknown,
+            }));
+        };
+        if p.start_ns.is_some_and(|t| t != s.start_ns) {
+            // Another process under the pid: the exit of the one before was missed.
+            self.counters.pid_reuse += 1;
+            self.forget(s.tgid);
+            return Applied::need(Some(Need {
+                tgid: s.tgid,
+                reason: Reason::Unknown,
+            }));
+        }
+        p.start_ns = Some(s.start_ns);
+        let verdict = self.check(s.tgid, &s.figures, s.ts_ns);
+        if let Some(p) = self.procs.get_mut(&s.tgid)
+            && let Some(k) = &mut p.kernel
+        {
+            k.resident = Some(s.resident);
+        }
+        Applied {
+            need: mismatch_need(s.tgid, verdict),
+            verdict,
+            exited: None,
+        }
+    }
+
+    fn syscall(&mut self, e: &Event, kind: &Kind) -> Applied {
         let mut need = None;
         if !self.procs.contains_key(&e.tgid) {
             self.counters.unknown_process += 1;
@@ -224,13 +318,50 @@ impl Ledger {
             .spaces
             .get_mut(&space)
             .expect("a process's space exists");
-        match apply(&mut shared.space, kind, e.tid, e.ts_ns) {
+        let bytes_before = shared.space.kernel_bytes();
+        // What no event shows (written pages, merges refused) may decide the layout: kept
+        // to try the other assumptions on when the kernel's count disagrees.
+        let before = (e.figures.is_some() && !shared.unfilled && shared.users == 1)
+            .then(|| shared.space.clone());
+        let outcome = apply(&mut shared.space, kind, e.tid, e.ts_ns);
+        if let (Outcome::Applied, Some(before), Some(f)) = (outcome, &before, &e.figures)
+            && settle_layout(&mut shared.space, before, (kind, e.tid, e.ts_ns), f, &p.check)
+        {
+            self.counters.checks.layouts_settled += 1;
+        }
+        match outcome {
             Outcome::Applied => self.counters.applied += 1,
             Outcome::Failed => {
                 p.calls.failed += 1;
                 self.counters.failed_calls += 1;
             }
             Outcome::Unknown => self.counters.unknown_effect += 1,
+            Outcome::Read => {
+                // A shared memory segment: its size is what the kernel's figures grew by,
+                // when nothing else could have changed them meanwhile.
+                let attached = match (kind, &e.figures) {
+                    (Kind::Shmat { flags, ret, .. }, Some(f)) if !shared.unfilled => {
+                        let mut probe = p.check;
+                        let quiet = probe.judge(f, f.virtual_bytes, f.mappings as usize)
+                            == Verdict::Exact;
+                        let size = f.virtual_bytes.saturating_sub(bytes_before);
+                        (quiet && size > 0).then(|| shm_region(*ret as u64, size, *flags))
+                    }
+                    _ => None,
+                };
+                match attached {
+                    Some(r) => {
+                        shared.space.map(r);
+                        self.counters.applied += 1;
+                    }
+                    None => {
+                        need.get_or_insert(Need {
+                            tgid: e.tgid,
+                            reason: Reason::Effect,
+                        });
+                    }
+                }
+            }
             Outcome::Ignored => {}
         }
         if let Some(log) = &mut shared.log {
@@ -255,7 +386,18 @@ impl Ledger {
                 self.touched.insert(child.pid);
             }
         }
-        need
+        let Some(f) = e.figures else {
+            return Applied::need(need);
+        };
+        let verdict = self.check(e.tgid, &f, e.ts_ns);
+        if let Some(p) = self.procs.get_mut(&e.tgid) {
+            p.check.applied(&f);
+        }
+        Applied {
+            need: need.or(mismatch_need(e.tgid, verdict)),
+            verdict,
+            exited: None,
+        }
     }
 
     fn fork(&mut self, e: &Event, child: u32, flags: Option<u64>) -> Option<Need> {
@@ -288,8 +430,10 @@ impl Ledger {
             parent.space
         } else {
             let src = &self.spaces[&parent.space];
-            // Shares the parent's region map until either side changes it.
-            let copy = src.space.clone();
+            // Shares the parent's region map until either side changes it; what the parent
+            // marked MADV_DONTFORK is not copied.
+            let mut copy = src.space.clone();
+            copy.drop_dontcopy();
             let unfilled = src.unfilled;
             if unfilled {
                 // The parent's own snapshot has not come yet, and the child will not get it:
@@ -312,20 +456,14 @@ impl Ledger {
             id
         };
         self.touched.insert(child);
-        self.procs.insert(
-            child,
-            Process {
-                tgid: child,
-                comm: parent.comm,
-                space,
-                calls: CallCounts::default(),
-                checks: 0,
-                corrected: 0,
-                unit: parent.unit.clone(),
-                uid: parent.uid,
-                since_ns: e.ts_ns,
-            },
-        );
+        let mut p = Process::new(child, parent.comm, space, e.ts_ns);
+        (p.unit, p.uid) = (parent.unit.clone(), parent.uid);
+        p.kernel = e.figures.map(|figures| Kernel {
+            figures,
+            at_ns: e.ts_ns,
+            resident: None,
+        });
+        self.procs.insert(child, p);
         need
     }
 
@@ -366,4 +504,34 @@ impl Ledger {
             s.log = Some(Vec::new());
         }
     }
+}
+
+/// The read a check's mismatch asks for.
+fn mismatch_need(tgid: u32, verdict: Option<Verdict>) -> Option<Need> {
+    match verdict {
+        Some(Verdict::Mismatch(m)) => Some(Need {
+            tgid,
+            reason: Reason::Mismatch(m),
+        }),
+        _ => None,
+    }
+}
+
+/// A System V shared memory attach of `size` bytes at `at`, with `shmat`'s `flags`.
+fn shm_region(at: u64, size: u64, flags: u32) -> Region {
+    use vmmon_common::linux::{PROT_EXEC, PROT_READ, PROT_WRITE, SHM_EXEC, SHM_RDONLY};
+    let mut prot = PROT_READ;
+    if flags & SHM_RDONLY == 0 {
+        prot |= PROT_WRITE;
+    }
+    if flags & SHM_EXEC != 0 {
+        prot |= PROT_EXEC;
+    }
+    Region::new(
+        at,
+        at + size,
+        Perms::from_prot(prot, true),
+        RegionKind::Shm,
+        Origin::Mmap,
+    )
 }

@@ -1,7 +1,7 @@
 //! The process-level ledger: fork, threads, vfork, exec, exit, pid reuse, reconciliation.
 
 use super::region::{Origin, Perms, Region, RegionKind};
-use super::{Cause, Ledger, Need, Reason, Reconciled, Snapshot};
+use super::{Cause, Ledger, Need, Reason, Reconciled, Snapshot, Why};
 use crate::event::{Comm, Event, Kind};
 use std::sync::Arc;
 use vmmon_common::linux::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
@@ -9,13 +9,7 @@ use vmmon_common::linux::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
 const P: u64 = 4096;
 
 fn ev(tgid: u32, ts_ns: u64, kind: Kind) -> Event {
-    Event {
-        ts_ns,
-        tgid,
-        tid: tgid,
-        comm: Comm::default(),
-        kind,
-    }
+    Event::new(ts_ns, tgid, tgid, Comm::default(), kind)
 }
 
 fn mmap(tgid: u32, ts: u64, at: u64, pages: u64) -> Event {
@@ -39,17 +33,10 @@ fn fork(parent: u32, ts: u64, child: u32, flags: u64) -> Event {
 }
 
 fn region(start: u64, pages: u64, perms: &str, kind: RegionKind, path: Option<&str>) -> Region {
-    Region {
-        start,
-        end: start + pages * P,
-        perms: Perms::parse(perms).unwrap(),
-        kind,
-        path: path.map(Arc::from),
-        offset: 0,
-        fd: None,
-        origin: Origin::Procfs,
-        changes: 0,
-    }
+    let perms = Perms::parse(perms).unwrap();
+    let mut r = Region::new(start, start + pages * P, perms, kind, Origin::Procfs);
+    r.path = path.map(Arc::from);
+    r
 }
 
 fn bytes(l: &Ledger, tgid: u32) -> u64 {
@@ -78,7 +65,7 @@ fn ledger_with_10() -> Ledger {
 #[test]
 fn fork_copies_and_then_the_two_diverge() {
     let mut l = ledger_with_10();
-    assert_eq!(l.apply(&fork(10, 5, 11, 0x11)), None);
+    assert_eq!(l.apply(&fork(10, 5, 11, 0x11)).need, None);
     assert_eq!(bytes(&l, 11), 12 * P);
     // The child keeps how each region was made (here: read from /proc).
     assert!(
@@ -103,7 +90,7 @@ fn threads_share_the_process_ledger() {
     l.apply(&e);
     assert_eq!(bytes(&l, 10), 13 * P);
     // A thread leaving does not end the process.
-    let mut exit = ev(10, 7, Kind::Exit { group_dead: false });
+    let mut exit = ev(10, 7, Kind::Exit { group_dead: false, footprint: None });
     exit.tid = 12;
     l.apply(&exit);
     assert!(l.process(10).is_some());
@@ -123,7 +110,7 @@ fn vfork_child_shares_until_exec() {
             filename: "/bin/y".into(),
             old_tid: 13,
         },
-    ));
+    )).need;
     assert_eq!(
         need,
         Some(Need {
@@ -160,7 +147,7 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
         taken_ns: 120,
         done_ns: 0,
     };
-    assert_eq!(l.reconcile(10, snap, false), Reconciled::Applied);
+    assert_eq!(l.reconcile(10, snap, (false, Why::Periodic)), Reconciled::Applied);
     assert_eq!(bytes(&l, 10), (2 + 2 + 3 + 8) * P);
     let c = l.counters();
     assert!(
@@ -177,7 +164,7 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
 fn exit_removes_and_a_reused_pid_is_a_new_process() {
     let mut l = ledger_with_10();
     l.apply(&fork(10, 5, 11, 0x11));
-    l.apply(&ev(11, 6, Kind::Exit { group_dead: true }));
+    l.apply(&ev(11, 6, Kind::Exit { group_dead: true, footprint: None }));
     assert!(l.process(11).is_none());
     assert_eq!(l.space_count(), 1);
     // A fork reusing a pid the ledger still holds (its exit was missed).
@@ -195,7 +182,7 @@ fn exit_removes_and_a_reused_pid_is_a_new_process() {
 #[test]
 fn unknown_process_asks_for_a_snapshot() {
     let mut l = Ledger::new();
-    let need = l.apply(&mmap(20, 5, 0x100000, 1));
+    let need = l.apply(&mmap(20, 5, 0x100000, 1)).need;
     assert_eq!(
         need,
         Some(Need {
@@ -204,7 +191,7 @@ fn unknown_process_asks_for_a_snapshot() {
         })
     );
     assert_eq!(l.counters().unknown_process, 1);
-    assert_eq!(l.apply(&mmap(20, 6, 0x200000, 1)), None);
+    assert_eq!(l.apply(&mmap(20, 6, 0x200000, 1)).need, None);
 }
 
 #[test]
@@ -231,7 +218,7 @@ fn resync_counts_each_cause() {
         taken_ns: 3,
         done_ns: 0,
     };
-    l.reconcile(10, snap, false);
+    l.reconcile(10, snap, (false, Why::Periodic));
     let c = l.counters();
     assert_eq!(c.corrections.get(&Cause::Perms), Some(&1));
     assert_eq!(c.corrections.get(&Cause::StackGrowth), Some(&1));
@@ -250,7 +237,7 @@ fn resync_counts_each_cause() {
         taken_ns: 9,
         done_ns: 0,
     };
-    l.reconcile(10, again, false);
+    l.reconcile(10, again, (false, Why::Periodic));
     assert_eq!(l.counters().resyncs_exact, 1);
 }
 
@@ -283,6 +270,13 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
     assert_eq!(bytes(&l, 30), 2 * P);
     let heap = l.space(30).unwrap().find(0x50000).unwrap();
     assert_eq!((heap.kind, heap.end), (RegionKind::Heap, 0x50000 + 2 * P));
+    // Each growth is one change of the one heap mapping, however many there are.
+    for i in 0..100 {
+        l.apply(&brk(4 + i, 0x50000 + (3 + i) * P));
+    }
+    let heap = l.space(30).unwrap().find(0x50000).unwrap();
+    assert_eq!((heap.end, heap.changes), (0x50000 + 102 * P, 101));
+    assert_eq!(l.space(30).unwrap().mappings(), 1);
 }
 
 #[test]
@@ -296,7 +290,7 @@ fn a_child_forked_before_its_parent_was_filled_asks_for_its_own_snapshot() {
             old_tid: 40,
         },
     ));
-    let need = l.apply(&fork(40, 2, 41, 0x11));
+    let need = l.apply(&fork(40, 2, 41, 0x11)).need;
     assert_eq!(
         need,
         Some(Need {
@@ -323,7 +317,7 @@ fn a_snapshot_from_before_an_exec_is_refused() {
         taken_ns: 90,
         done_ns: 0,
     };
-    assert_eq!(l.reconcile(10, old, false), Reconciled::Stale);
+    assert_eq!(l.reconcile(10, old, (false, Why::Periodic)), Reconciled::Stale);
     assert!(!l.is_filled(10));
     assert_eq!(l.counters().stale_snapshots, 1);
 }
@@ -352,10 +346,10 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
         taken_ns: 100,
         done_ns: 110,
     };
-    assert_eq!(l.reconcile(10, snap(), false), Reconciled::Torn);
+    assert_eq!(l.reconcile(10, snap(), (false, Why::Periodic)), Reconciled::Torn);
     assert_eq!(l.counters().torn_snapshots, 1);
     assert_eq!(bytes(&l, 10), 14 * P, "a refused snapshot changes nothing");
-    assert_eq!(l.reconcile(10, snap(), true), Reconciled::Applied);
+    assert_eq!(l.reconcile(10, snap(), (true, Why::Periodic)), Reconciled::Applied);
     assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
 }
 

@@ -1,5 +1,7 @@
 //! The ledger's own accounting, and why a `/proc` read had to correct it.
 
+use super::check::CheckCounters;
+use crate::stats::Histogram;
 use std::collections::HashMap;
 
 /// Why a resync had to correct the ledger.
@@ -15,15 +17,19 @@ pub enum Cause {
     Stale,
     /// Permissions that differ (a partial mprotect failure, events out of order).
     Perms,
+    /// The same ranges and permissions, split into other mappings (a split or merge the
+    /// ledger did not model).
+    Layout,
 }
 
 impl Cause {
     /// Every cause.
-    pub const ALL: [Cause; 4] = [
+    pub const ALL: [Cause; 5] = [
         Cause::StackGrowth,
         Cause::Unseen,
         Cause::Stale,
         Cause::Perms,
+        Cause::Layout,
     ];
 
     /// The name used in the API and metrics.
@@ -33,6 +39,7 @@ impl Cause {
             Cause::Unseen => "unseen",
             Cause::Stale => "stale",
             Cause::Perms => "perms",
+            Cause::Layout => "layout",
         }
     }
 }
@@ -55,9 +62,18 @@ pub struct Counters {
     pub stale_snapshots: u64,
     /// Snapshots refused because the process changed its mappings while it was read.
     pub torn_snapshots: u64,
-    /// Snapshots that checked a live ledger for drift, and those that found it exact.
+    /// Periodic snapshots (the round robin) that checked a live ledger for drift, and those
+    /// that found it exact.
     pub resyncs: u64,
     pub resyncs_exact: u64,
+    /// Snapshots read because a check found the ledger wrong (or an effect only /proc
+    /// shows), and those that found nothing to correct.
+    pub targeted_resyncs: u64,
+    pub targeted_exact: u64,
+    /// What holding the ledgers to the kernel's figures found.
+    pub checks: CheckCounters,
+    /// The time from a check finding a ledger wrong to one finding it exact again.
+    pub repairs: Histogram,
     /// Corrections by cause: how many resyncs found each, and the bytes involved.
     pub corrections: HashMap<Cause, u64>,
     pub corrected_bytes: HashMap<Cause, u64>,

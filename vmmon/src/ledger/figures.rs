@@ -1,7 +1,7 @@
 //! What an address space's regions add up to, kept up to date as regions come and go, so
 //! that reading a process's figures costs nothing however many mappings it has.
 
-use super::region::{Perms, Region, RegionKind};
+use super::region::{Attrs, Perms, Region, RegionKind};
 
 /// Bytes mapped with each kind of backing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -92,6 +92,8 @@ impl PermBytes {
 pub struct Figures {
     pub by_kind: BytesByKind,
     pub by_perm: PermBytes,
+    /// Bytes a fork does not copy (`MADV_DONTFORK`).
+    pub dontcopy: u64,
 }
 
 impl Figures {
@@ -102,6 +104,9 @@ impl Figures {
         for c in self.by_perm.classes(r.perms) {
             *c += n;
         }
+        if r.attrs.contains(Attrs::DONTCOPY) {
+            self.dontcopy += n;
+        }
     }
 
     /// Counts `r` out (it was counted in).
@@ -110,6 +115,9 @@ impl Figures {
         *self.by_kind.field_mut(r.kind) -= n;
         for c in self.by_perm.classes(r.perms) {
             *c -= n;
+        }
+        if r.attrs.contains(Attrs::DONTCOPY) {
+            self.dontcopy -= n;
         }
     }
 
@@ -141,17 +149,7 @@ mod tests {
     use crate::ledger::Origin;
 
     fn r(start: u64, end: u64, perms: &str, kind: RegionKind) -> Region {
-        Region {
-            start,
-            end,
-            perms: Perms::parse(perms).unwrap(),
-            kind,
-            path: None,
-            offset: 0,
-            fd: None,
-            origin: Origin::Mmap,
-            changes: 0,
-        }
+        Region::new(start, end, Perms::parse(perms).unwrap(), kind, Origin::Mmap)
     }
 
     #[test]

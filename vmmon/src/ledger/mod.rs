@@ -10,10 +10,12 @@
 //!   fork, exec and exit;
 //! - [`reconcile`]: making an address space what a `/proc` snapshot says, and [`counters`],
 //!   what that had to correct;
+//! - [`check`]: holding a ledger to the kernel's own figures;
 //! - [`diff`]: where two address spaces disagree.
 
 pub mod apply;
 pub mod book;
+pub mod check;
 pub mod counters;
 pub mod diff;
 pub mod displaced;
@@ -30,9 +32,10 @@ mod model;
 
 pub use apply::{Outcome, apply};
 pub use book::Ledger;
+pub use check::{CheckCounters, CheckState, Mismatch, Verdict};
 pub use counters::{Cause, Counters};
 pub use figures::{BytesByKind, Figures, PermBytes, coalesce};
-pub use process::{CallCounts, Need, Process, Reason};
-pub use reconcile::{Reconciled, Snapshot};
-pub use region::{Origin, PAGE, Perms, Region, RegionKind, page_up};
+pub use process::{Applied, CallCounts, Exited, Kernel, Need, Process, Reason};
+pub use reconcile::{Reconciled, Snapshot, Why};
+pub use region::{Attrs, Origin, PAGE, Perms, Region, RegionKind, page_up};
 pub use space::{AddressSpace, RegionMap, Totals};

@@ -1,7 +1,8 @@
 //! A process as the ledger tracks it, and what the ledger asks for when it needs to read
 //! one from `/proc`.
 
-use crate::event::{Comm, Kind};
+use super::check::{CheckState, Mismatch, Verdict};
+use crate::event::{Comm, Figures, Kind, Resident};
 
 /// Syscalls seen from a process, by kind (`calls` in the API).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -12,6 +13,9 @@ pub struct CallCounts {
     /// mprotect and pkey_mprotect.
     pub mprotect: u64,
     pub brk: u64,
+    /// The other traced calls (shmat, shmdt, madvise, mlock, ...).
+    #[serde(default)]
+    pub other: u64,
     /// Calls of those that failed.
     pub failed: u64,
 }
@@ -25,6 +29,7 @@ impl CallCounts {
             Kind::Mremap { .. } => &mut self.mremap,
             Kind::Mprotect { .. } | Kind::PkeyMprotect { .. } => &mut self.mprotect,
             Kind::Brk { .. } => &mut self.brk,
+            Kind::Shmat { .. } | Kind::Shmdt { .. } | Kind::Adjust { .. } => &mut self.other,
             Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => return,
         };
         *n += 1;
@@ -49,6 +54,63 @@ pub struct Process {
     pub unit: Option<std::sync::Arc<str>>,
     /// Its effective user id (from `/proc/PID/status`; a fork inherits it).
     pub uid: Option<u32>,
+    /// The kernel's latest figures for its address space, from a record or a sweep.
+    pub kernel: Option<Kernel>,
+    /// When it started (`CLOCK_MONOTONIC` ns), once a sweep or its exit said.
+    pub start_ns: Option<u64>,
+    /// What the ledger keeps to judge the kernel's figures.
+    pub check: CheckState,
+    /// The last check's verdict.
+    pub verdict: Option<Verdict>,
+    /// Since when (ns) a check has found the ledger wrong, until one finds it exact.
+    pub inexact_since: Option<u64>,
+}
+
+impl Process {
+    /// A process first seen at `since_ns`, known by nothing else yet.
+    pub fn new(tgid: u32, comm: Comm, space: u64, since_ns: u64) -> Self {
+        Self {
+            tgid,
+            comm,
+            space,
+            calls: CallCounts::default(),
+            checks: 0,
+            corrected: 0,
+            since_ns,
+            unit: None,
+            uid: None,
+            kernel: None,
+            start_ns: None,
+            check: CheckState::default(),
+            verdict: None,
+            inexact_since: None,
+        }
+    }
+}
+
+/// The kernel's own figures for a process's address space, and when they were read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernel {
+    pub figures: Figures,
+    /// `CLOCK_MONOTONIC` ns.
+    pub at_ns: u64,
+    /// Resident memory, from the last sweep.
+    pub resident: Option<Resident>,
+}
+
+/// A process whose address space was released: its footprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exited {
+    pub pid: u32,
+    pub comm: Comm,
+    pub unit: Option<std::sync::Arc<str>>,
+    /// When it started and when it exited (`CLOCK_MONOTONIC` ns).
+    pub start_ns: u64,
+    pub exit_ns: u64,
+    /// The kernel's figures at the exit, when known.
+    pub peak_virtual_bytes: Option<u64>,
+    pub peak_resident_bytes: Option<u64>,
+    pub mappings: Option<u32>,
 }
 
 /// Why the ledger asks for a snapshot of a process's maps.
@@ -58,6 +120,31 @@ pub enum Reason {
     Exec,
     /// A process the ledger did not know (started before the agent, or a missed fork).
     Unknown,
+    /// A check found the ledger wrong.
+    Mismatch(Mismatch),
+    /// A call whose effect only `/proc` shows (a shared memory segment's size, a name).
+    Effect,
+}
+
+/// What applying one event did, besides changing the ledger.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    /// The process's maps must be read.
+    pub need: Option<Need>,
+    /// What holding the ledger to the event's figures found.
+    pub verdict: Option<Verdict>,
+    /// The process left: its footprint.
+    pub exited: Option<Exited>,
+}
+
+impl Applied {
+    /// Only a read to ask for.
+    pub fn need(need: Option<Need>) -> Self {
+        Self {
+            need,
+            ..Self::default()
+        }
+    }
 }
 
 /// A request for `/proc/PID/maps`.

@@ -41,12 +41,29 @@ pub enum Reconciled {
     Torn,
 }
 
+/// Why a snapshot was read, for the counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// The round robin's check for drift.
+    Periodic,
+    /// A check against the kernel's figures found the ledger wrong.
+    Targeted,
+    /// Anything else: a first read (bootstrap, exec, a process first seen), an effect only
+    /// `/proc` shows, a process gone missing from a sweep.
+    Other,
+}
+
 impl Ledger {
     /// Makes `tgid`'s address space what the snapshot says, replaying the events stamped
     /// after it was taken, and counts what had to change; or refuses the snapshot (see
     /// [`Reconciled`]). With `accept_torn`, a snapshot the process changed during is used
     /// anyway (after repeated tries: what it misses, later checks correct and count).
-    pub fn reconcile(&mut self, tgid: u32, snap: Snapshot, accept_torn: bool) -> Reconciled {
+    pub fn reconcile(
+        &mut self,
+        tgid: u32,
+        snap: Snapshot,
+        (accept_torn, why): (bool, Why),
+    ) -> Reconciled {
         let Some(p) = self.procs.get_mut(&tgid) else {
             return Reconciled::Untracked;
         };
@@ -88,11 +105,24 @@ impl Ledger {
         if shared.unfilled {
             self.counters.fills += 1;
         } else {
-            self.counters.resyncs += 1;
-            if diffs.is_empty() {
-                self.counters.resyncs_exact += 1;
-            } else {
+            let exact = diffs.is_empty();
+            match why {
+                Why::Periodic => {
+                    self.counters.resyncs += 1;
+                    self.counters.resyncs_exact += u64::from(exact);
+                }
+                Why::Targeted => {
+                    self.counters.targeted_resyncs += 1;
+                    self.counters.targeted_exact += u64::from(exact);
+                }
+                Why::Other => {}
+            }
+            let relaid = exact && shared.space.mappings() != rebuilt.mappings();
+            if !exact || relaid {
                 p.corrected += 1;
+            }
+            if relaid {
+                *self.counters.corrections.entry(Cause::Layout).or_default() += 1;
             }
             let stacks: Vec<(u64, u64)> = rebuilt
                 .regions()
@@ -115,6 +145,8 @@ impl Ledger {
                 }
             }
         }
+        // The snapshot's regions are the kernel's mappings as they are: its layout is now
+        // the ledger's, and its calls so far are in it.
         shared.space.replace_regions(&rebuilt);
         shared.space.brk_start = rebuilt.brk_start;
         shared.space.brk = rebuilt.brk;

@@ -138,6 +138,103 @@ impl RegionKind {
     }
 }
 
+/// The kernel's flags of a mapping that decide whether neighbours merge into one mapping
+/// (VMA) and what a fork copies, as far as the calls seen tell (`VM_*` in the kernel).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Attrs(u32);
+
+impl Attrs {
+    /// Private and writable, charged against overcommit (`VM_ACCOUNT`).
+    pub const ACCOUNT: Attrs = Attrs(1);
+    /// `MAP_NORESERVE`.
+    pub const NORESERVE: Attrs = Attrs(1 << 1);
+    /// `MADV_NOHUGEPAGE`, or a `MAP_STACK` mapping.
+    pub const NOHUGEPAGE: Attrs = Attrs(1 << 2);
+    /// `MADV_HUGEPAGE`.
+    pub const HUGEPAGE: Attrs = Attrs(1 << 3);
+    /// `mlock`, `MAP_LOCKED`, `mlockall`.
+    pub const LOCKED: Attrs = Attrs(1 << 4);
+    /// Locked as pages fault in (`MLOCK_ONFAULT`).
+    pub const LOCKONFAULT: Attrs = Attrs(1 << 5);
+    /// `MADV_DONTFORK`: a fork does not copy it.
+    pub const DONTCOPY: Attrs = Attrs(1 << 6);
+    /// `MADV_DONTDUMP`.
+    pub const DONTDUMP: Attrs = Attrs(1 << 7);
+    /// `MADV_WIPEONFORK`.
+    pub const WIPEONFORK: Attrs = Attrs(1 << 8);
+    /// `MADV_MERGEABLE`.
+    pub const MERGEABLE: Attrs = Attrs(1 << 9);
+    /// `MADV_RANDOM`.
+    pub const RANDOM: Attrs = Attrs(1 << 10);
+    /// `MADV_SEQUENTIAL`.
+    pub const SEQUENTIAL: Attrs = Attrs(1 << 11);
+    /// `mseal`.
+    pub const SEALED: Attrs = Attrs(1 << 12);
+    /// `MAP_GROWSDOWN`.
+    pub const GROWSDOWN: Attrs = Attrs(1 << 13);
+    /// `MAP_HUGETLB`.
+    pub const HUGETLB: Attrs = Attrs(1 << 14);
+
+    /// No flags.
+    pub const NONE: Attrs = Attrs(0);
+
+    pub fn contains(self, other: Attrs) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn with(self, other: Attrs) -> Attrs {
+        Attrs(self.0 | other.0)
+    }
+
+    pub fn without(self, other: Attrs) -> Attrs {
+        Attrs(self.0 & !other.0)
+    }
+
+    /// What the kernel gives a new mapping of `prot` and mmap `flags`.
+    pub fn of_mmap(prot: u32, flags: u32) -> Attrs {
+        use vmmon_common::linux::{
+            MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NORESERVE, MAP_STACK, PROT_WRITE,
+        };
+        let mut a = Attrs::NONE;
+        let private = !super::apply::shared(flags);
+        if flags & MAP_NORESERVE != 0 {
+            a = a.with(Attrs::NORESERVE);
+        }
+        if flags & MAP_HUGETLB != 0 {
+            a = a.with(Attrs::HUGETLB);
+        } else if private && prot & PROT_WRITE != 0 && flags & MAP_NORESERVE == 0 {
+            a = a.with(Attrs::ACCOUNT);
+        }
+        if flags & MAP_STACK != 0 {
+            a = a.with(Attrs::NOHUGEPAGE);
+        }
+        if flags & MAP_GROWSDOWN != 0 {
+            a = a.with(Attrs::GROWSDOWN);
+        }
+        if flags & MAP_LOCKED != 0 {
+            a = a.with(Attrs::LOCKED);
+        }
+        a
+    }
+
+    /// What a region read from `/proc` most likely has (the file shows no flags): the
+    /// accounting of a private writable mapping.
+    pub fn guessed(perms: Perms, kind: RegionKind) -> Attrs {
+        match kind {
+            RegionKind::Stack => Attrs::ACCOUNT.with(Attrs::GROWSDOWN),
+            RegionKind::Heap | RegionKind::Anon | RegionKind::File
+                if perms.write && !perms.shared =>
+            {
+                Attrs::ACCOUNT
+            }
+            _ => Attrs::NONE,
+        }
+    }
+}
+
+/// The device of the made-up identities of shared anonymous mappings (see [`Region::inode`]).
+pub const ANON_FILE_DEV: u32 = u32::MAX;
+
 /// How a region came to be in the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -165,15 +262,80 @@ pub struct Region {
     /// The fd it was mapped from, when it came from an `mmap` event of a file.
     #[serde(skip)]
     pub fd: Option<i32>,
+    /// The file as `/proc` names it, `(device, inode)`, when read from there; for shared
+    /// anonymous memory mapped by a call, `(ANON_FILE_DEV, n)` with `n` unique in its
+    /// address space (each such mapping is its own file in the kernel).
+    #[serde(skip)]
+    pub inode: Option<(u32, u64)>,
+    /// The flags that decide merging.
+    #[serde(skip)]
+    pub attrs: Attrs,
+    /// Whether `attrs` are guessed (read from `/proc`, which shows no flags).
+    #[serde(skip)]
+    pub guessed: bool,
     pub origin: Origin,
     /// Calls that changed this range after it was made (mprotect, mremap).
     pub changes: u32,
 }
 
 impl Region {
+    /// A region of `[start, end)` with nothing else known yet (no file, no flags).
+    pub fn new(start: u64, end: u64, perms: Perms, kind: RegionKind, origin: Origin) -> Self {
+        Self {
+            start,
+            end,
+            perms,
+            kind,
+            path: None,
+            offset: 0,
+            fd: None,
+            inode: None,
+            attrs: Attrs::NONE,
+            guessed: false,
+            origin,
+            changes: 0,
+        }
+    }
+
+    /// Whether `next`, which starts where this ends, is a continuation the kernel keeps in
+    /// the same mapping (VMA): same permissions and flags, and the same anonymous memory or
+    /// the same file at the following offset. Special mappings and the stack never merge.
+    /// With `lenient`, flags that either side only guessed do not keep them apart.
+    pub fn merges_with(&self, next: &Region, lenient: bool) -> bool {
+        let flags_agree =
+            self.attrs == next.attrs || (lenient && (self.guessed || next.guessed));
+        if self.end != next.start || self.perms != next.perms || !flags_agree {
+            return false;
+        }
+        match (self.kind, next.kind) {
+            (RegionKind::Anon, RegionKind::Anon) | (RegionKind::Heap, RegionKind::Heap) => {
+                self.path == next.path
+            }
+            (RegionKind::File, RegionKind::File) | (RegionKind::Shm, RegionKind::Shm) => {
+                let same_file = match (self.inode, next.inode) {
+                    (Some(a), Some(b)) => a == b,
+                    (None, None) => self.fd.is_some() && self.fd == next.fd,
+                    _ => false,
+                };
+                same_file && self.offset + self.len() == next.offset
+            }
+            _ => false,
+        }
+    }
+
     /// Bytes covered.
     pub fn len(&self) -> u64 {
         self.end - self.start
+    }
+
+    /// Whether the kernel takes it for anonymous memory (`vma_is_anonymous`: private, with
+    /// no file behind it).
+    pub fn is_anonymous(&self) -> bool {
+        !self.perms.shared
+            && matches!(
+                self.kind,
+                RegionKind::Anon | RegionKind::Heap | RegionKind::Stack
+            )
     }
 
     /// Never true for a region in a ledger; here for clippy's `len` convention.

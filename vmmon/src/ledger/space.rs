@@ -3,7 +3,7 @@
 
 use super::displaced::{Displacements, clip};
 use super::figures::{BytesByKind, Figures, PermBytes, coalesce};
-use super::region::{Origin, Perms, Region};
+use super::region::{Attrs, Origin, Perms, Region, RegionKind};
 
 /// The regions of an address space by start address. A persistent map: a clone (a fork, a
 /// published snapshot) costs a pointer, and a change copies only the nodes on its path.
@@ -35,6 +35,10 @@ pub struct AddressSpace {
     /// The heap's start and the current break, when known.
     pub(super) brk_start: Option<u64>,
     pub(super) brk: Option<u64>,
+    /// Flags every new mapping gets (`mlockall(MCL_FUTURE)`).
+    pub(super) future: Attrs,
+    /// Shared anonymous mappings made so far: their made-up file identities.
+    pub(super) anon_files: u64,
 }
 
 impl AddressSpace {
@@ -210,15 +214,127 @@ impl AddressSpace {
         }
     }
 
-    /// Sets the protection of every mapped byte in `[start, end)`.
-    pub(super) fn protect(&mut self, start: u64, end: u64, prot: u32) {
+    /// Sets the protection of every mapped byte in `[start, end)`. Making a private mapping
+    /// writable charges it (`VM_ACCOUNT`), unless it was mapped `MAP_NORESERVE`; making an
+    /// anonymous one read-only again refunds it when no page of it was ever written, which
+    /// the ledger cannot see: `written` says what to assume.
+    pub(super) fn protect(&mut self, start: u64, end: u64, prot: u32, written: bool) {
         let mut regions = self.carve(start, end);
+        let exempt = Attrs::NORESERVE.with(Attrs::HUGETLB);
         for r in &mut regions {
             r.perms = r.perms.with_prot(prot);
-            r.changes += 1;
+            r.changes = r.changes.saturating_add(1);
+            if r.perms.write && !r.perms.shared && r.attrs.without(exempt) == r.attrs {
+                r.attrs = r.attrs.with(Attrs::ACCOUNT);
+            } else if !r.perms.write && r.is_anonymous() && !written {
+                r.attrs = r.attrs.without(Attrs::ACCOUNT);
+            }
         }
         self.totals.protected_bytes += regions.iter().map(Region::len).sum::<u64>();
         self.restore(regions);
+    }
+
+    /// Sets `set` and clears `clear` in the flags of every mapped byte of `[start, end)`,
+    /// splitting and merging as the kernel does. Special mappings are left alone.
+    pub(super) fn set_attrs(&mut self, start: u64, end: u64, set: Attrs, clear: Attrs) {
+        let mut regions = self.carve(start, end);
+        for r in &mut regions {
+            if !matches!(
+                r.kind,
+                RegionKind::Vdso | RegionKind::Vvar | RegionKind::Vsyscall | RegionKind::Special
+            ) {
+                r.attrs = r.attrs.without(clear).with(set);
+            }
+        }
+        self.restore(regions);
+    }
+
+    /// Merges the regions in and around `[start, end)` that the kernel would keep as one
+    /// mapping ([`Region::merges_with`]): after a change there, the changed regions with
+    /// each other and with their neighbours. With `lenient`, guessed flags take those of
+    /// the neighbour.
+    pub(super) fn merge_around(&mut self, start: u64, end: u64, lenient: bool) {
+        let from = self
+            .regions
+            .get_prev(&start.saturating_sub(1))
+            .map_or(start, |(&k, _)| k);
+        let keys: smallvec::SmallVec<[u64; 8]> =
+            self.regions.range(from..=end).map(|(&k, _)| k).collect();
+        let Some((&first, rest)) = keys.split_first() else {
+            return;
+        };
+        let mut at = first;
+        for &next in rest {
+            let merges = match (self.regions.get(&at), self.regions.get(&next)) {
+                (Some(a), Some(b)) => a.merges_with(b, lenient),
+                _ => false,
+            };
+            if merges {
+                let b = self.regions.remove(&next).expect("just looked at");
+                let a = self.regions.get_mut(&at).expect("just looked at");
+                a.end = b.end;
+                a.changes = a.changes.saturating_add(b.changes);
+                if a.guessed && !b.guessed {
+                    a.attrs = b.attrs;
+                }
+                a.guessed &= b.guessed;
+            } else {
+                at = next;
+            }
+        }
+    }
+
+    /// `shmdt(addr)`: the shared memory mappings attached at `addr` (the run of shared
+    /// memory regions of one segment starting there) go.
+    pub(super) fn detach_shm(&mut self, addr: u64) {
+        let Some(first) = self.regions.get(&addr).filter(|r| r.kind == RegionKind::Shm) else {
+            return;
+        };
+        let (inode, path) = (first.inode, first.path.clone());
+        let mut end = addr;
+        for r in self.regions.range(addr..).map(|(_, r)| r) {
+            let same = r.kind == RegionKind::Shm
+                && r.start == end
+                && (inode.is_none() || r.inode == inode)
+                && r.path == path;
+            if !same {
+                break;
+            }
+            end = r.end;
+        }
+        self.unmap(addr, end);
+    }
+
+    /// Removes what a fork does not copy (`MADV_DONTFORK`), in a child's fresh copy.
+    pub(super) fn drop_dontcopy(&mut self) {
+        if self.figures.dontcopy == 0 {
+            return;
+        }
+        let gone: Vec<(u64, u64)> = self
+            .regions
+            .values()
+            .filter(|r| r.attrs.contains(Attrs::DONTCOPY))
+            .map(|r| (r.start, r.end))
+            .collect();
+        for (s, e) in gone {
+            self.carve_each(s, e, drop);
+        }
+    }
+
+    /// Mappings as the kernel counts them (`map_count`): `[vsyscall]` is not one.
+    pub fn mappings(&self) -> usize {
+        self.regions.len()
+            - self
+                .regions
+                .values()
+                .rev()
+                .take_while(|r| r.kind == RegionKind::Vsyscall)
+                .count()
+    }
+
+    /// Bytes mapped as the kernel counts them (`VmSize`): `[vsyscall]` is not part of it.
+    pub fn kernel_bytes(&self) -> u64 {
+        self.totals.virtual_bytes - self.figures.by_kind.vsyscall
     }
 
     /// Moves the regions of `[old, old + old_len)` to `new` (a free range), keeping at most
@@ -282,7 +398,7 @@ impl AddressSpace {
                 continue;
             }
             r.origin = Origin::Mremap;
-            r.changes += 1;
+            r.changes = r.changes.saturating_add(1);
             placed.push(r);
         }
         if let Some(last) = placed.last_mut()
@@ -295,23 +411,25 @@ impl AddressSpace {
         }
     }
 
-    /// Grows the region ending at `end` to `new_end` in place (mremap or brk growth).
+    /// Grows the mapping ending at `end` to `new_end` in place (mremap or brk growth): the
+    /// kernel extends that mapping, whatever was mapped.
     pub(super) fn grow(&mut self, end: u64, new_end: u64) -> bool {
         let Some(last) = self.find(end.saturating_sub(1)).cloned() else {
             return false;
         };
-        let mut grown = Region {
-            start: end,
-            end: new_end,
-            offset: if last.kind.has_offset() {
-                last.offset + (end - last.start)
-            } else {
-                last.offset
-            },
-            ..last
-        };
-        grown.changes += 1;
-        self.map(grown);
+        if last.end != end || new_end <= end {
+            return false;
+        }
+        self.unmap(end, new_end);
+        let mut grown = self.carve(last.start, end).pop().expect("just found");
+        grown.end = new_end;
+        grown.changes = grown.changes.saturating_add(1);
+        self.restore(vec![grown]);
+        self.totals.mapped_bytes += new_end - end;
+        self.totals.peak_virtual_bytes = self
+            .totals
+            .peak_virtual_bytes
+            .max(self.totals.virtual_bytes);
         true
     }
 

@@ -4,7 +4,8 @@
 
 use super::OwnUsage;
 use crate::ledger::Cause;
-use crate::view::{DrainGaps, Snapshot};
+use crate::stats::{BOUNDS_MS, Histogram};
+use crate::view::Snapshot;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto;
 use prometheus::{IntCounterVec, Opts, Registry};
@@ -68,9 +69,6 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
     dropped
         .with_label_values(&["ring_full"])
         .inc_by(status.kernel.ring_full);
-    dropped
-        .with_label_values(&["pending_full"])
-        .inc_by(status.kernel.pending_full);
     let corrections = IntCounterVec::new(
         Opts::new(
             "vmmon_resync_corrections_total",
@@ -98,7 +96,11 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
         "The window of the growth figures",
         status.growth_window_seconds as f64,
     )?;
-    r.register(Box::new(GapHistogram::new(&status.drain_gaps)?))?;
+    r.register(Box::new(ConstHistogram::new(
+        "vmmon_ring_drain_interval_seconds",
+        "Time between two drains of the kernel ring buffer (how long events waited)",
+        &status.drain_gaps,
+    )?))?;
     let cpu = prometheus::Counter::new("vmmon_agent_cpu_seconds_total", "CPU time the agent used")?;
     cpu.inc_by(own.cpu_seconds);
     r.register(Box::new(cpu))?;
@@ -109,53 +111,40 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
     )
 }
 
-/// The drain-gap histogram, exposed with the counts the owner kept.
-struct GapHistogram {
+/// A histogram the owner kept, exposed with its counts.
+pub(super) struct ConstHistogram {
     desc: Desc,
     family: proto::MetricFamily,
 }
 
-impl GapHistogram {
-    const NAME: &str = "vmmon_ring_drain_interval_seconds";
-    const HELP: &str = "Time between two drains of the kernel ring buffer (how long events waited)";
-
-    fn new(gaps: &DrainGaps) -> prometheus::Result<Self> {
-        let desc = Desc::new(
-            Self::NAME.into(),
-            Self::HELP.into(),
-            Vec::new(),
-            Default::default(),
-        )?;
-        let mut h = proto::Histogram::default();
-        h.set_sample_count(gaps.count);
-        h.set_sample_sum(gaps.sum_seconds);
-        let buckets = DrainGaps::BOUNDS_MS
+impl ConstHistogram {
+    pub(super) fn new(name: &str, help: &str, h: &Histogram) -> prometheus::Result<Self> {
+        let desc = Desc::new(name.into(), help.into(), Vec::new(), Default::default())?;
+        let mut p = proto::Histogram::default();
+        p.set_sample_count(h.count);
+        p.set_sample_sum(h.sum_seconds);
+        let buckets = BOUNDS_MS
             .iter()
             .map(|&le| {
-                let count = gaps
-                    .buckets
-                    .iter()
-                    .find(|b| b.le_ms == le)
-                    .map_or(0, |b| b.count);
                 let mut b = proto::Bucket::default();
                 b.set_upper_bound(le as f64 / 1e3);
-                b.set_cumulative_count(count);
+                b.set_cumulative_count(h.at(le));
                 b
             })
             .collect();
-        h.set_bucket(buckets);
+        p.set_bucket(buckets);
         let mut metric = proto::Metric::default();
-        metric.set_histogram(h);
+        metric.set_histogram(p);
         let mut family = proto::MetricFamily::default();
-        family.set_name(Self::NAME.into());
-        family.set_help(Self::HELP.into());
+        family.set_name(name.into());
+        family.set_help(help.into());
         family.set_field_type(proto::MetricType::HISTOGRAM);
         family.set_metric(vec![metric]);
         Ok(Self { desc, family })
     }
 }
 
-impl Collector for GapHistogram {
+impl Collector for ConstHistogram {
     fn desc(&self) -> Vec<&Desc> {
         vec![&self.desc]
     }

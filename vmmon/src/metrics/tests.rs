@@ -2,6 +2,7 @@
 //! every family the deploy files query present.
 
 use super::{MetricsOptions, OwnUsage, render};
+use crate::event::Syscall;
 use crate::view::{ProcessEntry, ProcessView, Snapshot, test_view};
 use std::sync::Arc;
 
@@ -153,9 +154,12 @@ fn machine_totals_and_health() {
     let mut s = snapshot(Vec::new());
     s.status.events_received = 7;
     s.totals.programs_attached = 17;
-    s.totals.syscalls.mmap.ok = 5;
-    s.totals.syscalls.munmap.error = 1;
-    s.totals.syscalls.brk.ok = 2;
+    for _ in 0..5 {
+        s.totals.syscalls.count(Syscall::Mmap, false);
+    }
+    s.totals.syscalls.count(Syscall::Munmap, true);
+    s.totals.syscalls.count(Syscall::Brk, false);
+    s.totals.syscalls.count(Syscall::Brk, false);
     s.status.kernel.ring_full = 3;
     s.status
         .drain_gaps
@@ -183,7 +187,7 @@ fn machine_totals_and_health() {
 #[test]
 fn dashboard_and_alerts_use_only_families_that_exist() {
     let mut s = snapshot(vec![proc(1, "x", 10, 5)]);
-    s.totals.syscalls.mmap.ok = 1;
+    s.totals.syscalls.count(Syscall::Mmap, false);
     let text = text(&s, DEFAULTS);
     let families: std::collections::HashSet<&str> = text
         .lines()

@@ -1,7 +1,7 @@
 //! `/proc/PID/maps` lines into [`Region`]s:
 //! `7f0c12345000-7f0c12347000 rw-p 00001000 fd:01 1234   /usr/lib/libc.so.6`.
 
-use crate::ledger::{Origin, Perms, Region, RegionKind};
+use crate::ledger::{Attrs, Origin, Perms, Region, RegionKind};
 use std::sync::Arc;
 
 /// A line that is not a maps line.
@@ -72,7 +72,7 @@ pub fn parse_line(line: &str) -> Result<Region, MapsError> {
     let range = field("no address range")?;
     let perms = field("no permissions")?;
     let offset = field("no offset")?;
-    let _dev = field("no device")?;
+    let dev = field("no device")?;
     let inode = field("no inode")?;
     let path = rest.trim_start_matches(' ');
     let (start, end) = range
@@ -87,18 +87,17 @@ pub fn parse_line(line: &str) -> Result<Region, MapsError> {
     let perms = Perms::parse(perms).ok_or_else(|| err(line, "bad permissions"))?;
     let offset = hex(offset, "bad offset")?;
     let inode: u64 = inode.parse().map_err(|_| err(line, "bad inode"))?;
+    let (major, minor) = dev.split_once(':').ok_or_else(|| err(line, "bad device"))?;
+    let dev = (hex(major, "bad device")? << 20 | hex(minor, "bad device")?) as u32;
     let path = (!path.is_empty()).then_some(path);
-    Ok(Region {
-        start,
-        end,
-        perms,
-        kind: classify(path, inode, perms.shared),
-        path: path.map(Arc::from),
-        offset,
-        fd: None,
-        origin: Origin::Procfs,
-        changes: 0,
-    })
+    let kind = classify(path, inode, perms.shared);
+    let mut r = Region::new(start, end, perms, kind, Origin::Procfs);
+    r.path = path.map(Arc::from);
+    r.offset = offset;
+    r.inode = (inode != 0).then_some((dev, inode));
+    r.attrs = Attrs::guessed(perms, kind);
+    r.guessed = true;
+    Ok(r)
 }
 
 /// Parses a whole maps file: the regions, and the lines that did not parse (skipped, for the

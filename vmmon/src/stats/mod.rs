@@ -1,5 +1,8 @@
-//! Figures over time, derived from the ledger's per-second samples. Pure.
+//! Figures over time, derived from the ledger's per-second samples, and duration histograms.
+//! Pure.
 
 mod growth;
+mod histogram;
 
 pub use growth::Growth;
+pub use histogram::{BOUNDS_MS, Bucket, Histogram};

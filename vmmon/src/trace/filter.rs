@@ -70,12 +70,16 @@ mod tests {
             tid: tgid,
             comm: Comm::new(raw),
             kind,
+            figures: None,
         }
     }
 
     #[test]
     fn empty_filter_passes_everything() {
-        let e = event(1, "init", Kind::Exit { group_dead: true });
+        let e = event(1, "init", Kind::Exit {
+                group_dead: true,
+                footprint: None,
+            });
         assert!(Filter::default().matches(&e));
     }
 
@@ -90,6 +94,9 @@ mod tests {
         assert!(f.matches(&brk));
         assert!(!f.matches(&event(9, "cat", Kind::Brk { addr: 0, ret: 1 })));
         assert!(!f.matches(&event(7, "ca", Kind::Brk { addr: 0, ret: 1 })));
-        assert!(!f.matches(&event(7, "cat", Kind::Exit { group_dead: false })));
+        assert!(!f.matches(&event(7, "cat", Kind::Exit {
+                group_dead: false,
+                footprint: None,
+            })));
     }
 }

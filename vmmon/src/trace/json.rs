@@ -95,8 +95,39 @@ impl Serialize for Json<'_> {
                 m.serialize_entry("filename", filename)?;
                 m.serialize_entry("old_tid", old_tid)?;
             }
-            Kind::Exit { group_dead } => {
+            Kind::Shmat {
+                shmid, addr, flags, ..
+            } => {
+                m.serialize_entry("shmid", shmid)?;
+                m.serialize_entry("addr", addr)?;
+                m.serialize_entry("flags", flags)?;
+            }
+            Kind::Shmdt { addr, .. } => {
+                m.serialize_entry("addr", addr)?;
+            }
+            Kind::Adjust { call, args, .. } => {
+                for (name, v) in call.arg_names().iter().zip(args) {
+                    m.serialize_entry(name, v)?;
+                }
+            }
+            Kind::Exit {
+                group_dead,
+                footprint,
+            } => {
                 m.serialize_entry("group_dead", group_dead)?;
+                if *group_dead {
+                    let f = e.figures.as_ref();
+                    m.serialize_entry("peak_virtual_bytes", &f.map(|f| f.peak_virtual_bytes))?;
+                    m.serialize_entry(
+                        "peak_resident_bytes",
+                        &footprint.map(|f| f.resident.peak_bytes),
+                    )?;
+                    m.serialize_entry("mapping_count", &f.map(|f| f.mappings))?;
+                    m.serialize_entry(
+                        "lifetime_ns",
+                        &footprint.map(|f| e.ts_ns.saturating_sub(f.start_ns)),
+                    )?;
+                }
             }
         }
         if let Some(ret) = e.kind.ret() {
@@ -127,6 +158,7 @@ mod tests {
             tid: 2,
             comm: Comm::new(raw),
             kind,
+            figures: None,
         };
         let mut out = Vec::new();
         write_json(&mut out, &e);
@@ -169,7 +201,10 @@ mod tests {
         assert_eq!(v["thread"], Value::Null);
         assert_eq!(v["child_tgid"], 9);
         assert!(v.get("ret").is_none());
-        let v = to_value(Kind::Exit { group_dead: false }, b"sh");
+        let v = to_value(Kind::Exit {
+                group_dead: false,
+                footprint: None,
+            }, b"sh");
         assert_eq!(v["group_dead"], false);
     }
 

@@ -174,12 +174,61 @@ pub fn write_call(out: &mut String, e: &Event) {
                 let _ = write!(out, " (by thread {old_tid})");
             }
         }
-        Kind::Exit { group_dead } => {
-            out.push_str(if *group_dead {
-                "exit (last thread: address space released)"
+        Kind::Shmat {
+            shmid,
+            addr: a,
+            flags,
+            ..
+        } => {
+            let _ = write!(out, "shmat({shmid}, ");
+            addr(out, *a);
+            let _ = write!(out, ", {})", shm_flags(*flags));
+        }
+        Kind::Shmdt { addr: a, .. } => {
+            out.push_str("shmdt(");
+            addr(out, *a);
+            out.push(')');
+        }
+        Kind::Adjust { call, args, .. } => {
+            out.push_str(call.name());
+            out.push('(');
+            for (i, (name, v)) in call.arg_names().iter().zip(args).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                adjust_arg(out, *call, name, *v);
+            }
+            out.push(')');
+        }
+        Kind::Exit {
+            group_dead,
+            footprint,
+        } => {
+            if !group_dead {
+                out.push_str("exit (thread)");
             } else {
-                "exit (thread)"
-            });
+                out.push_str("exit (last thread: address space released");
+                if let Some(f) = &e.figures {
+                    let _ = write!(
+                        out,
+                        "; peak {} virtual",
+                        crate::format::human_bytes(f.peak_virtual_bytes)
+                    );
+                    if let Some(fp) = footprint {
+                        let _ = write!(
+                            out,
+                            ", {} resident",
+                            crate::format::human_bytes(fp.resident.peak_bytes)
+                        );
+                    }
+                    let _ = write!(out, ", {} mappings", f.mappings);
+                }
+                if let Some(fp) = footprint {
+                    let lived = e.ts_ns.saturating_sub(fp.start_ns) as f64 / 1e9;
+                    let _ = write!(out, ", lived {lived:.3}s");
+                }
+                out.push(')');
+            }
         }
     }
     if e.kind.ret().is_some() {
@@ -201,6 +250,7 @@ mod tests {
             tid: 11,
             comm: Comm::new(raw),
             kind,
+            figures: None,
         };
         let mut out = String::new();
         write_line(&mut out, &WallClock::monotonic(), &e);
@@ -250,7 +300,10 @@ mod tests {
             old_tid: 11,
         });
         assert!(l.ends_with("exec \"/bin/true\""), "{l}");
-        let l = line(Kind::Exit { group_dead: true });
+        let l = line(Kind::Exit {
+                group_dead: true,
+                footprint: None,
+            });
         assert!(l.contains("exit (last thread"), "{l}");
         let l = line(Kind::Mremap {
             old_addr: 0x1000,
@@ -264,5 +317,55 @@ mod tests {
             l.ends_with("mremap(0x1000, 4096, 8192, MREMAP_MAYMOVE|MREMAP_FIXED, 0x9000) = 0x9000"),
             "{l}"
         );
+    }
+}
+
+/// `shmat` flags by name (`SHM_RDONLY|SHM_EXEC`), `0` when none.
+fn shm_flags(flags: u32) -> String {
+    use vmmon_common::linux::{SHM_EXEC, SHM_RDONLY};
+    let mut names: Vec<String> = [(SHM_RDONLY, "SHM_RDONLY"), (SHM_EXEC, "SHM_EXEC")]
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    let rest = flags & !(SHM_RDONLY | SHM_EXEC);
+    if rest != 0 {
+        names.push(format!("{rest:#o}"));
+    }
+    if names.is_empty() {
+        "0".into()
+    } else {
+        names.join("|")
+    }
+}
+
+/// One argument of a call kept raw, written as its meaning asks: addresses in hex, advice
+/// and options by name, the rest in decimal.
+fn adjust_arg(out: &mut String, call: crate::event::Syscall, name: &str, v: u64) {
+    use crate::event::Syscall;
+    use vmmon_common::linux::{MADV_FLAG_NAMES, PR_SET_MM, PR_SET_VMA};
+    match (call, name) {
+        (_, "addr") | (_, "nodemask") => addr(out, v),
+        (Syscall::Madvise, "advice") => {
+            match MADV_FLAG_NAMES.iter().find(|(a, _)| u64::from(*a) == v) {
+                Some((_, n)) => out.push_str(n),
+                None => {
+                    let _ = write!(out, "{v}");
+                }
+            }
+        }
+        (Syscall::Prctl, "option") => match v {
+            PR_SET_VMA => out.push_str("PR_SET_VMA"),
+            PR_SET_MM => out.push_str("PR_SET_MM"),
+            _ => {
+                let _ = write!(out, "{v}");
+            }
+        },
+        (_, "flags") => {
+            let _ = write!(out, "{v:#x}");
+        }
+        _ => {
+            let _ = write!(out, "{v}");
+        }
     }
 }

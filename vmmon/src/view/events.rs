@@ -141,17 +141,12 @@ mod tests {
     use crate::event::{Comm, Kind};
 
     fn munmap(pid: u32, addr: u64) -> Event {
-        Event {
-            ts_ns: addr,
-            tgid: pid,
-            tid: pid,
-            comm: Comm::from_bytes(b"x"),
-            kind: Kind::Munmap {
-                addr,
-                len: 4096,
-                ret: 0,
-            },
-        }
+        let kind = Kind::Munmap {
+            addr,
+            len: 4096,
+            ret: 0,
+        };
+        Event::new(addr, pid, pid, Comm::from_bytes(b"x"), kind)
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! `/metrics`, the API, `vmmon top` and `vmmon maps` read only these. Pure.
 
 mod events;
+mod exits;
 mod process;
 mod snapshot;
 mod status;
 
 pub use events::{EventLog, EventView, EventsView};
+pub use exits::ExitView;
 pub use process::{KindBytes, ProcessView, RegionView, merge_adjacent, process_view, region_view};
-pub use snapshot::{DrainGaps, MachineTotals, Outcomes, ProcessEntry, Snapshot, SyscallTotals};
+pub use snapshot::{MachineTotals, Outcomes, ProcessEntry, Snapshot, SyscallTotals};
 pub use status::Status;
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! A process and its regions as the API shows them.
 
-use crate::ledger::{AddressSpace, BytesByKind, CallCounts, PermBytes, Process, Region, Totals};
+use crate::ledger::{
+    AddressSpace, BytesByKind, CallCounts, PermBytes, Process, Region, Totals, Verdict,
+};
 use serde::{Deserialize, Serialize};
 
 /// Bytes by kind of mapping.
@@ -23,7 +25,8 @@ impl From<&BytesByKind> for KindBytes {
             anon: b.anon,
             file: b.file,
             shm: b.shm,
-            special: b.vdso + b.vvar + b.vsyscall + b.special,
+            // [vsyscall] is no part of the address space (the kernel counts it nowhere).
+            special: b.vdso + b.vvar + b.special,
         }
     }
 }
@@ -37,9 +40,16 @@ pub struct ProcessView {
     pub uid: Option<u32>,
     /// The container (`container:<id>`) or systemd unit it runs in; null when unknown.
     pub unit: Option<String>,
+    /// Mapped now (`VmSize`), the most ever mapped (`VmPeak`), and mappings (the lines of
+    /// `/proc/PID/maps` but `[vsyscall]`): the kernel's own figures when it gives them (from
+    /// the process's last event or the last sweep), else the ledger's.
     pub virtual_bytes: u64,
     pub peak_virtual_bytes: u64,
     pub mapping_count: usize,
+    /// What the last check of the ledger against the kernel's figures found: true when its
+    /// size and mappings equaled them; null before any check.
+    #[serde(default)]
+    pub exact: Option<bool>,
     /// The brk heap.
     pub heap_bytes: u64,
     pub bytes_by_kind: KindBytes,
@@ -82,12 +92,25 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
     let bytes_by_kind = KindBytes::from(&space.bytes_by_kind());
     let bytes_by_perm = space.bytes_by_perm();
     let Totals {
-        virtual_bytes,
         peak_virtual_bytes,
         mapped_bytes,
         unmapped_bytes,
         protected_bytes,
+        ..
     } = space.totals();
+    let ledger_bytes = space.kernel_bytes();
+    let (virtual_bytes, peak_virtual_bytes, mapping_count) = match &p.kernel {
+        Some(k) => (
+            k.figures.virtual_bytes,
+            k.figures.peak_virtual_bytes,
+            k.figures.mappings as usize,
+        ),
+        None => (
+            ledger_bytes,
+            peak_virtual_bytes.max(ledger_bytes),
+            space.mappings(),
+        ),
+    };
     ProcessView {
         pid: p.tgid,
         comm: p.comm.to_string_lossy().into_owned(),
@@ -95,7 +118,12 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
         unit: p.unit.as_deref().map(str::to_string),
         virtual_bytes,
         peak_virtual_bytes,
-        mapping_count: space.len(),
+        mapping_count,
+        exact: p.verdict.and_then(|v| match v {
+            Verdict::Exact => Some(true),
+            Verdict::Mismatch(_) => Some(false),
+            Verdict::Unchecked => None,
+        }),
         heap_bytes: bytes_by_kind.heap,
         bytes_by_kind,
         wx_bytes: bytes_by_perm.write_exec,
@@ -135,6 +163,7 @@ pub(crate) fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessV
         virtual_bytes: virt,
         peak_virtual_bytes: virt,
         mapping_count: 3,
+        exact: Some(true),
         heap_bytes: 0,
         bytes_by_kind: KindBytes {
             anon: virt,

@@ -10,7 +10,6 @@ use crate::event::Syscall;
 use crate::ledger::RegionMap;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// One process: its view and its regions as of the snapshot.
 #[derive(Clone, Debug)]
@@ -27,31 +26,13 @@ pub struct Outcomes {
 }
 
 /// Calls of each traced syscall on the machine.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyscallTotals {
-    pub mmap: Outcomes,
-    pub munmap: Outcomes,
-    pub mremap: Outcomes,
-    pub mprotect: Outcomes,
-    pub pkey_mprotect: Outcomes,
-    pub brk: Outcomes,
-}
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyscallTotals(std::collections::BTreeMap<Syscall, Outcomes>);
 
 impl SyscallTotals {
-    fn of(&mut self, s: Syscall) -> &mut Outcomes {
-        match s {
-            Syscall::Mmap => &mut self.mmap,
-            Syscall::Munmap => &mut self.munmap,
-            Syscall::Mremap => &mut self.mremap,
-            Syscall::Mprotect => &mut self.mprotect,
-            Syscall::PkeyMprotect => &mut self.pkey_mprotect,
-            Syscall::Brk => &mut self.brk,
-        }
-    }
-
     /// Counts one call.
     pub fn count(&mut self, s: Syscall, failed: bool) {
-        let o = self.of(s);
+        let o = self.0.entry(s).or_default();
         if failed {
             o.error += 1;
         } else {
@@ -59,10 +40,14 @@ impl SyscallTotals {
         }
     }
 
-    /// Every syscall with its counts.
-    pub fn iter(&self) -> impl Iterator<Item = (Syscall, Outcomes)> {
-        let mut copy = *self;
-        Syscall::ALL.into_iter().map(move |s| (s, *copy.of(s)))
+    /// One syscall's counts.
+    pub fn of(&self, s: Syscall) -> Outcomes {
+        self.0.get(&s).copied().unwrap_or_default()
+    }
+
+    /// Every traced syscall with its counts (zero for those not seen).
+    pub fn iter(&self) -> impl Iterator<Item = (Syscall, Outcomes)> + '_ {
+        Syscall::ALL.into_iter().map(|s| (s, self.of(s)))
     }
 }
 
@@ -78,49 +63,6 @@ pub struct MachineTotals {
     pub programs_attached: u64,
 }
 
-/// A histogram of the time between two drains of the ring: how long events waited at most.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DrainGaps {
-    /// Drains measured.
-    pub count: u64,
-    pub sum_seconds: f64,
-    /// The longest gap seen.
-    pub longest_ms: u64,
-    /// Cumulative counts: gaps of at most `le_ms`.
-    pub buckets: Vec<GapBucket>,
-}
-
-/// One bucket of [`DrainGaps`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GapBucket {
-    pub le_ms: u64,
-    pub count: u64,
-}
-
-impl DrainGaps {
-    /// The upper bounds of the buckets, in milliseconds.
-    pub const BOUNDS_MS: [u64; 10] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
-
-    /// Counts one gap.
-    pub fn record(&mut self, gap: Duration) {
-        if self.buckets.is_empty() {
-            self.buckets = Self::BOUNDS_MS
-                .iter()
-                .map(|&le_ms| GapBucket { le_ms, count: 0 })
-                .collect();
-        }
-        let ms = gap.as_secs_f64() * 1e3;
-        for b in &mut self.buckets {
-            if ms <= b.le_ms as f64 {
-                b.count += 1;
-            }
-        }
-        self.count += 1;
-        self.sum_seconds += gap.as_secs_f64();
-        self.longest_ms = self.longest_ms.max(gap.as_millis() as u64);
-    }
-}
-
 /// The published picture.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
@@ -130,6 +72,8 @@ pub struct Snapshot {
     pub status: Status,
     pub totals: MachineTotals,
     pub events: EventLog,
+    /// Processes that left lately, oldest first.
+    pub exits: imbl::Vector<super::ExitView>,
     /// `CLOCK_MONOTONIC` seconds when it was published.
     pub published_s: f64,
 }
@@ -162,23 +106,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gaps_fall_in_cumulative_buckets() {
-        let mut g = DrainGaps::default();
-        g.record(Duration::from_millis(8));
-        g.record(Duration::from_millis(120));
-        let count = |le| g.buckets.iter().find(|b| b.le_ms == le).unwrap().count;
-        assert_eq!((count(5), count(10), count(100), count(200)), (0, 1, 1, 2));
-        assert_eq!((g.count, g.longest_ms), (2, 120));
-    }
-
-    #[test]
     fn syscall_totals_count_by_result() {
         let mut t = SyscallTotals::default();
         t.count(Syscall::Brk, false);
         t.count(Syscall::Mmap, true);
         let all: Vec<_> = t.iter().collect();
         assert_eq!(all.len(), Syscall::ALL.len());
-        assert_eq!(t.brk, Outcomes { ok: 1, error: 0 });
-        assert_eq!(t.mmap, Outcomes { ok: 0, error: 1 });
+        assert_eq!(t.of(Syscall::Brk), Outcomes { ok: 1, error: 0 });
+        assert_eq!(t.of(Syscall::Mmap), Outcomes { ok: 0, error: 1 });
     }
 }

@@ -1,6 +1,6 @@
 //! The agent's own accounting (`GET /api/v1/status`).
 
-use super::snapshot::DrainGaps;
+use crate::stats::Histogram;
 use crate::ledger::Counters;
 use crate::source::KernelCounters;
 use serde::{Deserialize, Serialize};
@@ -25,5 +25,17 @@ pub struct Status {
     pub growth_window_seconds: u64,
     /// How long the ring went undrained between two drains.
     #[serde(default)]
-    pub drain_gaps: DrainGaps,
+    pub drain_gaps: Histogram,
+    /// Whether the records carry the kernel's figures, so that every ledger is checked
+    /// against them (false when this kernel's BTF lacks a field they need).
+    #[serde(default)]
+    pub self_check: bool,
+    /// What the kernel's BTF lacks, when `self_check` is false.
+    #[serde(default)]
+    pub self_check_missing: Vec<String>,
+    /// Sweeps of every process's figures folded in, and those that failed.
+    #[serde(default)]
+    pub sweeps: u64,
+    #[serde(default)]
+    pub sweep_errors: u64,
 }

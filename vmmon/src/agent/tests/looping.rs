@@ -33,6 +33,10 @@ impl EventSource for Channel {
     fn counters(&self) -> KernelCounters {
         KernelCounters::default()
     }
+
+    fn sweep(&mut self) -> Option<Sweep> {
+        None
+    }
 }
 
 #[test]
@@ -61,7 +65,9 @@ fn the_loop_publishes_after_events_reads_and_commands() {
             .await;
         };
         let driver = async {
-            results_tx.send(read(10, MAPS, S, S + 1000)).unwrap();
+            results_tx
+                .send(FromProc::Read(read(10, MAPS, S, S + 1000)))
+                .unwrap();
             events.send(mmap(10, 5 * S, 0x7f00_0000_0000, 2)).unwrap();
             let s = snapshots
                 .wait_for(|s| virt(s, 10) == Some(MAPS_BYTES + 2 * P))

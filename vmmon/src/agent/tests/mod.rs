@@ -10,11 +10,11 @@ mod looping;
 mod reads;
 
 use super::core::{Core, CoreOptions};
-use super::reads::{Priority, Reads, Resynced};
+use super::reads::{FromProc, Priority, Reads, Resynced};
 use crate::event::{Comm, Event, Kind};
 use crate::ledger::Snapshot as Maps;
 use crate::procfs::{Read, parse_maps};
-use crate::source::Feed;
+use crate::source::{Feed, Sweep};
 use crate::view::Snapshot;
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +28,7 @@ pub(super) const S: u64 = 1_000_000_000;
 pub(super) struct Asked {
     pub(super) reads: Arc<Mutex<Vec<(u32, Priority)>>>,
     pub(super) rates: Arc<Mutex<Vec<u32>>>,
+    pub(super) sweeps: Arc<Mutex<Vec<(Sweep, u64)>>>,
 }
 
 impl Asked {
@@ -44,13 +45,20 @@ impl Reads for Asked {
     fn set_rate(&self, periodic_per_second: u32) {
         self.rates.lock().unwrap().push(periodic_per_second);
     }
+
+    fn sweep(&self, sweep: Sweep, started_ns: u64) {
+        self.sweeps.lock().unwrap().push((sweep, started_ns));
+    }
 }
 
 pub(super) fn opts(resyncs_per_second: u32) -> CoreOptions {
     CoreOptions {
         resyncs_per_second,
+        sweep_interval: std::time::Duration::from_millis(500),
         growth_window_s: 10,
+        exits_kept: 4,
         programs_attached: 17,
+        figures: Ok(()),
     }
 }
 
@@ -89,13 +97,7 @@ pub(super) const MAPS: &str = "\
 pub(super) const MAPS_BYTES: u64 = 0x2000 + 0x21000;
 
 pub(super) fn event(pid: u32, ts_ns: u64, kind: Kind) -> Event {
-    Event {
-        ts_ns,
-        tgid: pid,
-        tid: pid,
-        comm: Comm::from_bytes(b"proc"),
-        kind,
-    }
+    Event::new(ts_ns, pid, pid, Comm::from_bytes(b"proc"), kind)
 }
 
 pub(super) fn mmap(pid: u32, ts_ns: u64, at: u64, pages: u64) -> Event {
@@ -113,7 +115,7 @@ pub(super) fn apply(core: &mut Core, events: Vec<Event>) {
 
 /// Holds `r` and drains nothing else: the read is folded at the end of the drain.
 pub(super) fn fold(core: &mut Core, r: Resynced) {
-    core.hold(r);
+    core.hold(FromProc::Read(r));
     core.drain(&mut Feed::new());
 }
 

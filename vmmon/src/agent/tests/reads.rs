@@ -40,7 +40,7 @@ fn bootstrap_asks_for_every_process_and_completes_when_every_read_is_back() {
 #[test]
 fn a_read_is_folded_only_after_a_drain_that_began_after_it() {
     let (mut core, _) = core(vec![10], 0);
-    core.hold(read(10, MAPS, S, S + 1000));
+    core.hold(FromProc::Read(read(10, MAPS, S, S + 1000)));
     assert!(core.ledger().process(10).is_none(), "held, not folded");
     let mut feed = Feed::new();
     // An event stamped after the read was taken: replayed on top of the read.

@@ -1,0 +1,44 @@
+//! Where the running kernel keeps the fields the programs read, resolved by the agent from
+//! `/sys/kernel/btf/vmlinux` at load time and handed to the programs as one read-only global.
+//! The verifier sees its values as constants, so each read is a plain load at a known offset
+//! of a BTF-typed pointer: one binary works on kernels whose structs differ.
+
+/// Byte offsets of the fields the programs read. A group whose `*_known` is 0 could not be
+/// resolved: the programs then do without it (helpers for the task's ids and name; no
+/// figures, so no self-checks).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// 1 when the `task_*` offsets below are known.
+    pub task_known: u32,
+    /// `task_struct.pid` (the thread id).
+    pub task_pid: u32,
+    /// `task_struct.tgid` (the process id).
+    pub task_tgid: u32,
+    /// `task_struct.comm`.
+    pub task_comm: u32,
+    /// `task_struct.mm`.
+    pub task_mm: u32,
+    /// `task_struct.start_time` (`CLOCK_MONOTONIC` ns).
+    pub task_start_time: u32,
+    /// 1 when the `mm_*` and `rss_*` offsets below are known.
+    pub mm_known: u32,
+    /// `mm_struct.total_vm` (pages).
+    pub mm_total_vm: u32,
+    /// `mm_struct.hiwater_vm` (pages).
+    pub mm_hiwater_vm: u32,
+    /// `mm_struct.map_count`.
+    pub mm_map_count: u32,
+    /// `mm_struct.hiwater_rss` (pages).
+    pub mm_hiwater_rss: u32,
+    /// `mm_struct.rss_stat[MM_FILEPAGES].count`.
+    pub rss_file: u32,
+    /// `mm_struct.rss_stat[MM_ANONPAGES].count`.
+    pub rss_anon: u32,
+    /// `mm_struct.rss_stat[MM_SWAPENTS].count`.
+    pub rss_swap: u32,
+    /// `mm_struct.rss_stat[MM_SHMEMPAGES].count`.
+    pub rss_shmem: u32,
+    /// `linux_binprm.filename`.
+    pub bprm_filename: u32,
+}

@@ -1,0 +1,241 @@
+//! Where the running kernel keeps the fields the programs read, resolved from its BTF
+//! (`/sys/kernel/btf/vmlinux`, with btf-rs) when the programs are loaded: one binary works on
+//! kernels whose structs differ. What cannot be resolved is said, and left out.
+
+use btf_rs::{Btf, Type};
+use fallible_iterator::FallibleIterator as _;
+use vmmon_common::Layout;
+
+/// Where the kernel's BTF is.
+pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// The layout, and what could not be resolved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resolved {
+    pub layout: Layout,
+    /// Fields not found (or not of the expected size), as `struct.field`.
+    pub missing: Vec<String>,
+}
+
+impl Resolved {
+    /// Whether the records carry the kernel's figures (the address space's fields resolved).
+    pub fn has_figures(&self) -> bool {
+        self.layout.mm_known == 1
+    }
+}
+
+/// Why the task's own fields could not be resolved: without them nothing can be reported.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    #[error("cannot read the kernel's BTF at {VMLINUX_BTF}: {0}")]
+    Read(String),
+    #[error("this kernel's BTF lacks {0}, which vmmon needs to name the tasks it reports")]
+    Task(String),
+}
+
+/// A member found: its byte offset from the start of the outer struct, and its type.
+struct Found {
+    offset: u32,
+    ty: Type,
+}
+
+/// The struct named `name` (the first one with members, not a forward declaration).
+fn strukt(btf: &Btf, name: &str) -> Option<btf_rs::Struct> {
+    btf.resolve_types_by_name(name)
+        .ok()?
+        .into_iter()
+        .find_map(|t| match t {
+            Type::Struct(s) if !s.members.is_empty() => Some(s),
+            _ => None,
+        })
+}
+
+/// Member `name` of `s`, looking into anonymous structs and unions (where the kernel keeps
+/// most of `mm_struct`).
+fn member(btf: &Btf, s: &btf_rs::Struct, name: &str) -> Option<Found> {
+    for m in &s.members {
+        let here = m.bit_offset() / 8;
+        let m_name = btf.resolve_name(m).unwrap_or_default();
+        let ty = btf.resolve_chained_type(m).ok()?;
+        if m_name == name {
+            return Some(Found { offset: here, ty });
+        }
+        if m_name.is_empty()
+            && let Type::Struct(inner) | Type::Union(inner) = &ty
+            && let Some(f) = member(btf, inner, name)
+        {
+            return Some(Found {
+                offset: here + f.offset,
+                ty: f.ty,
+            });
+        }
+    }
+    None
+}
+
+/// The size in bytes of `ty`, through typedefs and qualifiers, for the kinds the programs
+/// read (integers, pointers, enums).
+fn size_of(btf: &Btf, ty: &Type) -> Option<usize> {
+    match ty {
+        Type::Int(i) => Some(i.size()),
+        Type::Ptr(_) => Some(8),
+        Type::Enum(e) => Some(e.size()),
+        Type::Typedef(_) | Type::Volatile(_) | Type::Const(_) | Type::Restrict(_) => {
+            size_of(btf, &btf.resolve_chained_type(ty.as_btf_type()?).ok()?)
+        }
+        Type::Array(a) => {
+            let elem = btf.resolve_chained_type(a).ok()?;
+            Some(size_of(btf, &elem)? * a.len())
+        }
+        Type::Struct(s) | Type::Union(s) => Some(s.size()),
+        _ => None,
+    }
+}
+
+/// The value of enumerator `name` (e.g. `MM_ANONPAGES`).
+fn enumerator(btf: &Btf, name: &str) -> Option<u32> {
+    let mut types = btf.type_iter();
+    while let Ok(Some(t)) = types.next() {
+        if let Type::Enum(e) = t
+            && let Some(m) = e
+                .members
+                .iter()
+                .find(|m| btf.resolve_name(*m).ok().as_deref() == Some(name))
+        {
+            return Some(m.val());
+        }
+    }
+    None
+}
+
+/// Resolves paths of members for one struct, recording what is missing.
+struct Resolver<'a> {
+    btf: &'a Btf,
+    missing: Vec<String>,
+}
+
+impl Resolver<'_> {
+    /// The offset of `strukt.field`, checked to be `size` bytes long.
+    fn field(&mut self, s: Option<&btf_rs::Struct>, strukt: &str, field: &str, size: usize) -> u32 {
+        let found = s.and_then(|s| member(self.btf, s, field));
+        match found {
+            Some(f) if size_of(self.btf, &f.ty) == Some(size) => f.offset,
+            _ => {
+                self.missing.push(format!("{strukt}.{field}"));
+                0
+            }
+        }
+    }
+}
+
+/// Resolves the layout from the BTF at `path`.
+pub fn resolve(path: &str) -> Result<Resolved, LayoutError> {
+    let btf = Btf::from_file(path).map_err(|e| LayoutError::Read(e.to_string()))?;
+    resolve_from(&btf)
+}
+
+/// Resolves the layout from parsed BTF.
+pub fn resolve_from(btf: &Btf) -> Result<Resolved, LayoutError> {
+    let mut r = Resolver {
+        btf,
+        missing: Vec::new(),
+    };
+    let task = strukt(btf, "task_struct");
+    let mut l = Layout {
+        task_pid: r.field(task.as_ref(), "task_struct", "pid", 4),
+        task_tgid: r.field(task.as_ref(), "task_struct", "tgid", 4),
+        task_comm: r.field(task.as_ref(), "task_struct", "comm", 16),
+        task_mm: r.field(task.as_ref(), "task_struct", "mm", 8),
+        task_start_time: r.field(task.as_ref(), "task_struct", "start_time", 8),
+        ..Layout::default()
+    };
+    if let Some(first) = r.missing.first() {
+        return Err(LayoutError::Task(first.clone()));
+    }
+    l.task_known = 1;
+    let before = r.missing.len();
+    let mm = strukt(btf, "mm_struct");
+    l.mm_total_vm = r.field(mm.as_ref(), "mm_struct", "total_vm", 8);
+    l.mm_hiwater_vm = r.field(mm.as_ref(), "mm_struct", "hiwater_vm", 8);
+    l.mm_map_count = r.field(mm.as_ref(), "mm_struct", "map_count", 4);
+    l.mm_hiwater_rss = r.field(mm.as_ref(), "mm_struct", "hiwater_rss", 8);
+    // rss_stat: an array of per-CPU counters indexed by MM_FILEPAGES, ...; each counter's
+    // approximate total is its `count` (what /proc/PID/status reports).
+    let rss = mm.as_ref().and_then(|s| member(btf, s, "rss_stat"));
+    let counter = strukt(btf, "percpu_counter");
+    let count = counter.as_ref().and_then(|c| member(btf, c, "count"));
+    match (&rss, &count, counter.as_ref().map(|c| c.size())) {
+        (Some(rss), Some(count), Some(elem)) if size_of(btf, &count.ty) == Some(8) => {
+            let at = |name: &str, missing: &mut Vec<String>| match enumerator(btf, name) {
+                Some(i) => rss.offset + i * elem as u32 + count.offset,
+                None => {
+                    missing.push(format!("enum {name}"));
+                    0
+                }
+            };
+            l.rss_file = at("MM_FILEPAGES", &mut r.missing);
+            l.rss_anon = at("MM_ANONPAGES", &mut r.missing);
+            l.rss_swap = at("MM_SWAPENTS", &mut r.missing);
+            l.rss_shmem = at("MM_SHMEMPAGES", &mut r.missing);
+        }
+        _ => r.missing.push("mm_struct.rss_stat[].count".into()),
+    }
+    if r.missing.len() == before {
+        l.mm_known = 1;
+    }
+    let bprm = strukt(btf, "linux_binprm");
+    l.bprm_filename = r.field(bprm.as_ref(), "linux_binprm", "filename", 8);
+    Ok(Resolved {
+        layout: l,
+        missing: r.missing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The running kernel's BTF, when it has one (every machine vmmon runs on does; a build
+    /// machine may not).
+    fn vmlinux() -> Option<Btf> {
+        Btf::from_file(VMLINUX_BTF).ok()
+    }
+
+    #[test]
+    fn the_running_kernels_layout_resolves_in_full() {
+        let Some(btf) = vmlinux() else {
+            eprintln!("no {VMLINUX_BTF}: nothing to resolve");
+            return;
+        };
+        let r = resolve_from(&btf).unwrap();
+        assert!(r.missing.is_empty(), "{:?}", r.missing);
+        let l = r.layout;
+        assert_eq!((l.task_known, l.mm_known), (1, 1));
+        // Distinct fields at distinct offsets, each inside its struct.
+        let task = strukt(&btf, "task_struct").unwrap().size() as u32;
+        for o in [l.task_pid, l.task_tgid, l.task_comm, l.task_mm] {
+            assert!(o > 0 && o < task, "{l:?}");
+        }
+        assert_eq!(l.task_tgid, l.task_pid + 4, "tgid follows pid in task_struct");
+        let mm = strukt(&btf, "mm_struct").unwrap().size() as u32;
+        let mut offsets = [
+            l.mm_total_vm,
+            l.mm_hiwater_vm,
+            l.mm_map_count,
+            l.mm_hiwater_rss,
+            l.rss_file,
+            l.rss_anon,
+            l.rss_swap,
+            l.rss_shmem,
+        ];
+        assert!(offsets.iter().all(|&o| o > 0 && o < mm), "{l:?}");
+        offsets.sort_unstable();
+        assert!(offsets.windows(2).all(|w| w[0] != w[1]), "{l:?}");
+    }
+
+    #[test]
+    fn a_kernel_without_btf_is_a_clear_error() {
+        let e = resolve("/nonexistent/vmlinux").unwrap_err();
+        assert!(e.to_string().contains("cannot read the kernel's BTF"), "{e}");
+    }
+}

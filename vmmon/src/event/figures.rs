@@ -1,0 +1,137 @@
+//! The kernel's own figures for an address space, as records and sweeps carry them.
+
+use vmmon_common::{FIGURES_KNOWN, FIGURES_OWN_CALL};
+
+const PAGE: u64 = 4096;
+
+/// An address space's figures, read from its `mm` in the kernel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Bytes mapped (`VmSize`; `[vsyscall]` is not part of it).
+    pub virtual_bytes: u64,
+    /// The most ever mapped (`VmPeak`).
+    pub peak_virtual_bytes: u64,
+    /// Mappings (VMAs; the lines of `/proc/PID/maps` but `[vsyscall]`).
+    pub mappings: u32,
+    /// The process's traced calls when they were read.
+    pub calls: Calls,
+}
+
+/// What the process's traced calls were doing when figures were read: whether anything may
+/// be in the figures whose record comes later (see `agent::check`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Calls {
+    /// Calls in flight, `own` among them.
+    pub inflight: u32,
+    /// Whether the record's own call is counted in `inflight`.
+    pub own: bool,
+    /// Calls entered, before the figures were read and after.
+    pub enters_before: u32,
+    pub enters_after: u32,
+    /// Records of the process the ring had no room for, so far.
+    pub lost: u32,
+}
+
+impl Calls {
+    /// Other calls in flight.
+    pub fn others(&self) -> u32 {
+        self.inflight.saturating_sub(u32::from(self.own))
+    }
+}
+
+impl Figures {
+    /// From a record's raw figures; `None` when they were not read (the kernel's layout was
+    /// not resolved, or the task had no address space).
+    pub fn from_raw(f: &vmmon_common::Figures) -> Option<Self> {
+        (f.flags & FIGURES_KNOWN != 0).then(|| Self {
+            virtual_bytes: f.total_vm * PAGE,
+            peak_virtual_bytes: f.total_vm.max(f.hiwater_vm) * PAGE,
+            mappings: f.map_count,
+            calls: Calls {
+                inflight: f.inflight,
+                own: f.flags & FIGURES_OWN_CALL != 0,
+                enters_before: f.enters_before,
+                enters_after: f.enters_after,
+                lost: f.lost,
+            },
+        })
+    }
+}
+
+/// Resident memory, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Resident {
+    /// The most ever resident (`VmHWM`).
+    pub peak_bytes: u64,
+    /// Resident file pages (`RssFile`).
+    pub file_bytes: u64,
+    /// Resident anonymous pages (`RssAnon`).
+    pub anon_bytes: u64,
+    /// Resident shared memory (`RssShmem`).
+    pub shmem_bytes: u64,
+    /// Swapped out (`VmSwap`).
+    pub swap_bytes: u64,
+}
+
+impl Resident {
+    /// From the raw pages.
+    pub fn from_raw(r: &vmmon_common::Resident) -> Self {
+        let total = r.file + r.anon + r.shmem;
+        Self {
+            peak_bytes: r.hiwater_rss.max(total) * PAGE,
+            file_bytes: r.file * PAGE,
+            anon_bytes: r.anon * PAGE,
+            shmem_bytes: r.shmem * PAGE,
+            swap_bytes: r.swap * PAGE,
+        }
+    }
+
+    /// Resident in all (`VmRSS`).
+    pub fn total_bytes(&self) -> u64 {
+        self.file_bytes + self.anon_bytes + self.shmem_bytes
+    }
+}
+
+/// One process as a sweep found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Swept {
+    pub tgid: u32,
+    /// `CLOCK_MONOTONIC` ns when it was read.
+    pub ts_ns: u64,
+    /// When the process started (`CLOCK_MONOTONIC` ns).
+    pub start_ns: u64,
+    pub figures: Figures,
+    pub resident: Resident,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_pages_become_bytes_and_the_peak_is_the_larger() {
+        let raw = vmmon_common::Figures {
+            total_vm: 10,
+            hiwater_vm: 7,
+            map_count: 3,
+            flags: FIGURES_KNOWN | FIGURES_OWN_CALL,
+            inflight: 2,
+            enters_before: 5,
+            enters_after: 5,
+            lost: 0,
+        };
+        let f = Figures::from_raw(&raw).unwrap();
+        assert_eq!((f.virtual_bytes, f.peak_virtual_bytes, f.mappings), (40960, 40960, 3));
+        assert_eq!(f.calls.others(), 1);
+        let unknown = vmmon_common::Figures { flags: 0, ..raw };
+        assert_eq!(Figures::from_raw(&unknown), None);
+        let r = Resident::from_raw(&vmmon_common::Resident {
+            hiwater_rss: 5,
+            file: 1,
+            anon: 2,
+            shmem: 3,
+            swap: 4,
+        });
+        assert_eq!((r.total_bytes(), r.peak_bytes, r.swap_bytes), (6 * 4096, 6 * 4096, 4 * 4096));
+    }
+}

@@ -1,0 +1,264 @@
+//! Holding a process's ledger to the kernel's own figures, which ride on every record and
+//! every sweep: when may they be compared, and what does a difference mean.
+//!
+//! Figures are read at one instant, while other threads of the process may be inside
+//! traced calls whose records come later. The programs count the process's calls around the
+//! read: the figures can be held against the ledger only when no other call was in flight,
+//! none entered while they were read, and no record already applied came from a call that
+//! entered after them. Then every change in the figures has its record applied, and none
+//! that is applied is missing from them. Otherwise the figures are kept (they are still the
+//! kernel's numbers) but judge nothing.
+
+use super::apply::{Assume, apply_assuming};
+use super::space::AddressSpace;
+use crate::event::{Figures, Kind};
+use std::collections::HashMap;
+
+/// Why a check found the ledger wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mismatch {
+    /// The kernel has more mapped than the ledger (a stack that grew, an untraced call).
+    Grown,
+    /// The kernel has less mapped than the ledger.
+    Shrunk,
+    /// As much mapped, in another number of mappings (a split or merge the ledger did not
+    /// model).
+    Layout,
+    /// Records of the process were lost (the ring was full).
+    Lost,
+}
+
+impl Mismatch {
+    /// Every cause.
+    pub const ALL: [Mismatch; 4] = [
+        Mismatch::Grown,
+        Mismatch::Shrunk,
+        Mismatch::Layout,
+        Mismatch::Lost,
+    ];
+
+    /// The name used in the API and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mismatch::Grown => "grown",
+            Mismatch::Shrunk => "shrunk",
+            Mismatch::Layout => "layout",
+            Mismatch::Lost => "lost",
+        }
+    }
+}
+
+/// What a check found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Size and mappings equal the kernel's.
+    Exact,
+    /// They differ: the process must be read again.
+    Mismatch(Mismatch),
+    /// The figures cannot be held against the ledger (another call was in flight).
+    Unchecked,
+}
+
+/// What the ledger keeps of a process's calls to judge its figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckState {
+    /// The most calls entered that any record applied had seen.
+    max_enters: Option<u32>,
+    /// Records lost, as the last figures said.
+    lost: Option<u32>,
+}
+
+/// Whether count `a` is after count `b` (they wrap).
+fn after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+impl CheckState {
+    /// Notes the figures a syscall record carried, once its call is applied: later
+    /// figures read before that call entered cannot judge the ledger.
+    pub fn applied(&mut self, f: &Figures) {
+        let e = f.calls.enters_after;
+        if self.max_enters.is_none_or(|m| after(e, m)) {
+            self.max_enters = Some(e);
+        }
+    }
+
+    /// Judges the ledger, which has `bytes` mapped in `mappings` mappings (both as the
+    /// kernel counts them), against figures `f`.
+    pub fn judge(&mut self, f: &Figures, bytes: u64, mappings: usize) -> Verdict {
+        let lost_before = self.lost.replace(f.calls.lost);
+        if lost_before.is_some_and(|l| l != f.calls.lost) {
+            return Verdict::Mismatch(Mismatch::Lost);
+        }
+        let c = &f.calls;
+        let quiet = c.others() == 0
+            && c.enters_before == c.enters_after
+            && self.max_enters.is_none_or(|m| !after(m, c.enters_after));
+        if !quiet {
+            return Verdict::Unchecked;
+        }
+        if bytes < f.virtual_bytes {
+            Verdict::Mismatch(Mismatch::Grown)
+        } else if bytes > f.virtual_bytes {
+            Verdict::Mismatch(Mismatch::Shrunk)
+        } else if mappings != f.mappings as usize {
+            Verdict::Mismatch(Mismatch::Layout)
+        } else {
+            Verdict::Exact
+        }
+    }
+}
+
+/// Where the likely assumption left `space` (after applying `kind` to `before`) with the
+/// right size in another number of mappings than figures `f` that can judge it, tries the
+/// others ([`Assume::others`]) on `before` and keeps the first that gives the kernel's
+/// count. True when one did.
+pub(super) fn settle_layout(
+    space: &mut AddressSpace,
+    before: &AddressSpace,
+    (kind, tid, ts_ns): (&Kind, u32, u64),
+    f: &Figures,
+    state: &CheckState,
+) -> bool {
+    let judge = |s: &AddressSpace| {
+        let mut probe = *state;
+        probe.judge(f, s.kernel_bytes(), s.mappings())
+    };
+    if judge(space) != Verdict::Mismatch(Mismatch::Layout) {
+        return false;
+    }
+    for assume in Assume::others() {
+        let mut other = before.clone();
+        apply_assuming(&mut other, kind, (tid, ts_ns), assume);
+        if judge(&other) == Verdict::Exact {
+            *space = other;
+            return true;
+        }
+    }
+    false
+}
+
+/// What the checks found, machine-wide (`self_check` in `GET /api/v1/status`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckCounters {
+    /// Checks that found the ledger exact.
+    pub exact: u64,
+    /// Figures that could not judge (calls in flight).
+    pub unchecked: u64,
+    /// Times a check found a ledger wrong, by cause (once per finding, not per check that
+    /// saw it again before it was repaired).
+    pub mismatches: HashMap<Mismatch, u64>,
+    /// Calls whose effect on the layout the kernel's count decided (what the ledger cannot
+    /// see: whether pages were written, whether neighbours' memory allows a merge).
+    #[serde(default)]
+    pub layouts_settled: u64,
+}
+
+impl CheckCounters {
+    /// Counts a verdict.
+    pub fn count(&mut self, v: Verdict) {
+        match v {
+            Verdict::Exact => self.exact += 1,
+            Verdict::Unchecked => self.unchecked += 1,
+            Verdict::Mismatch(m) => *self.mismatches.entry(m).or_default() += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Calls;
+
+    fn figures(bytes: u64, mappings: u32, calls: Calls) -> Figures {
+        Figures {
+            virtual_bytes: bytes,
+            peak_virtual_bytes: bytes,
+            mappings,
+            calls,
+        }
+    }
+
+    /// A record's own call, alone in flight, nothing entering meanwhile.
+    fn alone(enters: u32) -> Calls {
+        Calls {
+            inflight: 1,
+            own: true,
+            enters_before: enters,
+            enters_after: enters,
+            lost: 0,
+        }
+    }
+
+    #[test]
+    fn figures_read_while_the_call_was_alone_judge_size_then_mappings() {
+        let mut s = CheckState::default();
+        assert_eq!(s.judge(&figures(8192, 2, alone(1)), 8192, 2), Verdict::Exact);
+        assert_eq!(
+            s.judge(&figures(12288, 2, alone(2)), 8192, 2),
+            Verdict::Mismatch(Mismatch::Grown)
+        );
+        assert_eq!(
+            s.judge(&figures(4096, 2, alone(3)), 8192, 2),
+            Verdict::Mismatch(Mismatch::Shrunk)
+        );
+        assert_eq!(
+            s.judge(&figures(8192, 3, alone(4)), 8192, 2),
+            Verdict::Mismatch(Mismatch::Layout)
+        );
+    }
+
+    #[test]
+    fn another_call_in_flight_or_entering_meanwhile_leaves_the_figures_unjudged() {
+        let mut s = CheckState::default();
+        let busy = Calls {
+            inflight: 2,
+            ..alone(5)
+        };
+        assert_eq!(s.judge(&figures(1, 1, busy), 2, 2), Verdict::Unchecked);
+        let entering = Calls {
+            enters_after: 6,
+            ..alone(5)
+        };
+        assert_eq!(s.judge(&figures(1, 1, entering), 2, 2), Verdict::Unchecked);
+        // A record whose enter was not seen counts only the others: alone means none.
+        let unmarked = Calls {
+            inflight: 0,
+            own: false,
+            ..alone(5)
+        };
+        assert_eq!(s.judge(&figures(2, 2, unmarked), 2, 2), Verdict::Exact);
+    }
+
+    #[test]
+    fn figures_older_than_an_applied_call_cannot_judge() {
+        let mut s = CheckState::default();
+        // Another thread's call entered (enters 8) and its record was applied before this
+        // record, whose figures were read at enters 7: that change may not be in them.
+        s.applied(&figures(0, 0, alone(8)));
+        assert_eq!(s.judge(&figures(1, 1, alone(7)), 2, 2), Verdict::Unchecked);
+        assert_eq!(s.judge(&figures(2, 2, alone(8)), 2, 2), Verdict::Exact);
+        // The counts wrap.
+        let mut w = CheckState::default();
+        w.applied(&figures(0, 0, alone(u32::MAX)));
+        assert_eq!(w.judge(&figures(2, 2, alone(1)), 2, 2), Verdict::Exact);
+    }
+
+    #[test]
+    fn lost_records_are_a_mismatch_whatever_the_figures() {
+        let mut s = CheckState::default();
+        let mut c = alone(1);
+        assert_eq!(s.judge(&figures(2, 2, c), 2, 2), Verdict::Exact);
+        c.lost = 3;
+        assert_eq!(
+            s.judge(&figures(2, 2, c), 2, 2),
+            Verdict::Mismatch(Mismatch::Lost)
+        );
+        assert_eq!(s.judge(&figures(2, 2, c), 2, 2), Verdict::Exact, "once");
+        let mut counters = CheckCounters::default();
+        counters.count(Verdict::Mismatch(Mismatch::Lost));
+        counters.count(Verdict::Exact);
+        assert_eq!(counters.mismatches[&Mismatch::Lost], 1);
+    }
+}

@@ -1,0 +1,39 @@
+//! A process that left, as `GET /api/v1/exits` shows it: its footprint.
+
+use crate::ledger::Exited;
+use serde::{Deserialize, Serialize};
+
+/// One recent exit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExitView {
+    pub pid: u32,
+    pub comm: String,
+    /// The container or systemd unit it ran in; null when unknown.
+    pub unit: Option<String>,
+    /// When it started and when it left (`CLOCK_MONOTONIC` nanoseconds).
+    pub start_ns: u64,
+    pub exit_ns: u64,
+    /// How long it lived.
+    pub lifetime_seconds: f64,
+    /// Its peak virtual size (`VmPeak`) and peak resident size (`VmHWM`), and its mappings
+    /// as it left; null when the kernel's figures are not available.
+    pub peak_virtual_bytes: Option<u64>,
+    pub peak_resident_bytes: Option<u64>,
+    pub mapping_count: Option<u32>,
+}
+
+impl From<&Exited> for ExitView {
+    fn from(x: &Exited) -> Self {
+        Self {
+            pid: x.pid,
+            comm: x.comm.to_string_lossy().into_owned(),
+            unit: x.unit.as_deref().map(str::to_string),
+            start_ns: x.start_ns,
+            exit_ns: x.exit_ns,
+            lifetime_seconds: x.exit_ns.saturating_sub(x.start_ns) as f64 / 1e9,
+            peak_virtual_bytes: x.peak_virtual_bytes,
+            peak_resident_bytes: x.peak_resident_bytes,
+            mapping_count: x.mappings,
+        }
+    }
+}
