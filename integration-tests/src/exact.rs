@@ -173,7 +173,11 @@ pub fn compare(core: &Core, pid: u32) -> Result<(), String> {
     }
     let view = process_view(p, space);
     let (size, peak, mappings) = kernel_figures(pid)?;
-    let seen = (view.virtual_bytes, view.peak_virtual_bytes, view.mapping_count);
+    let seen = (
+        view.virtual_bytes,
+        view.peak_virtual_bytes,
+        view.mapping_count,
+    );
     if seen != (size, peak, mappings) {
         return Err(format!(
             "pid {pid}: the view says (virtual, peak, mappings) {seen:?}, the kernel {:?}",
@@ -241,7 +245,12 @@ pub fn family(root: u32) -> Vec<u32> {
     let mut i = 0;
     while i < out.len() {
         let parent = out[i];
-        out.extend(parents.iter().filter(|&&(_, pp)| pp == parent).map(|&(p, _)| p));
+        out.extend(
+            parents
+                .iter()
+                .filter(|&&(_, pp)| pp == parent)
+                .map(|&(p, _)| p),
+        );
         i += 1;
     }
     out.sort_unstable();

@@ -240,7 +240,10 @@ fn assert_exact(traced: &Traced, ops: &[Op]) {
     // Every call's enter was seen and paired with its exit: its record says its own call is
     // among those in flight, and carries the address space's figures.
     for e in &events[start..] {
-        if matches!(e.kind, Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. }) {
+        if matches!(
+            e.kind,
+            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. }
+        ) {
             continue;
         }
         let f = e.figures.unwrap_or_else(|| panic!("no figures on {e:?}"));

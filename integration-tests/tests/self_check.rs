@@ -31,7 +31,7 @@ fn run_pattern(name: &str, freezes: u32) {
             .spawn()
             .expect("start the pattern");
         let pid = child.id();
-        let mut seed = u64::from(pid) * 0x9e37_79b9_7f4a_7c15;
+        let mut seed = u64::from(pid).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         let result = async {
             for i in 0..freezes {
                 seed ^= seed << 13;

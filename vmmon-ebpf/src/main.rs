@@ -9,7 +9,10 @@
 #![no_main]
 // Atomic adds (`core::intrinsics::atomic_xadd`): the BPF target has no atomic types.
 #![feature(core_intrinsics)]
-#![expect(internal_features, reason = "atomic_xadd is the BPF target's only atomic add")]
+#![expect(
+    internal_features,
+    reason = "atomic_xadd is the BPF target's only atomic add"
+)]
 
 mod maps;
 mod process;

@@ -36,6 +36,18 @@ fn bad_pid(pid: &str) -> Response {
     error(StatusCode::BAD_REQUEST, format!("{pid:?} is not a pid"))
 }
 
+/// Per-process questions before the start-up read of `/proc` is done: the process may
+/// simply not have been read yet, and "not in the ledger" would be a wrong answer.
+fn still_reading(snapshot: &Snapshot) -> Option<Response> {
+    let pending = snapshot.status.bootstrap_pending;
+    (snapshot.status.bootstrap_ms.is_none()).then(|| {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("still reading /proc ({pending} processes to go), retry"),
+        )
+    })
+}
+
 fn not_found(pid: u32) -> Response {
     error(
         StatusCode::NOT_FOUND,
@@ -51,9 +63,10 @@ async fn process(State(api): State<Api>, Path(pid): Path<String>) -> Response {
     let Ok(pid) = pid.parse::<u32>() else {
         return bad_pid(&pid);
     };
-    match api.latest().process(pid) {
+    let snapshot = api.latest();
+    match snapshot.process(pid) {
         Some(p) => Json(p).into_response(),
-        None => not_found(pid),
+        None => still_reading(&snapshot).unwrap_or_else(|| not_found(pid)),
     }
 }
 
@@ -61,9 +74,10 @@ async fn maps(State(api): State<Api>, Path(pid): Path<String>) -> Response {
     let Ok(pid) = pid.parse::<u32>() else {
         return bad_pid(&pid);
     };
-    match api.latest().maps(pid) {
+    let snapshot = api.latest();
+    match snapshot.maps(pid) {
         Some(regions) => Json(regions).into_response(),
-        None => not_found(pid),
+        None => still_reading(&snapshot).unwrap_or_else(|| not_found(pid)),
     }
 }
 
@@ -96,6 +110,26 @@ async fn events(
     Json(api.latest().events(pid, since, limit)).into_response()
 }
 
+#[derive(serde::Deserialize)]
+struct ExitsParams {
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+/// Recent exits, newest first.
+async fn exits(
+    State(api): State<Api>,
+    params: Result<Query<ExitsParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(ExitsParams { limit })) = params else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "limit must be a non-negative integer".into(),
+        );
+    };
+    Json(api.latest().recent_exits(limit)).into_response()
+}
+
 async fn status(State(api): State<Api>) -> Response {
     Json(api.latest().status.clone()).into_response()
 }
@@ -121,14 +155,17 @@ async fn metrics(State(api): State<Api>) -> Response {
 }
 
 async fn healthz(State(api): State<Api>) -> Response {
-    let age = monotonic_ns() as f64 / 1e9 - api.latest().published_s;
-    if age <= STALE_AFTER_S {
-        (StatusCode::OK, "ok\n").into_response()
-    } else {
-        error(
+    let snapshot = api.latest();
+    let age = monotonic_ns() as f64 / 1e9 - snapshot.published_s;
+    if age > STALE_AFTER_S {
+        return error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the ledger's owner has not published for {age:.0} s"),
-        )
+        );
+    }
+    match still_reading(&snapshot) {
+        Some(not_ready) => not_ready,
+        None => (StatusCode::OK, "ok\n").into_response(),
     }
 }
 
@@ -150,6 +187,7 @@ pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>, metrics: MetricsOptions
         .route("/api/v1/processes/{pid}", get(process))
         .route("/api/v1/processes/{pid}/maps", get(maps))
         .route("/api/v1/processes/{pid}/events", get(events))
+        .route("/api/v1/exits", get(exits))
         .route("/api/v1/status", get(status))
         .with_state(Api { snapshots, metrics })
 }

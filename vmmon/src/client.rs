@@ -14,6 +14,9 @@ pub enum ClientError {
     /// The agent has no such process; its own words.
     #[error("{0}")]
     NotFound(String),
+    /// The agent cannot answer yet (it is still reading `/proc` at start-up); its own words.
+    #[error("the agent at {addr} says: {message}")]
+    NotReady { addr: String, message: String },
     /// The agent refused the question; its own words.
     #[error("the agent at {addr} says: {message}")]
     Refused { addr: String, message: String },
@@ -63,6 +66,11 @@ impl Client {
             };
             return Err(if status == 404 {
                 ClientError::NotFound(message)
+            } else if status == 503 {
+                ClientError::NotReady {
+                    addr: self.addr.clone(),
+                    message,
+                }
             } else {
                 ClientError::Refused {
                     addr: self.addr.clone(),

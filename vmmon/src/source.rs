@@ -122,6 +122,8 @@ impl EventSource for Feed {
     }
 
     fn sweep(&mut self) -> Option<Sweep> {
-        self.sweep.clone().map(|b| Sweep::new(std::io::Cursor::new(b)))
+        self.sweep
+            .clone()
+            .map(|b| Sweep::new(std::io::Cursor::new(b)))
     }
 }

@@ -46,7 +46,10 @@ fn main() {
         Some("shm") => shm(&mut rng),
         Some("stack") => stack(&mut rng),
         Some("splits") => splits(&mut rng),
-        Some("exec") => exec(&mut rng, args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0)),
+        Some("exec") => exec(
+            &mut rng,
+            args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0),
+        ),
         _ => {
             eprintln!("usage: vmmon-patterns heap|populate|shm|stack|splits|exec [SEED]");
             std::process::exit(2);
@@ -136,7 +139,11 @@ fn shm(rng: &mut Rng) -> ! {
             // SAFETY: a new private segment.
             let id = unsafe { libc::shmget(libc::IPC_PRIVATE, size as usize, 0o600) };
             assert!(id >= 0, "shmget: {}", std::io::Error::last_os_error());
-            let flags = if rng.below(3) == 0 { libc::SHM_RDONLY } else { 0 };
+            let flags = if rng.below(3) == 0 {
+                libc::SHM_RDONLY
+            } else {
+                0
+            };
             // SAFETY: attaching where the kernel chooses.
             let at = unsafe { libc::shmat(id, std::ptr::null(), flags) } as u64;
             assert_ne!(at, u64::MAX, "shmat: {}", std::io::Error::last_os_error());
@@ -200,13 +207,20 @@ fn splits(rng: &mut Rng) -> ! {
                 raw(libc::SYS_mlock, [addr, len, 0, 0, 0, 0]);
             }
             3 => {
-                raw(libc::SYS_mlock2, [addr, len, libc::MLOCK_ONFAULT as u64, 0, 0, 0]);
+                raw(
+                    libc::SYS_mlock2,
+                    [addr, len, libc::MLOCK_ONFAULT as u64, 0, 0, 0],
+                );
             }
             4 => {
                 raw(libc::SYS_munlock, [addr, len, 0, 0, 0, 0]);
             }
             5 => {
-                let prot = if rng.below(2) == 0 { PROT_READ } else { PROT_RW };
+                let prot = if rng.below(2) == 0 {
+                    PROT_READ
+                } else {
+                    PROT_RW
+                };
                 raw(libc::SYS_mprotect, [addr, len, prot, 0, 0, 0]);
             }
             6 => {
@@ -246,12 +260,10 @@ fn exec(rng: &mut Rng, generation: u64) -> ! {
     }
     std::thread::sleep(Duration::from_millis(rng.below(150)));
     let exe = std::env::current_exe().expect("own path");
-    let err = std::os::unix::process::CommandExt::exec(
-        std::process::Command::new(exe).args([
-            "exec".to_string(),
-            rng.next().to_string(),
-            (generation + 1).to_string(),
-        ]),
-    );
+    let err = std::os::unix::process::CommandExt::exec(std::process::Command::new(exe).args([
+        "exec".to_string(),
+        rng.next().to_string(),
+        (generation + 1).to_string(),
+    ]));
     panic!("exec: {err}");
 }

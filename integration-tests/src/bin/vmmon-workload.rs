@@ -37,7 +37,9 @@ fn main() {
         ),
         Some("exit") => {}
         _ => {
-            eprintln!("usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|spin SECONDS|exit");
+            eprintln!(
+                "usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|spin SECONDS|exit"
+            );
             std::process::exit(2);
         }
     }
@@ -62,7 +64,10 @@ fn grow(seconds: u64, mib: u64) {
 /// is nearly always inside a traced call.
 fn spin(seconds: u64) {
     let p = page();
-    let addr = raw(libc::SYS_mmap, [0, p, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0]);
+    let addr = raw(
+        libc::SYS_mmap,
+        [0, p, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0],
+    );
     let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     while std::time::Instant::now() < until {
         for prot in [PROT_READ, PROT_RW] {

@@ -206,7 +206,6 @@ impl Core {
         log::trace!("reading pid {} ({:?})", need.tgid, need.reason);
         let priority = match need.reason {
             Reason::Mismatch(_) => {
-                if std::env::var_os("VMMON_DEBUG_NO_TARGETED").is_some() { return; }
                 let last = self.targeted.insert(need.tgid, ts_ns);
                 if let Some(last) = last
                     && ts_ns.saturating_sub(last) < TARGETED_EVERY_NS
@@ -280,8 +279,10 @@ impl Core {
     /// give freed memory back to the system.
     pub fn tick(&mut self, now_s: u64) -> bool {
         self.exited.clear();
-        self.targeted.retain(|pid, _| self.ledger.process(*pid).is_some());
-        self.deferred.retain(|pid| self.ledger.process(*pid).is_some());
+        self.targeted
+            .retain(|pid, _| self.ledger.process(*pid).is_some());
+        self.deferred
+            .retain(|pid| self.ledger.process(*pid).is_some());
         let trim = self.should_trim();
         let sizes: Vec<(u32, u64)> = self
             .ledger

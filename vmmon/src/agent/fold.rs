@@ -16,9 +16,7 @@ impl Core {
                 started_ns,
                 result: Ok(swept),
             } => self.fold_sweep(started_ns, &swept),
-            FromProc::Swept {
-                result: Err(e), ..
-            } => {
+            FromProc::Swept { result: Err(e), .. } => {
                 self.status.sweep_errors += 1;
                 log::warn!("a sweep of every process's figures failed: {e}");
             }

@@ -171,7 +171,9 @@ fn owner(
                 return Summary::default();
             }
         };
-        let Local { mut core, results, .. } = local;
+        let Local {
+            mut core, results, ..
+        } = local;
         let (publish, snapshots) = watch::channel(core.snapshot(0.0));
         let (commands_tx, commands) = mpsc::channel(16);
         let (stop_tx, stop) = oneshot::channel();

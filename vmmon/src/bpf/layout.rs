@@ -216,7 +216,11 @@ mod tests {
         for o in [l.task_pid, l.task_tgid, l.task_comm, l.task_mm] {
             assert!(o > 0 && o < task, "{l:?}");
         }
-        assert_eq!(l.task_tgid, l.task_pid + 4, "tgid follows pid in task_struct");
+        assert_eq!(
+            l.task_tgid,
+            l.task_pid + 4,
+            "tgid follows pid in task_struct"
+        );
         let mm = strukt(&btf, "mm_struct").unwrap().size() as u32;
         let mut offsets = [
             l.mm_total_vm,
@@ -236,6 +240,9 @@ mod tests {
     #[test]
     fn a_kernel_without_btf_is_a_clear_error() {
         let e = resolve("/nonexistent/vmlinux").unwrap_err();
-        assert!(e.to_string().contains("cannot read the kernel's BTF"), "{e}");
+        assert!(
+            e.to_string().contains("cannot read the kernel's BTF"),
+            "{e}"
+        );
     }
 }

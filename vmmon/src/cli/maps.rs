@@ -38,9 +38,25 @@ fn client(args: &Args) -> Result<Client> {
     Ok(Client::new(&addr, Duration::from_secs(5)))
 }
 
+/// How long `vmmon maps` waits for an agent still reading `/proc` at start-up.
+const READY_WITHIN: Duration = Duration::from_secs(15);
+
+/// The process's regions, waiting a bounded time for an agent that has just started.
+fn maps_when_ready(client: &Client, pid: u32) -> Result<Vec<RegionView>, ClientError> {
+    let deadline = std::time::Instant::now() + READY_WITHIN;
+    loop {
+        match client.maps(pid) {
+            Err(ClientError::NotReady { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
 pub fn run(args: Args) -> Result<()> {
     let client = client(&args)?;
-    let regions = client.maps(args.pid).map_err(|e| match e {
+    let regions = maps_when_ready(&client, args.pid).map_err(|e| match e {
         ClientError::NoAnswer { .. } => {
             anyhow!("{e}; start one with `vmmon agent` (as root) or pass --connect ADDR")
         }

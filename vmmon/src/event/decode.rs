@@ -69,12 +69,11 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
         EventKind::Exit => {
             let r: ExitRecord = read(bytes, raw_kind)?;
             let group_dead = r.group_dead != 0;
-            let footprint = (group_dead && r.figures.flags & FIGURES_KNOWN != 0).then(|| {
-                Footprint {
+            let footprint =
+                (group_dead && r.figures.flags & FIGURES_KNOWN != 0).then(|| Footprint {
                     start_ns: r.start_ns,
                     resident: Resident::from_raw(&r.resident),
-                }
-            });
+                });
             let kind = Kind::Exit {
                 group_dead,
                 footprint,
@@ -318,7 +317,10 @@ mod tests {
         let e = decode(&bytes(&plain)).unwrap();
         assert_eq!((e.is_thread(), e.shares_vm()), (Some(false), Some(false)));
         let f = e.figures.unwrap();
-        assert_eq!((f.virtual_bytes, f.peak_virtual_bytes, f.mappings), (409600, 491520, 9));
+        assert_eq!(
+            (f.virtual_bytes, f.peak_virtual_bytes, f.mappings),
+            (409600, 491520, 9)
+        );
     }
 
     #[test]
@@ -431,10 +433,7 @@ mod tests {
             panic!("{e:?}")
         };
         assert_eq!((f.start_ns, f.resident.peak_bytes), (7, 9 * 4096));
-        let thread = ExitRecord {
-            group_dead: 0,
-            ..r
-        };
+        let thread = ExitRecord { group_dead: 0, ..r };
         assert_eq!(
             decode(&bytes(&thread)).unwrap().kind,
             Kind::Exit {

@@ -121,7 +121,10 @@ mod tests {
             lost: 0,
         };
         let f = Figures::from_raw(&raw).unwrap();
-        assert_eq!((f.virtual_bytes, f.peak_virtual_bytes, f.mappings), (40960, 40960, 3));
+        assert_eq!(
+            (f.virtual_bytes, f.peak_virtual_bytes, f.mappings),
+            (40960, 40960, 3)
+        );
         assert_eq!(f.calls.others(), 1);
         let unknown = vmmon_common::Figures { flags: 0, ..raw };
         assert_eq!(Figures::from_raw(&unknown), None);
@@ -132,6 +135,9 @@ mod tests {
             shmem: 3,
             swap: 4,
         });
-        assert_eq!((r.total_bytes(), r.peak_bytes, r.swap_bytes), (6 * 4096, 6 * 4096, 4 * 4096));
+        assert_eq!(
+            (r.total_bytes(), r.peak_bytes, r.swap_bytes),
+            (6 * 4096, 6 * 4096, 4 * 4096)
+        );
     }
 }

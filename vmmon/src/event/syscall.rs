@@ -146,7 +146,10 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), n);
-        let kinds = EventKind::ALL.iter().filter_map(|&k| Syscall::of(k)).count();
+        let kinds = EventKind::ALL
+            .iter()
+            .filter_map(|&k| Syscall::of(k))
+            .count();
         assert_eq!(kinds, Syscall::ALL.len());
     }
 }

@@ -2,14 +2,14 @@
 //! pid reuse. (Its reconciliation with `/proc` snapshots is in `reconcile.rs`.)
 
 use super::apply::{Outcome, apply};
-use super::counters::Counters;
 use super::check::{Verdict, settle_layout};
+use super::counters::Counters;
 use super::process::{Applied, Exited, Kernel, Need, Process, Reason};
-use super::region::{Origin, Perms, Region, RegionKind};
-use crate::event::{Figures, Swept};
 use super::reconcile::{Snapshot, Why};
+use super::region::{Origin, Perms, Region, RegionKind};
 use super::space::AddressSpace;
 use crate::event::{Comm, Event, Kind};
+use crate::event::{Figures, Swept};
 use std::collections::{HashMap, HashSet};
 
 /// An address space and what the ledger keeps about it.
@@ -325,7 +325,13 @@ impl Ledger {
             .then(|| shared.space.clone());
         let outcome = apply(&mut shared.space, kind, e.tid, e.ts_ns);
         if let (Outcome::Applied, Some(before), Some(f)) = (outcome, &before, &e.figures)
-            && settle_layout(&mut shared.space, before, (kind, e.tid, e.ts_ns), f, &p.check)
+            && settle_layout(
+                &mut shared.space,
+                before,
+                (kind, e.tid, e.ts_ns),
+                f,
+                &p.check,
+            )
         {
             self.counters.checks.layouts_settled += 1;
         }
@@ -342,8 +348,8 @@ impl Ledger {
                 let attached = match (kind, &e.figures) {
                     (Kind::Shmat { flags, ret, .. }, Some(f)) if !shared.unfilled => {
                         let mut probe = p.check;
-                        let quiet = probe.judge(f, f.virtual_bytes, f.mappings as usize)
-                            == Verdict::Exact;
+                        let quiet =
+                            probe.judge(f, f.virtual_bytes, f.mappings as usize) == Verdict::Exact;
                         let size = f.virtual_bytes.saturating_sub(bytes_before);
                         (quiet && size > 0).then(|| shm_region(*ret as u64, size, *flags))
                     }

@@ -90,7 +90,14 @@ fn threads_share_the_process_ledger() {
     l.apply(&e);
     assert_eq!(bytes(&l, 10), 13 * P);
     // A thread leaving does not end the process.
-    let mut exit = ev(10, 7, Kind::Exit { group_dead: false, footprint: None });
+    let mut exit = ev(
+        10,
+        7,
+        Kind::Exit {
+            group_dead: false,
+            footprint: None,
+        },
+    );
     exit.tid = 12;
     l.apply(&exit);
     assert!(l.process(10).is_some());
@@ -103,14 +110,16 @@ fn vfork_child_shares_until_exec() {
     l.apply(&mmap(13, 6, 0x100000, 1));
     assert_eq!(bytes(&l, 10), 13 * P, "the child's mmap is the parent's");
     assert_eq!(l.space_count(), 1);
-    let need = l.apply(&ev(
-        13,
-        7,
-        Kind::Exec {
-            filename: "/bin/y".into(),
-            old_tid: 13,
-        },
-    )).need;
+    let need = l
+        .apply(&ev(
+            13,
+            7,
+            Kind::Exec {
+                filename: "/bin/y".into(),
+                old_tid: 13,
+            },
+        ))
+        .need;
     assert_eq!(
         need,
         Some(Need {
@@ -147,7 +156,10 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
         taken_ns: 120,
         done_ns: 0,
     };
-    assert_eq!(l.reconcile(10, snap, (false, Why::Periodic)), Reconciled::Applied);
+    assert_eq!(
+        l.reconcile(10, snap, (false, Why::Periodic)),
+        Reconciled::Applied
+    );
     assert_eq!(bytes(&l, 10), (2 + 2 + 3 + 8) * P);
     let c = l.counters();
     assert!(
@@ -164,7 +176,14 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
 fn exit_removes_and_a_reused_pid_is_a_new_process() {
     let mut l = ledger_with_10();
     l.apply(&fork(10, 5, 11, 0x11));
-    l.apply(&ev(11, 6, Kind::Exit { group_dead: true, footprint: None }));
+    l.apply(&ev(
+        11,
+        6,
+        Kind::Exit {
+            group_dead: true,
+            footprint: None,
+        },
+    ));
     assert!(l.process(11).is_none());
     assert_eq!(l.space_count(), 1);
     // A fork reusing a pid the ledger still holds (its exit was missed).
@@ -317,7 +336,10 @@ fn a_snapshot_from_before_an_exec_is_refused() {
         taken_ns: 90,
         done_ns: 0,
     };
-    assert_eq!(l.reconcile(10, old, (false, Why::Periodic)), Reconciled::Stale);
+    assert_eq!(
+        l.reconcile(10, old, (false, Why::Periodic)),
+        Reconciled::Stale
+    );
     assert!(!l.is_filled(10));
     assert_eq!(l.counters().stale_snapshots, 1);
 }
@@ -346,10 +368,16 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
         taken_ns: 100,
         done_ns: 110,
     };
-    assert_eq!(l.reconcile(10, snap(), (false, Why::Periodic)), Reconciled::Torn);
+    assert_eq!(
+        l.reconcile(10, snap(), (false, Why::Periodic)),
+        Reconciled::Torn
+    );
     assert_eq!(l.counters().torn_snapshots, 1);
     assert_eq!(bytes(&l, 10), 14 * P, "a refused snapshot changes nothing");
-    assert_eq!(l.reconcile(10, snap(), (true, Why::Periodic)), Reconciled::Applied);
+    assert_eq!(
+        l.reconcile(10, snap(), (true, Why::Periodic)),
+        Reconciled::Applied
+    );
     assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
 }
 
@@ -370,4 +398,73 @@ fn the_unit_and_user_are_inherited_at_fork_and_kept_through_exec() {
     ));
     assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
     assert_eq!(l.process(11).unwrap().uid, Some(1000));
+}
+
+/// A mapping read from `/proc` (flags guessed) merged with a neighbour marked
+/// `MADV_DONTFORK` takes its flags: the figures count the merged region as it now is, so
+/// unmapping it all later leaves them at zero instead of underflowing.
+#[test]
+fn a_lenient_merge_counts_the_flags_it_takes() {
+    use super::figures::Figures;
+    let mut l = Ledger::new();
+    let mut guessed = region(0x20000, 4, "rw-p", RegionKind::Anon, None);
+    guessed.guessed = true;
+    l.insert_snapshot(
+        10,
+        Comm::default(),
+        Snapshot {
+            regions: vec![guessed],
+            start_brk: 0,
+            taken_ns: 1,
+            done_ns: 0,
+        },
+    );
+    // Read-only, so that it does not merge with the guessed mapping yet.
+    l.apply(&ev(
+        10,
+        2,
+        Kind::Mmap {
+            addr: 0,
+            len: 2 * P,
+            prot: vmmon_common::linux::PROT_READ,
+            flags: vmmon_common::linux::MAP_PRIVATE | vmmon_common::linux::MAP_ANONYMOUS,
+            fd: -1,
+            offset: 0,
+            ret: 0x24000,
+        },
+    ));
+    l.apply(&ev(
+        10,
+        3,
+        Kind::Adjust {
+            call: crate::event::Syscall::Madvise,
+            args: [0x24000, 2 * P, 10, 0, 0, 0],
+            ret: 0,
+        },
+    ));
+    l.apply(&ev(
+        10,
+        4,
+        Kind::Mprotect {
+            addr: 0x24000,
+            len: 2 * P,
+            prot: vmmon_common::linux::PROT_READ | vmmon_common::linux::PROT_WRITE,
+            ret: 0,
+        },
+    ));
+    let s = l.space(10).unwrap();
+    assert_eq!(s.mappings(), 1, "{:?}", s.regions().collect::<Vec<_>>());
+    assert_eq!(*s.figures(), Figures::of(s.regions()));
+    l.apply(&ev(
+        10,
+        5,
+        Kind::Munmap {
+            addr: 0x20000,
+            len: 6 * P,
+            ret: 0,
+        },
+    ));
+    let s = l.space(10).unwrap();
+    assert_eq!(*s.figures(), Figures::of(s.regions()));
+    assert_eq!(s.figures().dontcopy, 0);
 }

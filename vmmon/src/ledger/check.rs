@@ -194,7 +194,10 @@ mod tests {
     #[test]
     fn figures_read_while_the_call_was_alone_judge_size_then_mappings() {
         let mut s = CheckState::default();
-        assert_eq!(s.judge(&figures(8192, 2, alone(1)), 8192, 2), Verdict::Exact);
+        assert_eq!(
+            s.judge(&figures(8192, 2, alone(1)), 8192, 2),
+            Verdict::Exact
+        );
         assert_eq!(
             s.judge(&figures(12288, 2, alone(2)), 8192, 2),
             Verdict::Mismatch(Mismatch::Grown)

@@ -302,8 +302,7 @@ impl Region {
     /// the same file at the following offset. Special mappings and the stack never merge.
     /// With `lenient`, flags that either side only guessed do not keep them apart.
     pub fn merges_with(&self, next: &Region, lenient: bool) -> bool {
-        let flags_agree =
-            self.attrs == next.attrs || (lenient && (self.guessed || next.guessed));
+        let flags_agree = self.attrs == next.attrs || (lenient && (self.guessed || next.guessed));
         if self.end != next.start || self.perms != next.perms || !flags_agree {
             return false;
         }

@@ -272,12 +272,17 @@ impl AddressSpace {
             if merges {
                 let b = self.regions.remove(&next).expect("just looked at");
                 let a = self.regions.get_mut(&at).expect("just looked at");
+                // A lenient merge may change the flags of either part: count both out
+                // and the merged region in.
+                self.figures.sub(a);
+                self.figures.sub(&b);
                 a.end = b.end;
                 a.changes = a.changes.saturating_add(b.changes);
                 if a.guessed && !b.guessed {
                     a.attrs = b.attrs;
                 }
                 a.guessed &= b.guessed;
+                self.figures.add(a);
             } else {
                 at = next;
             }
@@ -287,7 +292,11 @@ impl AddressSpace {
     /// `shmdt(addr)`: the shared memory mappings attached at `addr` (the run of shared
     /// memory regions of one segment starting there) go.
     pub(super) fn detach_shm(&mut self, addr: u64) {
-        let Some(first) = self.regions.get(&addr).filter(|r| r.kind == RegionKind::Shm) else {
+        let Some(first) = self
+            .regions
+            .get(&addr)
+            .filter(|r| r.kind == RegionKind::Shm)
+        else {
             return;
         };
         let (inode, path) = (first.inode, first.path.clone());

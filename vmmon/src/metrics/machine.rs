@@ -3,9 +3,9 @@
 //! and what the agent itself costs.
 
 use super::OwnUsage;
-use crate::ledger::Cause;
+use crate::ledger::{Cause, Mismatch};
 use crate::stats::{BOUNDS_MS, Histogram};
-use crate::view::Snapshot;
+use crate::view::{Snapshot, Status};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto;
 use prometheus::{IntCounterVec, Opts, Registry};
@@ -86,6 +86,7 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
         "Drift checks of a ledger against /proc",
         status.ledger.resyncs,
     )?;
+    self_check(r, status)?;
     gauge(
         "vmmon_programs_attached",
         "eBPF programs attached",
@@ -109,6 +110,67 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
         "The agent's resident memory",
         own.resident_bytes as f64,
     )
+}
+
+/// What holding every ledger to the kernel's figures found.
+fn self_check(r: &Registry, status: &Status) -> prometheus::Result<()> {
+    let enabled = prometheus::IntGauge::new(
+        "vmmon_self_check_enabled",
+        "1 when the records carry the kernel's figures and every ledger is checked against them",
+    )?;
+    enabled.set(i64::from(status.self_check));
+    r.register(Box::new(enabled))?;
+    let checks = &status.ledger.checks;
+    let verdicts = IntCounterVec::new(
+        Opts::new(
+            "vmmon_self_checks_total",
+            "Ledgers held against the kernel's figures, by verdict",
+        ),
+        &["verdict"],
+    )?;
+    r.register(Box::new(verdicts.clone()))?;
+    verdicts.with_label_values(&["exact"]).inc_by(checks.exact);
+    verdicts
+        .with_label_values(&["unchecked"])
+        .inc_by(checks.unchecked);
+    let mismatches = IntCounterVec::new(
+        Opts::new(
+            "vmmon_self_check_mismatches_total",
+            "Times a ledger was found to differ from the kernel's figures, by cause",
+        ),
+        &["cause"],
+    )?;
+    r.register(Box::new(mismatches.clone()))?;
+    for m in Mismatch::ALL {
+        let n = checks.mismatches.get(&m).copied().unwrap_or(0);
+        mismatches.with_label_values(&[m.name()]).inc_by(n);
+    }
+    let targeted = IntCounterVec::new(
+        Opts::new(
+            "vmmon_targeted_resyncs_total",
+            "Reads of /proc that a self-check asked for, by what they found",
+        ),
+        &["result"],
+    )?;
+    r.register(Box::new(targeted.clone()))?;
+    let l = &status.ledger;
+    targeted
+        .with_label_values(&["exact"])
+        .inc_by(l.targeted_exact);
+    targeted
+        .with_label_values(&["corrected"])
+        .inc_by(l.targeted_resyncs.saturating_sub(l.targeted_exact));
+    let settled = prometheus::IntCounter::new(
+        "vmmon_self_check_layouts_settled_total",
+        "Calls whose effect on the layout the kernel's mapping count decided",
+    )?;
+    settled.inc_by(checks.layouts_settled);
+    r.register(Box::new(settled))?;
+    r.register(Box::new(ConstHistogram::new(
+        "vmmon_self_check_repair_seconds",
+        "Time from a self-check finding a ledger wrong to one finding it exact again",
+        &l.repairs,
+    )?))
 }
 
 /// A histogram the owner kept, exposed with its counts.

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The bounds every duration histogram uses, in milliseconds.
-pub const BOUNDS_MS: [u64; 12] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000];
+pub const BOUNDS_MS: [u64; 12] = [
+    5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000,
+];
 
 /// Counts of durations by upper bound.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -76,10 +76,14 @@ mod tests {
 
     #[test]
     fn empty_filter_passes_everything() {
-        let e = event(1, "init", Kind::Exit {
+        let e = event(
+            1,
+            "init",
+            Kind::Exit {
                 group_dead: true,
                 footprint: None,
-            });
+            },
+        );
         assert!(Filter::default().matches(&e));
     }
 
@@ -94,9 +98,13 @@ mod tests {
         assert!(f.matches(&brk));
         assert!(!f.matches(&event(9, "cat", Kind::Brk { addr: 0, ret: 1 })));
         assert!(!f.matches(&event(7, "ca", Kind::Brk { addr: 0, ret: 1 })));
-        assert!(!f.matches(&event(7, "cat", Kind::Exit {
+        assert!(!f.matches(&event(
+            7,
+            "cat",
+            Kind::Exit {
                 group_dead: false,
                 footprint: None,
-            })));
+            }
+        )));
     }
 }

@@ -201,10 +201,13 @@ mod tests {
         assert_eq!(v["thread"], Value::Null);
         assert_eq!(v["child_tgid"], 9);
         assert!(v.get("ret").is_none());
-        let v = to_value(Kind::Exit {
+        let v = to_value(
+            Kind::Exit {
                 group_dead: false,
                 footprint: None,
-            }, b"sh");
+            },
+            b"sh",
+        );
         assert_eq!(v["group_dead"], false);
     }
 

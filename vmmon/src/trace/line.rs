@@ -301,9 +301,9 @@ mod tests {
         });
         assert!(l.ends_with("exec \"/bin/true\""), "{l}");
         let l = line(Kind::Exit {
-                group_dead: true,
-                footprint: None,
-            });
+            group_dead: true,
+            footprint: None,
+        });
         assert!(l.contains("exit (last thread"), "{l}");
         let l = line(Kind::Mremap {
             old_addr: 0x1000,

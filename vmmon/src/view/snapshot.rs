@@ -95,6 +95,11 @@ impl Snapshot {
         Some(p.regions.values().map(region_view).collect())
     }
 
+    /// The `limit` most recent exits, newest first.
+    pub fn recent_exits(&self, limit: usize) -> Vec<super::ExitView> {
+        self.exits.iter().rev().take(limit).cloned().collect()
+    }
+
     /// A process's events after `since`, at most `limit` of the newest.
     pub fn events(&self, pid: u32, since: u64, limit: usize) -> EventsView {
         self.events.of(pid, since, limit)

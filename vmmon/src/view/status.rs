@@ -1,8 +1,8 @@
 //! The agent's own accounting (`GET /api/v1/status`).
 
-use crate::stats::Histogram;
 use crate::ledger::Counters;
 use crate::source::KernelCounters;
+use crate::stats::Histogram;
 use serde::{Deserialize, Serialize};
 
 /// The agent's own accounting.

@@ -35,10 +35,14 @@ fn an_exited_process_leaves_the_views_and_a_late_read_does_not_bring_it_back() {
     let first = core.snapshot(1.0);
     apply(
         &mut core,
-        vec![event(10, 50 * S, Kind::Exit {
+        vec![event(
+            10,
+            50 * S,
+            Kind::Exit {
                 group_dead: true,
                 footprint: None,
-            })],
+            },
+        )],
     );
     let s = core.snapshot(2.0);
     assert!(s.process(10).is_none());
@@ -77,7 +81,11 @@ fn syscalls_are_counted_on_the_machine_brk_included() {
     );
     let s = core.snapshot(1.0);
     let t = &s.totals.syscalls;
-    let (mmap, brk, munmap) = (t.of(Syscall::Mmap), t.of(Syscall::Brk), t.of(Syscall::Munmap));
+    let (mmap, brk, munmap) = (
+        t.of(Syscall::Mmap),
+        t.of(Syscall::Brk),
+        t.of(Syscall::Munmap),
+    );
     assert_eq!((mmap.ok, brk.ok, munmap.error), (1, 2, 1));
     assert_eq!(s.totals.bytes_mapped, 2 * P);
     assert_eq!(s.totals.programs_attached, 17);
