@@ -61,6 +61,7 @@ pub struct Launch {
     args: Vec<String>,
     port: Option<u16>,
     from_config: bool,
+    env: Vec<(String, String)>,
 }
 
 impl Launch {
@@ -83,6 +84,12 @@ impl Launch {
     /// More arguments for `vmmon agent`.
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Sets an environment variable for it.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
         self
     }
 
@@ -116,6 +123,7 @@ impl Launch {
             None => vmmon(),
         };
         cmd.args(&self.global).arg("agent").args(&self.args);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         if !self.from_config {
             cmd.args(["--listen", &addr]);
         }

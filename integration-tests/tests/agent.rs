@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use vmmon_integration_tests::agent::{Agent, free_port, vmmon};
+use vmmon_integration_tests::agent::{Agent, Launch, free_port, vmmon};
 
 fn maps(agent: &Agent, args: &[&str]) -> Output {
     vmmon()
@@ -94,11 +94,18 @@ fn real_ebpf_agent_serves_the_documented_api() {
             "{r}"
         );
     }
-    let sum: u64 = regions
+    // `virtual_bytes` is the kernel's VmSize, which does not count `[vsyscall]`; neither
+    // does `mapping_count`.
+    let counted: Vec<_> = regions.iter().filter(|r| r["kind"] != "vsyscall").collect();
+    let sum: u64 = counted
         .iter()
         .map(|r| r["end"].as_u64().unwrap() - r["start"].as_u64().unwrap())
         .sum();
     assert_eq!(sum, proc_view["virtual_bytes"].as_u64().unwrap());
+    assert_eq!(
+        counted.len() as u64,
+        proc_view["mapping_count"].as_u64().unwrap()
+    );
 
     // `vmmon maps --json` prints the same list; the text form is pmap-like.
     let out = maps(&agent, &["--json", &me.to_string()]);
@@ -145,11 +152,12 @@ fn real_ebpf_agent_serves_the_documented_api() {
     for want in [
         "vmmon_process_virtual_bytes{",
         "vmmon_events_received_total ",
-        "vmmon_programs_attached 17",
         "vmmon_agent_resident_bytes ",
     ] {
         assert!(text.contains(want), "{want} missing from /metrics");
     }
+    let attached = format!("vmmon_programs_attached {}\n", vmmon_common::PROGRAMS.len());
+    assert!(text.contains(&attached), "{attached} missing from /metrics");
     // promtool (Debian's prometheus package; `cargo xtask test` installs it) finds nothing.
     let mut check = Command::new("promtool")
         .args(["check", "metrics"])
@@ -175,8 +183,85 @@ fn real_ebpf_agent_serves_the_documented_api() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.body_mut().read_to_string().unwrap().trim(), "ok");
+    assert_eq!(status["self_check"], true, "{status}");
+    assert!(text.contains("vmmon_self_check_enabled 1"), "{text}");
+
+    // Its footprint when it leaves, newest first.
     let _ = sleeper.kill();
     let _ = sleeper.wait();
+    let start = Instant::now();
+    let exit = loop {
+        let (code, exits) = agent.get("/api/v1/exits");
+        assert_eq!(code, 200, "{exits}");
+        if let Some(x) = exits.as_array().unwrap().iter().find(|x| x["pid"] == me) {
+            break x.clone();
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{exits}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit["comm"], "sleep", "{exit}");
+    assert!(exit["lifetime_seconds"].as_f64().unwrap() > 0.0, "{exit}");
+    assert!(
+        exit["peak_virtual_bytes"].as_u64().unwrap()
+            >= proc_view["virtual_bytes"].as_u64().unwrap(),
+        "{exit} {proc_view}"
+    );
+    assert!(exit["peak_resident_bytes"].as_u64().unwrap() > 0, "{exit}");
+    assert!(exit["mapping_count"].as_u64().unwrap() > 0, "{exit}");
+}
+
+/// A copy of the kernel's BTF in which `mm_struct` has no `total_vm` (its name mangled in
+/// the string table), as on a kernel that renamed it.
+fn btf_without_total_vm(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut btf = std::fs::read("/sys/kernel/btf/vmlinux").expect("read the kernel's BTF");
+    let needle = b"\0total_vm\0";
+    let at = btf
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("total_vm in the string table");
+    btf[at + 8] = b'X';
+    let path = dir.join("vmlinux");
+    std::fs::write(&path, btf).unwrap();
+    path
+}
+
+#[test]
+fn real_ebpf_a_kernel_btf_without_the_figures_runs_without_self_checks() {
+    let dir = std::env::temp_dir().join(format!("vmmon-btf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let btf = btf_without_total_vm(&dir);
+    let agent = Launch::new()
+        .env("VMMON_KERNEL_BTF", btf.to_str().unwrap())
+        .start();
+    let line = agent.wait_for_log("without self-checks");
+    assert!(line.contains("mm_struct.total_vm"), "{line}");
+    let start = Instant::now();
+    let status = loop {
+        let (code, status) = agent.get("/api/v1/status");
+        if code == 200 && status["bootstrap_ms"].is_u64() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{status}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status["self_check"], false, "{status}");
+    assert!(
+        status["self_check_missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "mm_struct.total_vm"),
+        "{status}"
+    );
+    let (code, text) = agent.get_text("/metrics");
+    assert_eq!(code, 200);
+    assert!(text.contains("vmmon_self_check_enabled 0"), "{text}");
+    // The ledger still answers from the events and /proc.
+    let me = std::process::id();
+    let (code, p) = agent.get(&format!("/api/v1/processes/{me}"));
+    assert_eq!(code, 200, "{p}");
+    assert!(p["virtual_bytes"].as_u64().unwrap() > 0, "{p}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -191,3 +191,7 @@ pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>, metrics: MetricsOptions
         .route("/api/v1/status", get(status))
         .with_state(Api { snapshots, metrics })
 }
+
+#[cfg(test)]
+#[path = "api_tests.rs"]
+mod tests;

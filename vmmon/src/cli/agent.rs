@@ -105,6 +105,13 @@ pub fn run(args: Args) -> Result<()> {
             running.programs_attached(),
             listen
         );
+        let status = running.snapshots().borrow().status.clone();
+        if !status.self_check {
+            eprintln!(
+                "vmmon agent: this kernel's BTF lacks {}: running without self-checks (the ledger is not held to the kernel's figures; only the periodic resync corrects it)",
+                status.self_check_missing.join(", ")
+            );
+        }
         tokio::select! {
             _ = sigint.recv() => {}
             _ = sigterm.recv() => {}

@@ -229,6 +229,11 @@ impl Ledger {
     /// its address space is known in full and is its own.
     fn check(&mut self, tgid: u32, f: &Figures, at_ns: u64) -> Option<Verdict> {
         let p = self.procs.get_mut(&tgid)?;
+        if p.kernel.is_some_and(|k| k.at_ns > at_ns) {
+            // Read before figures already taken (a sweep that raced an exec, a record from
+            // another CPU): older than what the ledger holds, they judge nothing.
+            return None;
+        }
         let resident = p.kernel.and_then(|k| k.resident);
         p.kernel = Some(Kernel {
             figures: *f,
@@ -288,6 +293,7 @@ impl Ledger {
         let verdict = self.check(s.tgid, &s.figures, s.ts_ns);
         if let Some(p) = self.procs.get_mut(&s.tgid)
             && let Some(k) = &mut p.kernel
+            && k.at_ns == s.ts_ns
         {
             k.resident = Some(s.resident);
         }

@@ -468,3 +468,49 @@ fn a_lenient_merge_counts_the_flags_it_takes() {
     assert_eq!(*s.figures(), Figures::of(s.regions()));
     assert_eq!(s.figures().dontcopy, 0);
 }
+
+/// A sweep that read a vfork child while it still shared its parent's address space, taken
+/// in after the child's exec: older than the exec's figures, it replaces and judges nothing.
+#[test]
+fn figures_older_than_the_latest_are_not_taken() {
+    use crate::event::{Figures, Resident, Swept};
+    let mut l = ledger_with_10();
+    let mut exec = ev(
+        10,
+        100,
+        Kind::Exec {
+            filename: "/bin/y".into(),
+            old_tid: 10,
+        },
+    );
+    let new_image = Figures {
+        virtual_bytes: 3 * P,
+        peak_virtual_bytes: 3 * P,
+        mappings: 2,
+        ..Figures::default()
+    };
+    exec.figures = Some(new_image);
+    l.apply(&exec);
+    let applied = l.swept(&Swept {
+        tgid: 10,
+        ts_ns: 90,
+        start_ns: 5,
+        figures: Figures {
+            virtual_bytes: 1000 * P,
+            peak_virtual_bytes: 1000 * P,
+            mappings: 40,
+            ..Figures::default()
+        },
+        resident: Resident {
+            anon_bytes: 500 * P,
+            ..Resident::default()
+        },
+    });
+    assert_eq!(applied.verdict, None);
+    let k = l.process(10).unwrap().kernel.unwrap();
+    assert_eq!(k.figures, new_image);
+    assert_eq!(
+        k.resident, None,
+        "the old image's resident memory is not the new one's"
+    );
+}
