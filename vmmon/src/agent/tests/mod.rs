@@ -2,9 +2,11 @@
 //! answered by hand, requests recorded, time passed in.
 //!
 //! - [`reads`]: bootstrap, folding reads, torn and stale reads, the round robin;
+//! - [`checks`]: the self-check's decisions (what a mismatch, lost records or a sweep read);
 //! - [`events`]: events, exits, totals, growth and what snapshots share;
 //! - [`looping`]: the owner's loop with its channels.
 
+mod checks;
 mod events;
 mod looping;
 mod reads;
