@@ -1,6 +1,6 @@
 //! The client of the agent's JSON API (I/O: blocking HTTP), for `vmmon maps` and `vmmon top`.
 
-use crate::view::{EventsView, ProcessView, RegionView, Status};
+use crate::view::{EventsView, ExitView, ProcessView, RegionView, Status};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -111,5 +111,10 @@ impl Client {
         self.get(&format!(
             "/api/v1/processes/{pid}/events?since={since}&limit={limit}"
         ))
+    }
+
+    /// The most recent exits, newest first, at most `limit`.
+    pub fn exits(&self, limit: usize) -> Result<Vec<ExitView>, ClientError> {
+        self.get(&format!("/api/v1/exits?limit={limit}"))
     }
 }

@@ -100,7 +100,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
 /// of a record (a read cut short) is an error.
 pub fn decode_sweep(bytes: &[u8]) -> Result<Vec<Swept>, DecodeError> {
     let size = size_of::<SweepRecord>();
-    if bytes.len() % size != 0 {
+    if !bytes.len().is_multiple_of(size) {
         return Err(DecodeError::Length {
             kind: 0,
             len: bytes.len() % size,

@@ -3,7 +3,7 @@
 
 use super::columns::{Column, max_scroll};
 use super::table::{Row, Sample, Table};
-use crate::view::{EventView, RegionView};
+use crate::view::{EventView, ExitView, RegionView};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::VecDeque;
 
@@ -51,10 +51,20 @@ impl Detail {
     }
 }
 
+/// The processes that left most recently, opened with `x`.
+#[derive(Clone, Debug, Default)]
+pub struct Exits {
+    /// Newest first.
+    pub list: Vec<ExitView>,
+    /// The first row shown.
+    pub scroll: usize,
+}
+
 #[derive(Clone, Debug)]
 pub enum Mode {
     Table,
     Detail(Detail),
+    Exits(Exits),
 }
 
 /// What the loop must do after a key.
@@ -64,6 +74,8 @@ pub enum Action {
     Quit,
     /// Fetch the new detail view's regions and events now.
     OpenDetail(u32),
+    /// Fetch the recent exits now.
+    OpenExits,
 }
 
 /// Everything on screen.
@@ -234,8 +246,31 @@ impl App {
             }
             return Action::None;
         }
+        if let Mode::Exits(x) = &mut self.mode {
+            let last = x.list.len().saturating_sub(1);
+            match k.code {
+                KeyCode::Esc
+                | KeyCode::Backspace
+                | KeyCode::Left
+                | KeyCode::Char('h')
+                | KeyCode::Char('x') => self.mode = Mode::Table,
+                KeyCode::Up | KeyCode::Char('k') => x.scroll = x.scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => x.scroll = (x.scroll + 1).min(last),
+                KeyCode::PageUp => x.scroll = x.scroll.saturating_sub(page),
+                KeyCode::PageDown => x.scroll = (x.scroll + page).min(last),
+                KeyCode::Home | KeyCode::Char('g') => x.scroll = 0,
+                KeyCode::Char('q') => return Action::Quit,
+                KeyCode::Char(' ') | KeyCode::Char('p') => self.paused = !self.paused,
+                _ => {}
+            }
+            return Action::None;
+        }
         match k.code {
             KeyCode::Char('q') => return Action::Quit,
+            KeyCode::Char('x') => {
+                self.mode = Mode::Exits(Exits::default());
+                return Action::OpenExits;
+            }
             KeyCode::Esc => self.filter.clear(),
             KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),

@@ -4,13 +4,16 @@
 
 use super::table::Sample;
 use crate::client::{Client, ClientError};
-use crate::view::{EventsView, RegionView, Snapshot};
+use crate::view::{EventsView, ExitView, RegionView, Snapshot};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tokio::sync::watch;
 
 /// Events asked for per refresh of the detail view.
 const EVENTS_PER_FETCH: usize = 200;
+
+/// Exits asked for per refresh of the exits view.
+pub const EXITS_PER_FETCH: usize = 500;
 
 /// Seconds on a monotonic clock, for sample times.
 pub fn now_s() -> f64 {
@@ -44,6 +47,8 @@ pub trait Source {
     /// `None`: the process is not in the ledger.
     fn maps(&mut self, pid: u32) -> Result<Option<Vec<RegionView>>, SourceError>;
     fn events(&mut self, pid: u32, since: u64) -> Result<EventsView, SourceError>;
+    /// The most recent exits, newest first.
+    fn exits(&mut self) -> Result<Vec<ExitView>, SourceError>;
 }
 
 /// The running agent, over its API.
@@ -84,6 +89,10 @@ impl Source for AgentSource {
             Err(ClientError::NotFound(_)) => Ok(EventsView::default()),
             r => Ok(r?),
         }
+    }
+
+    fn exits(&mut self) -> Result<Vec<ExitView>, SourceError> {
+        Ok(self.client.exits(EXITS_PER_FETCH)?)
     }
 }
 
@@ -133,5 +142,9 @@ impl Source for SnapshotSource {
 
     fn events(&mut self, pid: u32, since: u64) -> Result<EventsView, SourceError> {
         Ok(self.latest()?.events(pid, since, EVENTS_PER_FETCH))
+    }
+
+    fn exits(&mut self) -> Result<Vec<ExitView>, SourceError> {
+        Ok(self.latest()?.recent_exits(EXITS_PER_FETCH))
     }
 }

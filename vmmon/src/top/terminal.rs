@@ -25,6 +25,21 @@ pub fn refresh(app: &mut App, source: &mut dyn Source, users: &Users) {
         }
     }
     refresh_detail(app, source);
+    refresh_exits(app, source);
+}
+
+/// Fetches the recent exits, when they are on screen.
+pub fn refresh_exits(app: &mut App, source: &mut dyn Source) {
+    let Mode::Exits(x) = &mut app.mode else {
+        return;
+    };
+    match source.exits() {
+        Ok(list) => {
+            x.scroll = x.scroll.min(list.len().saturating_sub(1));
+            x.list = list;
+        }
+        Err(e) => app.failed(e.to_string(), now_s()),
+    }
 }
 
 /// Fetches the open process's regions and new events.
@@ -162,6 +177,7 @@ fn session(
             Event::Key(k) => match app.key(k) {
                 Action::Quit => return Ok(()),
                 Action::OpenDetail(_) => refresh_detail(app, source),
+                Action::OpenExits => refresh_exits(app, source),
                 Action::None => {}
             },
             // The next draw takes the new size.

@@ -4,10 +4,10 @@
 
 use super::app::{App, Link, Mode};
 use super::columns::{Column, visible};
-use super::detail;
 use super::table::Row;
 use super::text::{fit, rate, size, width};
 use super::theme::Theme;
+use super::{detail, exits};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -48,6 +48,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Mode::Detail(_) => {
             detail::draw(f, app, theme, body);
             f.render_widget(help_line(app, theme, DETAIL_KEYS, help.width.into()), help);
+        }
+        Mode::Exits(_) => {
+            exits::draw(f, app, theme, body);
+            f.render_widget(help_line(app, theme, EXITS_KEYS, help.width.into()), help);
         }
     }
 }
@@ -116,12 +120,20 @@ fn totals_line(app: &App, theme: Theme) -> Paragraph<'static> {
 const TABLE_KEYS: &[(&str, &str)] = &[
     ("q", "quit"),
     ("⏎", "detail"),
+    ("x", "exits"),
     ("<>", "sort"),
     ("r", "reverse"),
     ("/", "filter"),
     ("space", "pause"),
     ("←→", "columns"),
     ("g m v n", "sort by growth/s, growth/window, virt, pid"),
+];
+
+const EXITS_KEYS: &[(&str, &str)] = &[
+    ("esc", "back"),
+    ("↑↓ PgUp PgDn", "scroll"),
+    ("space", "pause"),
+    ("q", "quit"),
 ];
 
 const DETAIL_KEYS: &[(&str, &str)] = &[

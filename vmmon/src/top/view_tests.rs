@@ -378,3 +378,41 @@ fn once_prints_every_column_as_plain_text() {
     );
     assert!(!text.contains('\x1b'));
 }
+
+#[test]
+fn x_opens_the_recent_exits_and_esc_comes_back() {
+    let mut app = machine();
+    assert_eq!(
+        app.key(key(KeyCode::Char('x'))),
+        super::app::Action::OpenExits
+    );
+    let super::app::Mode::Exits(x) = &mut app.mode else {
+        panic!("not in the exits view")
+    };
+    x.list = vec![crate::view::ExitView {
+        pid: 4242,
+        comm: "cc1plus".into(),
+        unit: None,
+        start_ns: 0,
+        exit_ns: 5_000_000_000,
+        lifetime_seconds: 5.0,
+        peak_virtual_bytes: Some(900 << 20),
+        peak_resident_bytes: Some(400 << 20),
+        mapping_count: Some(88),
+    }];
+    let (lines, _) = screen(&mut app, 100, 24);
+    let text = lines.join("\n");
+    assert!(text.contains("1 recent exits, newest first"), "{text}");
+    assert!(
+        lines[4].contains("4242") && lines[4].contains("900 MiB") && lines[4].contains("400 MiB"),
+        "{text}"
+    );
+    assert!(lines.last().unwrap().contains("esc back"), "{text}");
+    // The keys that move in the table do not leave it.
+    app.key(key(KeyCode::Down));
+    assert!(matches!(app.mode, super::app::Mode::Exits(_)));
+    app.key(key(KeyCode::Esc));
+    let (lines, _) = screen(&mut app, 100, 24);
+    assert!(lines[2].contains("PID"), "back to the table");
+    assert!(lines.last().unwrap().contains("x exits"), "{lines:?}");
+}

@@ -212,6 +212,39 @@ mod tests {
     }
 
     #[test]
+    fn the_last_exit_carries_the_footprint() {
+        use crate::event::{Figures, Footprint, Resident};
+        let mut e = Event::new(
+            3_500_000_000,
+            1,
+            1,
+            Comm::default(),
+            Kind::Exit {
+                group_dead: true,
+                footprint: Some(Footprint {
+                    start_ns: 1_000_000_000,
+                    resident: Resident {
+                        peak_bytes: 12 << 20,
+                        ..Resident::default()
+                    },
+                }),
+            },
+        );
+        e.figures = Some(Figures {
+            peak_virtual_bytes: 300 << 20,
+            mappings: 57,
+            ..Figures::default()
+        });
+        let mut out = Vec::new();
+        write_json(&mut out, &e);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["peak_virtual_bytes"], 300 << 20);
+        assert_eq!(v["peak_resident_bytes"], 12 << 20);
+        assert_eq!(v["mapping_count"], 57);
+        assert_eq!(v["lifetime_ns"], 2_500_000_000u64);
+    }
+
+    #[test]
     fn hostile_comm_stays_valid_json() {
         let v = to_value(Kind::Brk { addr: 0, ret: 4096 }, b"a\"\n\x00\xffz");
         assert_eq!(v["comm"], "a\"\n");

@@ -236,6 +236,56 @@ pub fn write_call(out: &mut String, e: &Event) {
     }
 }
 
+/// `shmat` flags by name (`SHM_RDONLY|SHM_EXEC`), `0` when none.
+fn shm_flags(flags: u32) -> String {
+    use vmmon_common::linux::{SHM_EXEC, SHM_RDONLY};
+    let mut names: Vec<String> = [(SHM_RDONLY, "SHM_RDONLY"), (SHM_EXEC, "SHM_EXEC")]
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    let rest = flags & !(SHM_RDONLY | SHM_EXEC);
+    if rest != 0 {
+        names.push(format!("{rest:#o}"));
+    }
+    if names.is_empty() {
+        "0".into()
+    } else {
+        names.join("|")
+    }
+}
+
+/// One argument of a call kept raw, written as its meaning asks: addresses in hex, advice
+/// and options by name, the rest in decimal.
+fn adjust_arg(out: &mut String, call: crate::event::Syscall, name: &str, v: u64) {
+    use crate::event::Syscall;
+    use vmmon_common::linux::{MADV_FLAG_NAMES, PR_SET_MM, PR_SET_VMA};
+    match (call, name) {
+        (_, "addr") | (_, "nodemask") => addr(out, v),
+        (Syscall::Madvise, "advice") => {
+            match MADV_FLAG_NAMES.iter().find(|(a, _)| u64::from(*a) == v) {
+                Some((_, n)) => out.push_str(n),
+                None => {
+                    let _ = write!(out, "{v}");
+                }
+            }
+        }
+        (Syscall::Prctl, "option") => match v {
+            PR_SET_VMA => out.push_str("PR_SET_VMA"),
+            PR_SET_MM => out.push_str("PR_SET_MM"),
+            _ => {
+                let _ = write!(out, "{v}");
+            }
+        },
+        (_, "flags") => {
+            let _ = write!(out, "{v:#x}");
+        }
+        _ => {
+            let _ = write!(out, "{v}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,54 +368,42 @@ mod tests {
             "{l}"
         );
     }
-}
 
-/// `shmat` flags by name (`SHM_RDONLY|SHM_EXEC`), `0` when none.
-fn shm_flags(flags: u32) -> String {
-    use vmmon_common::linux::{SHM_EXEC, SHM_RDONLY};
-    let mut names: Vec<String> = [(SHM_RDONLY, "SHM_RDONLY"), (SHM_EXEC, "SHM_EXEC")]
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, n)| n.to_string())
-        .collect();
-    let rest = flags & !(SHM_RDONLY | SHM_EXEC);
-    if rest != 0 {
-        names.push(format!("{rest:#o}"));
-    }
-    if names.is_empty() {
-        "0".into()
-    } else {
-        names.join("|")
-    }
-}
-
-/// One argument of a call kept raw, written as its meaning asks: addresses in hex, advice
-/// and options by name, the rest in decimal.
-fn adjust_arg(out: &mut String, call: crate::event::Syscall, name: &str, v: u64) {
-    use crate::event::Syscall;
-    use vmmon_common::linux::{MADV_FLAG_NAMES, PR_SET_MM, PR_SET_VMA};
-    match (call, name) {
-        (_, "addr") | (_, "nodemask") => addr(out, v),
-        (Syscall::Madvise, "advice") => {
-            match MADV_FLAG_NAMES.iter().find(|(a, _)| u64::from(*a) == v) {
-                Some((_, n)) => out.push_str(n),
-                None => {
-                    let _ = write!(out, "{v}");
-                }
-            }
-        }
-        (Syscall::Prctl, "option") => match v {
-            PR_SET_VMA => out.push_str("PR_SET_VMA"),
-            PR_SET_MM => out.push_str("PR_SET_MM"),
-            _ => {
-                let _ = write!(out, "{v}");
-            }
-        },
-        (_, "flags") => {
-            let _ = write!(out, "{v:#x}");
-        }
-        _ => {
-            let _ = write!(out, "{v}");
-        }
+    #[test]
+    fn the_last_exit_shows_the_footprint_the_kernel_gave() {
+        use crate::event::{Figures, Footprint, Resident};
+        let mut raw = [0u8; 16];
+        raw[..2].copy_from_slice(b"cc");
+        let mut e = Event::new(
+            3_500_000_000,
+            10,
+            10,
+            Comm::new(raw),
+            Kind::Exit {
+                group_dead: true,
+                footprint: Some(Footprint {
+                    start_ns: 1_000_000_000,
+                    resident: Resident {
+                        peak_bytes: 12 << 20,
+                        ..Resident::default()
+                    },
+                }),
+            },
+        );
+        e.figures = Some(Figures {
+            virtual_bytes: 0,
+            peak_virtual_bytes: 300 << 20,
+            mappings: 57,
+            ..Figures::default()
+        });
+        let mut out = String::new();
+        write_line(&mut out, &WallClock::monotonic(), &e);
+        assert!(
+            out.ends_with(
+                "exit (last thread: address space released; peak 300.0M virtual, \
+                 12.0M resident, 57 mappings, lived 2.500s)"
+            ),
+            "{out}"
+        );
     }
 }
