@@ -154,19 +154,36 @@ async fn metrics(State(api): State<Api>) -> Response {
     }
 }
 
+/// Ready: the owner publishes and the bootstrap is done (a readiness probe).
 async fn healthz(State(api): State<Api>) -> Response {
     let snapshot = api.latest();
-    let age = monotonic_ns() as f64 / 1e9 - snapshot.published_s;
-    if age > STALE_AFTER_S {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the ledger's owner has not published for {age:.0} s"),
-        );
+    if let Some(stuck) = stalled(&snapshot) {
+        return stuck;
     }
     match still_reading(&snapshot) {
         Some(not_ready) => not_ready,
         None => (StatusCode::OK, "ok\n").into_response(),
     }
+}
+
+/// Alive: the owner publishes, bootstrap or not (a liveness probe, which must not restart
+/// an agent still reading a large machine's /proc).
+async fn livez(State(api): State<Api>) -> Response {
+    match stalled(&api.latest()) {
+        Some(stuck) => stuck,
+        None => (StatusCode::OK, "ok\n").into_response(),
+    }
+}
+
+/// 503 when the owner has not published for [`STALE_AFTER_S`].
+fn stalled(snapshot: &Snapshot) -> Option<Response> {
+    let age = monotonic_ns() as f64 / 1e9 - snapshot.published_s;
+    (age > STALE_AFTER_S).then(|| {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the ledger's owner has not published for {age:.0} s"),
+        )
+    })
 }
 
 /// The agent's own CPU time and resident memory, for its health metrics.
@@ -183,6 +200,7 @@ pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>, metrics: MetricsOptions
     Router::new()
         .route("/metrics", get(self::metrics))
         .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
         .route("/api/v1/processes", get(processes))
         .route("/api/v1/processes/{pid}", get(process))
         .route("/api/v1/processes/{pid}/maps", get(maps))

@@ -64,6 +64,7 @@ fn while_proc_is_still_read_health_is_not_ready_and_processes_say_retry() {
             "/api/v1/processes/1",
             "/api/v1/processes/1/maps",
             "/api/v1/status",
+            "/livez",
         ],
     );
     for (code, body) in &answers[..3] {
@@ -74,6 +75,11 @@ fn while_proc_is_still_read_health_is_not_ready_and_processes_say_retry() {
         );
     }
     assert_eq!(answers[3].0, 200, "the status answers at once");
+    assert_eq!(
+        answers[4],
+        (200, "ok\n".to_string()),
+        "alive while it reads"
+    );
 }
 
 #[test]
@@ -95,13 +101,11 @@ fn a_stale_snapshot_is_not_healthy() {
     let mut s = fresh();
     s.status.bootstrap_ms = Some(12);
     s.published_s -= 60.0;
-    let answers = ask(s, &["/healthz"]);
-    assert_eq!(answers[0].0, 503);
-    assert!(
-        answers[0].1.contains("has not published"),
-        "{}",
-        answers[0].1
-    );
+    let answers = ask(s, &["/healthz", "/livez"]);
+    for (code, body) in answers {
+        assert_eq!(code, 503);
+        assert!(body.contains("has not published"), "{body}");
+    }
 }
 
 #[test]

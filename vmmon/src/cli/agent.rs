@@ -23,6 +23,13 @@ pub struct Args {
     /// Processes re-read from /proc each second to catch drift, round robin.
     #[arg(long, value_name = "N")]
     resyncs_per_second: Option<u32>,
+    /// How often every process's figures are swept from the kernel, in milliseconds (0:
+    /// never).
+    #[arg(long, value_name = "MS")]
+    sweep_interval_ms: Option<u64>,
+    /// Recent exits kept for /api/v1/exits.
+    #[arg(long, value_name = "N")]
+    exits_kept: Option<usize>,
     /// Processes with their own metric series, by size and by growth.
     #[arg(long, value_name = "K")]
     top_k: Option<usize>,
@@ -43,6 +50,12 @@ impl Args {
         }
         if let Some(n) = self.resyncs_per_second {
             config.agent.resyncs_per_second = n;
+        }
+        if let Some(ms) = self.sweep_interval_ms {
+            config.agent.sweep_interval_ms = ms;
+        }
+        if let Some(n) = self.exits_kept {
+            config.agent.exits_kept = n;
         }
         if let Some(k) = self.top_k {
             config.metrics.top_k = k;

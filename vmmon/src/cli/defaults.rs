@@ -44,6 +44,8 @@ pub fn annotate(cmd: Command) -> Command {
             .mut_arg("resyncs_per_second", |a| {
                 with(a, d.agent.resyncs_per_second)
             })
+            .mut_arg("sweep_interval_ms", |a| with(a, d.agent.sweep_interval_ms))
+            .mut_arg("exits_kept", |a| with(a, d.agent.exits_kept))
             .mut_arg("top_k", |a| with(a, d.metrics.top_k))
             .mut_arg("max_groups", |a| with(a, d.metrics.max_groups))
             .mut_arg("growth_window_seconds", |a| {
@@ -80,6 +82,8 @@ mod tests {
             "[default: 20]",
             "[default: 50]",
             "[default: 60]",
+            "[default: 1000]",
+            "[default: 256]",
             "[default: 8388608]",
             "[default: 10]",
             "[default: /etc/vmmon/vmmon.toml, used when it exists]",

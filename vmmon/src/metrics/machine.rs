@@ -81,11 +81,21 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
         let n = status.ledger.corrections.get(&cause).copied().unwrap_or(0);
         corrections.with_label_values(&[cause.name()]).inc_by(n);
     }
-    counter(
-        "vmmon_resyncs_total",
-        "Drift checks of a ledger against /proc",
-        status.ledger.resyncs,
+    let resyncs = IntCounterVec::new(
+        Opts::new(
+            "vmmon_resyncs_total",
+            "Round-robin drift checks of a ledger against /proc (the safety net), by what they found",
+        ),
+        &["result"],
     )?;
+    r.register(Box::new(resyncs.clone()))?;
+    let l = &status.ledger;
+    resyncs
+        .with_label_values(&["exact"])
+        .inc_by(l.resyncs_exact);
+    resyncs
+        .with_label_values(&["corrected"])
+        .inc_by(l.resyncs.saturating_sub(l.resyncs_exact));
     self_check(r, status)?;
     gauge(
         "vmmon_programs_attached",
