@@ -21,7 +21,7 @@ pub struct Options {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     rounds: u32,
     /// Which benchmarks: the tracing overhead, the ledger and agent, `vmmon top`, draining
-    /// under scrapes, or all.
+    /// under scrapes, the self-check during a cargo build, or all.
     #[arg(long, value_enum, default_value_t = Part::All)]
     part: Part,
     /// For `--part scrape`: the `vmmon` binary to measure instead of this build (to compare
@@ -36,6 +36,7 @@ enum Part {
     Ledger,
     Top,
     Scrape,
+    Exact,
     All,
 }
 
@@ -99,6 +100,10 @@ pub fn run(opts: Options) -> Result<()> {
     if part(Part::Scrape) {
         let figures = crate::bench_scrape::run(&bin, opts.agent.as_deref())?;
         crate::bench_scrape::report(&figures);
+    }
+    if part(Part::Exact) {
+        let figures = crate::bench_exact::run(&bin, &root)?;
+        crate::bench_exact::report(&figures);
     }
     Ok(())
 }

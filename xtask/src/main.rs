@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_agent;
+mod bench_exact;
 mod bench_scrape;
 mod bench_top;
 mod cmd;
