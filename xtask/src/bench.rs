@@ -237,6 +237,10 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// The most the pipeline may cost a mmap+munmap loop, as a ratio to nothing attached, with
+/// the kernel's figures read on every record (the exact-ledger issue's bound).
+const TARGET: f64 = 1.25;
+
 fn report(samples: &[[Sample; 3]], opts: &Options) {
     let col =
         |i: usize, f: fn(&Sample) -> f64| samples.iter().map(|r| f(&r[i])).collect::<Vec<_>>();
@@ -271,14 +275,22 @@ fn report(samples: &[[Sample; 3]], opts: &Options) {
         "vmmon received {received} events over {} runs, {dropped} dropped in the kernel",
         samples.len()
     );
+    // What vmmon adds above the floor every tracer on these hooks pays, per round.
+    let over_floor = median(
+        samples
+            .iter()
+            .map(|r| r[2].mmap_ns / r[1].mmap_ns)
+            .collect(),
+    );
+    println!("vmmon over the empty-program floor on mmap+munmap: {over_floor:.2}x");
     let r = ratio(2, |s| s.mmap_ns);
-    let verdict = if r <= 1.40 && dropped == 0 {
+    let verdict = if r <= TARGET && dropped == 0 {
         "met"
     } else {
         "NOT met"
     };
     println!(
-        "target (vmmon <= 1.40x on mmap+munmap, zero drops): {verdict} ({r:.2}x, {dropped} drops)"
+        "target (vmmon <= {TARGET:.2}x on mmap+munmap, zero drops): {verdict} ({r:.2}x, {dropped} drops)"
     );
 }
 
