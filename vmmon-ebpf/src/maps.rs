@@ -134,7 +134,7 @@ pub fn mark(tid: u32, nr: u32) -> bool {
         }
     }
     count(Counter::SharedMark);
-    SHARED_MARKS.insert(&tid, &mark, 0).is_ok()
+    SHARED_MARKS.insert(tid, mark, 0).is_ok()
 }
 
 /// Takes thread `tid`'s mark for call `nr` away (any call's, for `None`); true if it was
@@ -157,8 +157,8 @@ pub fn unmark(tid: u32, nr: Option<u32>) -> bool {
         }
     }
     // SAFETY: only this thread inserts or removes its own entry.
-    match unsafe { SHARED_MARKS.get(&tid) } {
-        Some(&found) if ours(found) => SHARED_MARKS.remove(&tid).is_ok(),
+    match unsafe { SHARED_MARKS.get(tid) } {
+        Some(&found) if ours(found) => SHARED_MARKS.remove(tid).is_ok(),
         _ => false,
     }
 }
