@@ -87,8 +87,10 @@ impl CheckState {
     /// Judges the ledger, which has `bytes` mapped in `mappings` mappings (both as the
     /// kernel counts them), against figures `f`.
     pub fn judge(&mut self, f: &Figures, bytes: u64, mappings: usize) -> Verdict {
-        let lost_before = self.lost.replace(f.calls.lost);
-        if lost_before.is_some_and(|l| l != f.calls.lost) {
+        // The first figures seen with records already lost: whether the ledger began before
+        // or after the losses is not known, so it is read (once) rather than trusted.
+        let lost_before = self.lost.replace(f.calls.lost).unwrap_or(0);
+        if lost_before != f.calls.lost {
             return Verdict::Mismatch(Mismatch::Lost);
         }
         let c = &f.calls;
@@ -259,6 +261,13 @@ mod tests {
             Verdict::Mismatch(Mismatch::Lost)
         );
         assert_eq!(s.judge(&figures(2, 2, c), 2, 2), Verdict::Exact, "once");
+        // Records lost before the first figures seen: the ledger may predate the losses.
+        let mut first = CheckState::default();
+        assert_eq!(
+            first.judge(&figures(2, 2, c), 2, 2),
+            Verdict::Mismatch(Mismatch::Lost)
+        );
+        assert_eq!(first.judge(&figures(2, 2, c), 2, 2), Verdict::Exact);
         let mut counters = CheckCounters::default();
         counters.count(Verdict::Mismatch(Mismatch::Lost));
         counters.count(Verdict::Exact);
