@@ -37,6 +37,11 @@ impl Harness {
             exits_kept: 64,
             programs_attached: pipeline.programs_attached() as u64,
             figures: Ok(()),
+            tally: vmmon::view::TallyOptions {
+                top_k: 20,
+                max_groups: 50,
+                retention_s: 600.0,
+            },
         })
         .expect("start the core");
         Self { core, pipeline }

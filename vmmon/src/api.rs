@@ -2,7 +2,7 @@
 //! [`Snapshot`]: none of them asks the ledger's owner anything, so none can delay a drain,
 //! and `/metrics` is rendered on a blocking thread.
 
-use crate::metrics::{MetricsOptions, OwnUsage, render};
+use crate::metrics::{OwnUsage, render};
 use crate::procfs::{monotonic_ns, own_cpu_and_rss};
 use crate::view::Snapshot;
 use axum::extract::{Path, Query, State};
@@ -19,7 +19,6 @@ const STALE_AFTER_S: f64 = 5.0;
 #[derive(Clone)]
 struct Api {
     snapshots: watch::Receiver<Arc<Snapshot>>,
-    metrics: MetricsOptions,
 }
 
 impl Api {
@@ -136,8 +135,7 @@ async fn status(State(api): State<Api>) -> Response {
 
 async fn metrics(State(api): State<Api>) -> Response {
     let snapshot = api.latest();
-    let opts = api.metrics;
-    let rendered = tokio::task::spawn_blocking(move || render(&snapshot, opts, &own_usage())).await;
+    let rendered = tokio::task::spawn_blocking(move || render(&snapshot, &own_usage())).await;
     match rendered {
         Ok(text) => (
             [(
@@ -186,17 +184,37 @@ fn stalled(snapshot: &Snapshot) -> Option<Response> {
     })
 }
 
-/// The agent's own CPU time and resident memory, for its health metrics.
+/// Where the mapping limit is.
+const MAX_MAP_COUNT: &str = "/proc/sys/vm/max_map_count";
+
+/// The agent's own CPU time and resident memory, and `vm.max_map_count` (read at each scrape:
+/// a sysctl can change it at any time).
 fn own_usage() -> OwnUsage {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static MAX_MAP_COUNT_ERRORS: AtomicU64 = AtomicU64::new(0);
     let (cpu_seconds, resident_bytes) = own_cpu_and_rss();
+    let max_map_count = match std::fs::read_to_string(MAX_MAP_COUNT)
+        .map_err(|e| e.to_string())
+        .and_then(|s| s.trim().parse::<u64>().map_err(|e| e.to_string()))
+    {
+        Ok(n) => Some(n),
+        Err(e) => {
+            if MAX_MAP_COUNT_ERRORS.fetch_add(1, Ordering::Relaxed) == 0 {
+                log::warn!("cannot read {MAX_MAP_COUNT}: {e}; vmmon_max_map_count is left out");
+            }
+            None
+        }
+    };
     OwnUsage {
         cpu_seconds,
         resident_bytes,
+        max_map_count,
+        max_map_count_errors: MAX_MAP_COUNT_ERRORS.load(Ordering::Relaxed),
     }
 }
 
 /// The API's routes over the owner's published snapshots.
-pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>, metrics: MetricsOptions) -> Router {
+pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>) -> Router {
     Router::new()
         .route("/metrics", get(self::metrics))
         .route("/healthz", get(healthz))
@@ -207,7 +225,7 @@ pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>, metrics: MetricsOptions
         .route("/api/v1/processes/{pid}/events", get(events))
         .route("/api/v1/exits", get(exits))
         .route("/api/v1/status", get(status))
-        .with_state(Api { snapshots, metrics })
+        .with_state(Api { snapshots })
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! the start-up read, per-process questions it cannot answer yet, and recent exits.
 
 use super::router;
-use crate::metrics::MetricsOptions;
 use crate::procfs::monotonic_ns;
 use crate::view::{ExitView, Snapshot};
 use std::sync::Arc;
@@ -16,13 +15,7 @@ fn ask(snapshot: Snapshot, paths: &[&str]) -> Vec<(u16, String)> {
         .unwrap();
     rt.block_on(async {
         let (_tx, rx) = watch::channel(Arc::new(snapshot));
-        let app = router(
-            rx,
-            MetricsOptions {
-                top_k: 5,
-                max_groups: 10,
-            },
-        );
+        let app = router(rx);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -123,6 +116,7 @@ fn exits_are_served_newest_first_and_limited() {
             peak_virtual_bytes: Some(u64::from(pid) << 20),
             peak_resident_bytes: Some(4096),
             mapping_count: Some(30 + pid),
+            counts: Default::default(),
         });
     }
     let answers = ask(

@@ -23,12 +23,14 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
-    /// Processes with their own series, by virtual size and (separately) by growth.
+    /// Processes with their own series, by virtual size, by growth and by mappings.
     pub top_k: usize,
     /// comm and unit groups with their own series; the rest are summed into "other".
     pub max_groups: usize,
     /// The window of the growth figures, in seconds.
     pub growth_window_seconds: u64,
+    /// How long a group whose processes all exited keeps its series, in seconds.
+    pub group_retention_seconds: u64,
 }
 
 impl Default for MetricsConfig {
@@ -37,6 +39,7 @@ impl Default for MetricsConfig {
             top_k: 20,
             max_groups: 50,
             growth_window_seconds: 60,
+            group_retention_seconds: 600,
         }
     }
 }
@@ -174,6 +177,12 @@ impl Config {
             self.metrics.max_groups as u64,
             1,
             1000,
+        )?;
+        range(
+            "metrics.group_retention_seconds",
+            self.metrics.group_retention_seconds,
+            0,
+            7 * 86_400,
         )?;
         range(
             "metrics.growth_window_seconds",

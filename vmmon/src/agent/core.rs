@@ -10,7 +10,9 @@ use crate::event::{DecodeError, Event, Kind};
 use crate::ledger::{Applied, Exited, Ledger, Need, Reason, page_up};
 use crate::source::{EventSource, Sweep};
 use crate::stats::Growth;
-use crate::view::{EventLog, ExitView, MachineTotals, Snapshot, Status};
+use crate::view::{
+    EventLog, ExitView, MachineTotals, PublishedTally, Snapshot, Status, Tally, TallyOptions,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +44,8 @@ pub struct CoreOptions {
     /// Whether the records carry the kernel's figures (the layout was resolved), and what
     /// was missing when not.
     pub figures: Result<(), Vec<String>>,
+    /// Which processes and groups the metrics name, and how long gone groups stay.
+    pub tally: TallyOptions,
 }
 
 impl CoreOptions {
@@ -54,6 +58,11 @@ impl CoreOptions {
             exits_kept: config.agent.exits_kept,
             programs_attached: 0,
             figures: Ok(()),
+            tally: TallyOptions {
+                top_k: config.metrics.top_k,
+                max_groups: config.metrics.max_groups,
+                retention_s: config.metrics.group_retention_seconds as f64,
+            },
         }
     }
 }
@@ -76,6 +85,10 @@ pub struct Core {
     growth: Growth,
     events: EventLog,
     exits: imbl::Vector<ExitView>,
+    /// Exits since the last tick, for the tally.
+    exits_since_tick: Vec<ExitView>,
+    tally: Tally,
+    published_tally: Arc<PublishedTally>,
     totals: MachineTotals,
     /// Reads refused as torn, per pid, to give up after a few and accept one.
     pub(super) torn: HashMap<u32, u32>,
@@ -123,6 +136,9 @@ impl Core {
             growth: Growth::new(opts.growth_window_s),
             events: EventLog::default(),
             exits: imbl::Vector::new(),
+            exits_since_tick: Vec::new(),
+            tally: Tally::new(opts.tally),
+            published_tally: Arc::default(),
             totals,
             torn: HashMap::new(),
             targeted: HashMap::new(),
@@ -265,12 +281,14 @@ impl Core {
     }
 
     fn keep_exit(&mut self, x: Exited) {
+        let view = ExitView::from(&x);
         if self.exits.len() >= self.opts.exits_kept {
             self.exits.pop_front();
         }
         if self.opts.exits_kept > 0 {
-            self.exits.push_back(ExitView::from(&x));
+            self.exits.push_back(view.clone());
         }
+        self.exits_since_tick.push(view);
     }
 
     /// Once a second, at `now_s` seconds since start: forgets last second's exits, samples
@@ -292,6 +310,14 @@ impl Core {
             .collect();
         self.growth.record(now_s, sizes);
         self.publisher.regrow(&self.growth);
+        // The tally counts from the views as published, brought up to date first.
+        let touched = self.ledger.take_touched();
+        self.publisher.update(&self.ledger, &self.growth, touched);
+        let exits = std::mem::take(&mut self.exits_since_tick);
+        let published = self.publisher.processes();
+        self.tally
+            .update(now_s as f64, published.values().map(|e| &e.view), &exits);
+        self.published_tally = Arc::new(self.tally.published());
         self.dirty = true;
         if self.opts.resyncs_per_second > 0 {
             self.schedule_resyncs();
@@ -365,6 +391,7 @@ impl Core {
             totals: self.totals.clone(),
             events: self.events.clone(),
             exits: self.exits.clone(),
+            tally: Arc::clone(&self.published_tally),
             published_s: now_s,
         })
     }

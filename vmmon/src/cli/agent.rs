@@ -8,7 +8,6 @@ use tokio::sync::{mpsc, watch};
 use vmmon::agent::{Command, CoreOptions};
 use vmmon::bpf::LoadOptions;
 use vmmon::config::Config;
-use vmmon::metrics::MetricsOptions;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -102,10 +101,7 @@ pub fn run(args: Args) -> Result<()> {
             running.commands(),
         ));
         let (stop_tx, mut stop_rx) = watch::channel(false);
-        let app = vmmon::api::router(
-            running.snapshots(),
-            MetricsOptions::from_config(&config.metrics),
-        );
+        let app = vmmon::api::router(running.snapshots());
         let server = tokio::spawn(
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

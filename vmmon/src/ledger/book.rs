@@ -201,6 +201,11 @@ impl Ledger {
                 if !group_dead {
                     return Applied::default();
                 }
+                let totals = self
+                    .procs
+                    .get(&e.tgid)
+                    .and_then(|p| self.spaces.get(&p.space))
+                    .map(|s| s.space.totals());
                 let exited = self.procs.get(&e.tgid).map(|p| Exited {
                     pid: e.tgid,
                     comm: e.comm,
@@ -213,6 +218,9 @@ impl Ledger {
                     peak_virtual_bytes: e.figures.map(|f| f.peak_virtual_bytes),
                     peak_resident_bytes: footprint.map(|f| f.resident.peak_bytes),
                     mappings: e.figures.map(|f| f.mappings),
+                    calls: p.calls,
+                    mapped_bytes: totals.map_or(0, |t| t.mapped_bytes),
+                    unmapped_bytes: totals.map_or(0, |t| t.unmapped_bytes),
                 });
                 self.forget(e.tgid);
                 Applied {
@@ -341,10 +349,21 @@ impl Ledger {
         {
             self.counters.checks.layouts_settled += 1;
         }
+        // brk reports no errno: a break that could not grow stays below the one asked for.
+        if let Kind::Brk { addr, ret } = *kind
+            && addr != 0
+            && (ret as u64) < addr
+        {
+            p.calls.failed += 1;
+            p.calls.enomem += 1;
+        }
         match outcome {
             Outcome::Applied => self.counters.applied += 1,
             Outcome::Failed => {
                 p.calls.failed += 1;
+                if kind.errno() == Some(libc::ENOMEM) {
+                    p.calls.enomem += 1;
+                }
                 self.counters.failed_calls += 1;
             }
             Outcome::Unknown => self.counters.unknown_effect += 1,

@@ -18,6 +18,10 @@ pub struct CallCounts {
     pub other: u64,
     /// Calls of those that failed.
     pub failed: u64,
+    /// Of those, the ones that failed for want of memory or of room for a mapping (`ENOMEM`,
+    /// or a `brk` the kernel refused): the symptom of `vm.max_map_count`.
+    #[serde(default)]
+    pub enomem: u64,
 }
 
 impl CallCounts {
@@ -111,6 +115,10 @@ pub struct Exited {
     pub peak_virtual_bytes: Option<u64>,
     pub peak_resident_bytes: Option<u64>,
     pub mappings: Option<u32>,
+    /// Its calls to the end, and the bytes it mapped and unmapped.
+    pub calls: CallCounts,
+    pub mapped_bytes: u64,
+    pub unmapped_bytes: u64,
 }
 
 /// Why the ledger asks for a snapshot of a process's maps.

@@ -1,9 +1,12 @@
-//! The families every process adds to: per process (top K, the rest in `pid="other"`), per
-//! comm and per unit (the largest groups, the rest in `"other"`).
+//! The families every process adds to: per process (the top K, the rest in `pid="other"`),
+//! per comm and per unit (the named groups, the rest in `"other"`). Gauges are sums over live
+//! processes; counters come from the owner's tally, so they never go down.
 
-use super::select::{top_groups, top_processes};
-use crate::view::ProcessView;
+use crate::view::{
+    Counts, EXIT_BYTES_BOUNDS, Group, ProcessView, PublishedGroups, PublishedTally, unit_key,
+};
 use prometheus::{GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use std::collections::HashMap;
 
 /// `labels` and one more.
 fn with<'a>(labels: &[&'a str], extra: &'a str) -> Vec<&'a str> {
@@ -15,11 +18,14 @@ fn with<'a>(labels: &[&'a str], extra: &'a str) -> Vec<&'a str> {
 struct Families {
     virt: IntGaugeVec,
     kind: IntGaugeVec,
+    resident: IntGaugeVec,
+    swap: IntGaugeVec,
     wx: IntGaugeVec,
     mappings: IntGaugeVec,
     mapped: IntCounterVec,
     unmapped: IntCounterVec,
     calls: IntCounterVec,
+    enomem: IntCounterVec,
     growth: IntGaugeVec,
     rate: GaugeVec,
 }
@@ -51,28 +57,35 @@ impl Families {
         )?;
         r.register(Box::new(rate.clone()))?;
         Ok(Self {
-            virt: g("virtual_bytes", "Mapped virtual memory,", labels)?,
+            virt: g("virtual_bytes", "Mapped virtual memory (VmSize),", labels)?,
             kind: g(
-                "mapped_bytes",
+                "kind_bytes",
                 "Mapped bytes by kind of mapping,",
                 &with(labels, "kind"),
             )?,
+            resident: g(
+                "resident_bytes",
+                "Resident memory by type (RssAnon, RssFile, RssShmem),",
+                &with(labels, "type"),
+            )?,
+            swap: g("swap_bytes", "Swapped-out memory (VmSwap),", labels)?,
             wx: g("wx_bytes", "Writable and executable bytes,", labels)?,
-            mappings: g("mappings", "Mappings,", labels)?,
+            mappings: g("mappings", "Mappings (VMAs),", labels)?,
             mapped: c(
                 "mapped_bytes_total",
-                "Bytes mapped by mmap, mremap and brk since tracked,",
+                "Bytes mapped by mmap, mremap and brk,",
                 labels,
             )?,
-            unmapped: c(
-                "unmapped_bytes_total",
-                "Bytes unmapped since tracked,",
-                labels,
-            )?,
+            unmapped: c("unmapped_bytes_total", "Bytes unmapped,", labels)?,
             calls: c(
                 "syscalls_total",
                 "Address-space syscalls,",
                 &with(labels, "syscall"),
+            )?,
+            enomem: c(
+                "enomem_calls_total",
+                "Calls that failed with ENOMEM (out of memory or of room for a mapping: vm.max_map_count),",
+                labels,
             )?,
             growth: g(
                 "growth_bytes",
@@ -83,7 +96,8 @@ impl Families {
         })
     }
 
-    fn add(&self, labels: &[&str], v: &ProcessView) {
+    /// Adds a live process to the gauges of `labels`.
+    fn gauges(&self, labels: &[&str], v: &ProcessView) {
         self.virt
             .with_label_values(labels)
             .add(v.virtual_bytes as i64);
@@ -100,71 +114,122 @@ impl Families {
                 .with_label_values(&with(labels, name))
                 .add(bytes as i64);
         }
+        let r = v.resident.unwrap_or_default();
+        for (name, bytes) in [
+            ("anon", r.anon_bytes),
+            ("file", r.file_bytes),
+            ("shmem", r.shmem_bytes),
+        ] {
+            self.resident
+                .with_label_values(&with(labels, name))
+                .add(bytes as i64);
+        }
+        self.swap.with_label_values(labels).add(r.swap_bytes as i64);
         self.wx.with_label_values(labels).add(v.wx_bytes as i64);
         self.mappings
             .with_label_values(labels)
             .add(v.mapping_count as i64);
-        self.mapped.with_label_values(labels).inc_by(v.mapped_bytes);
-        self.unmapped
-            .with_label_values(labels)
-            .inc_by(v.unmapped_bytes);
-        let c = &v.calls;
-        for (name, n) in [
-            ("mmap", c.mmap),
-            ("munmap", c.munmap),
-            ("mremap", c.mremap),
-            ("mprotect", c.mprotect),
-            ("brk", c.brk),
-        ] {
-            self.calls.with_label_values(&with(labels, name)).inc_by(n);
-        }
         self.growth.with_label_values(labels).add(v.growth_bytes);
         self.rate
             .with_label_values(labels)
             .add(v.growth_bytes_per_second as f64);
     }
+
+    /// Makes the series of `labels` exist with zero gauges (a group with no live process).
+    fn empty(&self, labels: &[&str]) {
+        self.virt.with_label_values(labels);
+        self.mappings.with_label_values(labels);
+    }
+
+    /// Sets the counters of `labels` to `c`.
+    fn counters(&self, labels: &[&str], c: &Counts) {
+        self.mapped.with_label_values(labels).inc_by(c.mapped_bytes);
+        self.unmapped
+            .with_label_values(labels)
+            .inc_by(c.unmapped_bytes);
+        let k = &c.calls;
+        for (name, n) in [
+            ("mmap", k.mmap),
+            ("munmap", k.munmap),
+            ("mremap", k.mremap),
+            ("mprotect", k.mprotect),
+            ("brk", k.brk),
+            ("other", k.other),
+        ] {
+            self.calls.with_label_values(&with(labels, name)).inc_by(n);
+        }
+        self.enomem.with_label_values(labels).inc_by(k.enomem);
+    }
 }
 
-/// `vmmon_process_*`: the top K processes by size and by growth with their own series, the
-/// rest summed into `pid="other", comm="other"`.
-pub fn per_process(r: &Registry, procs: &[&ProcessView], k: usize) -> prometheus::Result<()> {
+/// `vmmon_process_*`: the processes the tally names (top K by size, by growth and by
+/// mappings) with their own series, the rest in `pid="other", comm="other"`.
+pub fn per_process(
+    r: &Registry,
+    procs: &[&ProcessView],
+    tally: &PublishedTally,
+    max_map_count: Option<u64>,
+) -> prometheus::Result<()> {
     let families = Families::new(
         r,
         "vmmon_process",
         "per process (top K; the rest in pid=\"other\")",
         &["pid", "comm"],
     )?;
-    let keep = top_processes(procs, k);
+    let ratio = GaugeVec::new(
+        Opts::new(
+            "vmmon_process_map_count_ratio",
+            "Mappings over vm.max_map_count, per process (top K; the limit is per process)",
+        ),
+        &["pid", "comm"],
+    )?;
+    r.register(Box::new(ratio.clone()))?;
+    let other = ["other", "other"];
+    families.empty(&other);
     for p in procs {
-        if keep.contains(&p.pid) {
-            families.add(&[&p.pid.to_string(), &p.comm], p);
+        if tally.top.contains(&p.pid) {
+            let pid = p.pid.to_string();
+            let labels = [pid.as_str(), p.comm.as_str()];
+            families.gauges(&labels, p);
+            families.counters(&labels, &Counts::of(p));
+            if let Some(max) = max_map_count.filter(|&m| m > 0) {
+                ratio
+                    .with_label_values(&labels)
+                    .set(p.mapping_count as f64 / max as f64);
+            }
         } else {
-            families.add(&["other", "other"], p);
+            families.gauges(&other, p);
         }
     }
+    families.counters(&other, &tally.other);
     let processes = prometheus::IntGauge::new("vmmon_processes", "Processes in the ledger")?;
     processes.set(procs.len() as i64);
     r.register(Box::new(processes))
 }
 
-/// `vmmon_comm_*` and `vmmon_unit_*`: sums by comm and by unit, the `max` largest groups named
-/// and the rest in `"other"`.
-pub fn per_group(r: &Registry, procs: &[&ProcessView], max: usize) -> prometheus::Result<()> {
+/// `vmmon_comm_*` and `vmmon_unit_*`: the named groups and `"other"`, with exits and their
+/// footprints by comm.
+pub fn per_group(
+    r: &Registry,
+    procs: &[&ProcessView],
+    tally: &PublishedTally,
+) -> prometheus::Result<()> {
     group(
         r,
         ("vmmon_comm", "comm"),
-        "summed by comm (the largest groups; the rest in comm=\"other\")",
+        "by comm (the named groups; the rest in comm=\"other\")",
         procs,
-        max,
+        &tally.comm,
         |p| p.comm.as_str(),
     )?;
+    exits(r, &tally.comm)?;
     group(
         r,
         ("vmmon_unit", "unit"),
-        "summed by container or systemd unit (the largest; the rest in unit=\"other\")",
+        "by container or systemd unit (the named; the rest in unit=\"other\")",
         procs,
-        max,
-        |p| p.unit.as_deref().unwrap_or("none"),
+        &tally.unit,
+        |p| unit_key(p.unit.as_deref()),
     )
 }
 
@@ -173,14 +238,58 @@ fn group<'a>(
     (prefix, label): (&str, &str),
     what: &str,
     procs: &[&'a ProcessView],
-    max: usize,
-    key: impl Fn(&'a ProcessView) -> &'a str + Copy,
+    groups: &PublishedGroups,
+    key: impl Fn(&'a ProcessView) -> &'a str,
 ) -> prometheus::Result<()> {
-    let named = top_groups(procs, max, key);
     let families = Families::new(r, prefix, what, &[label])?;
+    let named: HashMap<&str, &Group> = groups.named.iter().map(|(k, g)| (k.as_str(), g)).collect();
     for p in procs {
         let k = key(p);
-        families.add(&[if named.contains(k) { k } else { "other" }], p);
+        families.gauges(&[if named.contains_key(k) { k } else { "other" }], p);
     }
+    for (k, g) in &named {
+        families.empty(&[k]);
+        families.counters(&[k], &g.counts);
+    }
+    families.empty(&["other"]);
+    families.counters(&["other"], &groups.other.counts);
     Ok(())
+}
+
+/// Exits by comm, and histograms of the peak virtual and resident size they left with.
+fn exits(r: &Registry, groups: &PublishedGroups) -> prometheus::Result<()> {
+    let count = IntCounterVec::new(
+        Opts::new(
+            "vmmon_comm_exits_total",
+            "Processes that exited (their last thread left), by comm",
+        ),
+        &["comm"],
+    )?;
+    r.register(Box::new(count.clone()))?;
+    let all = groups
+        .named
+        .iter()
+        .map(|(k, g)| (k.as_str(), g))
+        .chain(std::iter::once(("other", &groups.other)));
+    let mut virt = Vec::new();
+    let mut res = Vec::new();
+    for (k, g) in all {
+        count.with_label_values(&[k]).inc_by(g.exits);
+        virt.push((k.to_string(), g.exit_peak_virtual.clone()));
+        res.push((k.to_string(), g.exit_peak_resident.clone()));
+    }
+    r.register(Box::new(super::histograms::SizeHistograms::new(
+        "vmmon_comm_exit_peak_virtual_bytes",
+        "Peak virtual size (VmPeak) of processes as they exited, by comm",
+        "comm",
+        virt,
+        &EXIT_BYTES_BOUNDS,
+    )?))?;
+    r.register(Box::new(super::histograms::SizeHistograms::new(
+        "vmmon_comm_exit_peak_resident_bytes",
+        "Peak resident size (VmHWM) of processes as they exited, by comm",
+        "comm",
+        res,
+        &EXIT_BYTES_BOUNDS,
+    )?))
 }

@@ -3,11 +3,9 @@
 //! and what the agent itself costs.
 
 use super::OwnUsage;
+use super::histograms::ConstHistogram;
 use crate::ledger::{Cause, Mismatch};
-use crate::stats::{BOUNDS_MS, Histogram};
 use crate::view::{Snapshot, Status};
-use prometheus::core::{Collector, Desc};
-use prometheus::proto;
 use prometheus::{IntCounterVec, Opts, Registry};
 
 pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Result<()> {
@@ -119,6 +117,18 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
         "vmmon_agent_resident_bytes",
         "The agent's resident memory",
         own.resident_bytes as f64,
+    )?;
+    if let Some(max) = own.max_map_count {
+        gauge(
+            "vmmon_max_map_count",
+            "vm.max_map_count: the most mappings a process may have",
+            max as f64,
+        )?;
+    }
+    counter(
+        "vmmon_max_map_count_read_errors_total",
+        "Reads of /proc/sys/vm/max_map_count that failed (vmmon_max_map_count is then absent)",
+        own.max_map_count_errors,
     )
 }
 
@@ -181,47 +191,4 @@ fn self_check(r: &Registry, status: &Status) -> prometheus::Result<()> {
         "Time from a self-check finding a ledger wrong to one finding it exact again",
         &l.repairs,
     )?))
-}
-
-/// A histogram the owner kept, exposed with its counts.
-pub(super) struct ConstHistogram {
-    desc: Desc,
-    family: proto::MetricFamily,
-}
-
-impl ConstHistogram {
-    pub(super) fn new(name: &str, help: &str, h: &Histogram) -> prometheus::Result<Self> {
-        let desc = Desc::new(name.into(), help.into(), Vec::new(), Default::default())?;
-        let mut p = proto::Histogram::default();
-        p.set_sample_count(h.count);
-        p.set_sample_sum(h.sum_seconds);
-        let buckets = BOUNDS_MS
-            .iter()
-            .map(|&le| {
-                let mut b = proto::Bucket::default();
-                b.set_upper_bound(le as f64 / 1e3);
-                b.set_cumulative_count(h.at(le));
-                b
-            })
-            .collect();
-        p.set_bucket(buckets);
-        let mut metric = proto::Metric::default();
-        metric.set_histogram(p);
-        let mut family = proto::MetricFamily::default();
-        family.set_name(name.into());
-        family.set_help(help.into());
-        family.set_field_type(proto::MetricType::HISTOGRAM);
-        family.set_metric(vec![metric]);
-        Ok(Self { desc, family })
-    }
-}
-
-impl Collector for ConstHistogram {
-    fn desc(&self) -> Vec<&Desc> {
-        vec![&self.desc]
-    }
-
-    fn collect(&self) -> Vec<proto::MetricFamily> {
-        vec![self.family.clone()]
-    }
 }

@@ -1,9 +1,9 @@
 //! The exposition as Prometheus reads it: series chosen, values summed, labels escaped, and
 //! every family the deploy files query present.
 
-use super::{MetricsOptions, OwnUsage, render};
+use super::{OwnUsage, render};
 use crate::event::Syscall;
-use crate::view::{ProcessEntry, ProcessView, Snapshot, test_view};
+use crate::view::{ProcessEntry, ProcessView, Snapshot, Tally, TallyOptions, test_view};
 use std::sync::Arc;
 
 fn proc(pid: u32, comm: &str, virt: u64, growth: i64) -> ProcessView {
@@ -14,6 +14,13 @@ fn proc(pid: u32, comm: &str, virt: u64, growth: i64) -> ProcessView {
 }
 
 fn snapshot(views: Vec<ProcessView>) -> Snapshot {
+    snapshot_with(views, DEFAULTS)
+}
+
+/// The processes of `views`, tallied once as the owner does each second with `opts`.
+fn snapshot_with(views: Vec<ProcessView>, opts: TallyOptions) -> Snapshot {
+    let mut tally = Tally::new(opts);
+    tally.update(1.0, views.iter(), &[]);
     let processes = views
         .into_iter()
         .map(|view| {
@@ -26,17 +33,19 @@ fn snapshot(views: Vec<ProcessView>) -> Snapshot {
         .collect();
     Snapshot {
         processes,
+        tally: Arc::new(tally.published()),
         ..Snapshot::default()
     }
 }
 
-const DEFAULTS: MetricsOptions = MetricsOptions {
+const DEFAULTS: TallyOptions = TallyOptions {
     top_k: 20,
     max_groups: 50,
+    retention_s: 600.0,
 };
 
-fn text(s: &Snapshot, opts: MetricsOptions) -> String {
-    render(s, opts, &OwnUsage::default())
+fn text(s: &Snapshot) -> String {
+    render(s, &OwnUsage::default())
 }
 
 fn line<'a>(text: &'a str, start: &str) -> Option<&'a str> {
@@ -45,19 +54,19 @@ fn line<'a>(text: &'a str, start: &str) -> Option<&'a str> {
 
 #[test]
 fn top_k_by_size_and_by_growth_the_rest_in_other() {
-    let input = snapshot(vec![
-        proc(1, "big", 1000, 0),
-        proc(2, "grower", 10, 500),
-        proc(3, "small", 20, 0),
-        proc(4, "small", 30, 0),
-    ]);
-    let text = text(
-        &input,
-        MetricsOptions {
+    let input = snapshot_with(
+        vec![
+            proc(1, "big", 1000, 0),
+            proc(2, "grower", 10, 500),
+            proc(3, "small", 20, 0),
+            proc(4, "small", 30, 0),
+        ],
+        TallyOptions {
             top_k: 1,
-            max_groups: 50,
+            ..DEFAULTS
         },
     );
+    let text = text(&input);
     assert!(
         line(
             &text,
@@ -113,23 +122,24 @@ fn top_k_by_size_and_by_growth_the_rest_in_other() {
     );
     // An exited process simply is not in the input: its series are gone.
     let fewer = snapshot(vec![proc(1, "big", 1000, 0)]);
-    assert!(!self::text(&fewer, DEFAULTS).contains("pid=\"2\""));
+    assert!(!self::text(&fewer).contains("pid=\"2\""));
 }
 
 #[test]
 fn hostile_comms_give_valid_exposition_and_comm_groups_are_bounded() {
-    let input = snapshot(vec![
-        proc(1, "a\"b\\c\nd", 100, 0),
-        proc(2, "x", 50, 0),
-        proc(3, "y", 10, 0),
-    ]);
-    let text = text(
-        &input,
-        MetricsOptions {
+    let input = snapshot_with(
+        vec![
+            proc(1, "a\"b\\c\nd", 100, 0),
+            proc(2, "x", 50, 0),
+            proc(3, "y", 10, 0),
+        ],
+        TallyOptions {
             top_k: 10,
             max_groups: 2,
+            ..DEFAULTS
         },
     );
+    let text = text(&input);
     assert!(text.contains(r#"comm="a\"b\\c\nd""#), "{text}");
     assert!(
         line(&text, "vmmon_comm_virtual_bytes{comm=\"other\"} 10").is_some(),
@@ -164,7 +174,7 @@ fn machine_totals_and_health() {
     s.status
         .drain_gaps
         .record(std::time::Duration::from_millis(30));
-    let text = text(&s, DEFAULTS);
+    let text = text(&s);
     for want in [
         "vmmon_syscalls_total{result=\"ok\",syscall=\"mmap\"} 5",
         "vmmon_syscalls_total{result=\"error\",syscall=\"munmap\"} 1",
@@ -200,7 +210,7 @@ fn the_self_check_is_visible() {
     (l.targeted_resyncs, l.targeted_exact) = (5, 2);
     (l.resyncs, l.resyncs_exact) = (40, 39);
     l.repairs.record(std::time::Duration::from_millis(30));
-    let rendered = text(&s, DEFAULTS);
+    let rendered = text(&s);
     for want in [
         "vmmon_self_check_enabled 1",
         "vmmon_self_checks_total{verdict=\"exact\"} 2",
@@ -218,7 +228,7 @@ fn the_self_check_is_visible() {
         assert!(rendered.contains(want), "{want} missing:\n{rendered}");
     }
     s.status.self_check = false;
-    assert!(text(&s, DEFAULTS).contains("vmmon_self_check_enabled 0"));
+    assert!(text(&s).contains("vmmon_self_check_enabled 0"));
 }
 
 /// Every `vmmon_*` family a dashboard panel or an alert rule queries exists: a renamed
@@ -227,7 +237,7 @@ fn the_self_check_is_visible() {
 fn dashboard_and_alerts_use_only_families_that_exist() {
     let mut s = snapshot(vec![proc(1, "x", 10, 5)]);
     s.totals.syscalls.count(Syscall::Mmap, false);
-    let text = text(&s, DEFAULTS);
+    let text = text(&s);
     let types: std::collections::HashMap<&str, &str> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
@@ -260,4 +270,100 @@ fn dashboard_and_alerts_use_only_families_that_exist() {
         }
         assert!(used >= 3, "{file} queries only {used} families");
     }
+}
+
+/// OpenMetrics names a counter's family without `_total` and a histogram's without its
+/// suffixes: no other family may take those names (Prometheus 3 asks for OpenMetrics first).
+#[test]
+fn no_family_clashes_with_a_counters_or_a_histograms_name() {
+    let mut s = snapshot(vec![proc(1, "x", 10, 5), proc(2, "y", 20, 0)]);
+    s.status.self_check = true;
+    let own = OwnUsage {
+        max_map_count: Some(65530),
+        ..OwnUsage::default()
+    };
+    let rendered = render(&s, &own);
+    let types: Vec<(&str, &str)> = rendered
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    assert!(types.len() > 40, "{types:?}");
+    let mut taken = std::collections::HashMap::new();
+    for (name, kind) in &types {
+        let family = match *kind {
+            "counter" => name
+                .strip_suffix("_total")
+                .unwrap_or_else(|| panic!("counter {name} does not end in _total")),
+            _ => name,
+        };
+        if let Some(other) = taken.insert(family, (name, kind)) {
+            panic!("{name} ({kind}) and {:?} are one OpenMetrics family", other);
+        }
+        if *kind == "histogram" {
+            for suffix in ["_bucket", "_count", "_sum", "_created"] {
+                taken.insert(
+                    Box::leak(format!("{name}{suffix}").into_boxed_str()),
+                    (name, kind),
+                );
+            }
+        }
+    }
+    for (name, kind) in &types {
+        let clash = types.iter().find(|(other, k)| {
+            k != kind && (format!("{other}_total") == *name || format!("{name}_total") == *other)
+        });
+        assert!(clash.is_none(), "{name} ({kind}) clashes with {clash:?}");
+    }
+}
+
+#[test]
+fn limits_resident_memory_and_exits_are_exposed() {
+    use crate::event::Resident;
+    let mut big = proc(1, "db", 1 << 30, 0);
+    big.mapping_count = 60_000;
+    big.resident = Some(Resident {
+        anon_bytes: 300 << 20,
+        file_bytes: 20 << 20,
+        shmem_bytes: 4 << 20,
+        swap_bytes: 1 << 20,
+        peak_bytes: 400 << 20,
+    });
+    big.calls.enomem = 3;
+    let s = snapshot(vec![big]);
+    let own = OwnUsage {
+        max_map_count: Some(65530),
+        ..OwnUsage::default()
+    };
+    let text = render(&s, &own);
+    for want in [
+        "vmmon_max_map_count 65530",
+        "vmmon_max_map_count_read_errors_total 0",
+        "vmmon_process_map_count_ratio{comm=\"db\",pid=\"1\"} 0.9156",
+        "vmmon_process_resident_bytes{comm=\"db\",pid=\"1\",type=\"anon\"} 314572800",
+        "vmmon_process_swap_bytes{comm=\"db\",pid=\"1\"} 1048576",
+        "vmmon_process_enomem_calls_total{comm=\"db\",pid=\"1\"} 3",
+        "vmmon_comm_enomem_calls_total{comm=\"db\"} 3",
+        "vmmon_comm_resident_bytes{comm=\"db\",type=\"file\"} 20971520",
+        "vmmon_comm_exits_total{comm=\"db\"} 0",
+        "vmmon_process_syscalls_total{comm=\"db\",pid=\"1\",syscall=\"brk\"} 0",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    // Unreadable: no gauge, and the failures counted.
+    let unreadable = OwnUsage {
+        max_map_count: None,
+        max_map_count_errors: 2,
+        ..OwnUsage::default()
+    };
+    let text = render(&s, &unreadable);
+    assert!(
+        !text.lines().any(|l| l.starts_with("vmmon_max_map_count ")),
+        "{text}"
+    );
+    assert!(!text.contains("vmmon_process_map_count_ratio{"), "{text}");
+    assert!(
+        text.contains("vmmon_max_map_count_read_errors_total 2"),
+        "{text}"
+    );
 }

@@ -132,6 +132,7 @@ mod tests {
             peak_virtual_bytes: figures.then_some(300 << 20),
             peak_resident_bytes: figures.then_some(12 << 20),
             mapping_count: figures.then_some(57),
+            counts: Default::default(),
         }
     }
 

@@ -399,6 +399,7 @@ fn x_opens_the_recent_exits_and_esc_comes_back() {
         peak_virtual_bytes: Some(900 << 20),
         peak_resident_bytes: Some(400 << 20),
         mapping_count: Some(88),
+        counts: Default::default(),
     }];
     let (lines, _) = screen(&mut app, 100, 24);
     let text = lines.join("\n");

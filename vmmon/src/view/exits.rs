@@ -20,6 +20,10 @@ pub struct ExitView {
     pub peak_virtual_bytes: Option<u64>,
     pub peak_resident_bytes: Option<u64>,
     pub mapping_count: Option<u32>,
+    /// Its calls over its life and the bytes it mapped and unmapped (`calls`,
+    /// `mapped_bytes`, `unmapped_bytes`).
+    #[serde(flatten)]
+    pub counts: super::Counts,
 }
 
 impl From<&Exited> for ExitView {
@@ -34,6 +38,11 @@ impl From<&Exited> for ExitView {
             peak_virtual_bytes: x.peak_virtual_bytes,
             peak_resident_bytes: x.peak_resident_bytes,
             mapping_count: x.mappings,
+            counts: super::Counts {
+                calls: x.calls,
+                mapped_bytes: x.mapped_bytes,
+                unmapped_bytes: x.unmapped_bytes,
+            },
         }
     }
 }

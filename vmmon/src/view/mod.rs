@@ -7,12 +7,17 @@ mod exits;
 mod process;
 mod snapshot;
 mod status;
+mod tally;
 
 pub use events::{EventLog, EventView, EventsView};
 pub use exits::ExitView;
 pub use process::{KindBytes, ProcessView, RegionView, merge_adjacent, process_view, region_view};
 pub use snapshot::{MachineTotals, Outcomes, ProcessEntry, Snapshot, SyscallTotals};
 pub use status::Status;
+pub use tally::{
+    Counts, EXIT_BYTES_BOUNDS, Group, PublishedGroups, PublishedTally, SizeHistogram, Tally,
+    TallyOptions, top_processes, unit_key,
+};
 
 #[cfg(test)]
 pub(crate) use process::test_view;

@@ -50,6 +50,13 @@ pub struct ProcessView {
     /// size and mappings equaled them; null before any check.
     #[serde(default)]
     pub exact: Option<bool>,
+    /// Resident now (`RssAnon + RssFile + RssShmem`), and by type with swap and the peak
+    /// (`VmHWM`), from the kernel's counters (the last sweep, no mmap lock taken); null
+    /// before the first sweep or without the kernel's figures.
+    #[serde(default)]
+    pub resident_bytes: Option<u64>,
+    #[serde(default)]
+    pub resident: Option<crate::event::Resident>,
     /// The brk heap.
     pub heap_bytes: u64,
     pub bytes_by_kind: KindBytes,
@@ -99,6 +106,7 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
         ..
     } = space.totals();
     let ledger_bytes = space.kernel_bytes();
+    let resident = p.kernel.and_then(|k| k.resident);
     let (virtual_bytes, peak_virtual_bytes, mapping_count) = match &p.kernel {
         Some(k) => (
             k.figures.virtual_bytes,
@@ -124,6 +132,8 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
             Verdict::Mismatch(_) => Some(false),
             Verdict::Unchecked => None,
         }),
+        resident_bytes: resident.map(|r| r.anon_bytes + r.file_bytes + r.shmem_bytes),
+        resident,
         heap_bytes: bytes_by_kind.heap,
         bytes_by_kind,
         wx_bytes: bytes_by_perm.write_exec,
@@ -164,6 +174,8 @@ pub(crate) fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessV
         peak_virtual_bytes: virt,
         mapping_count: 3,
         exact: Some(true),
+        resident_bytes: None,
+        resident: None,
         heap_bytes: 0,
         bytes_by_kind: KindBytes {
             anon: virt,

@@ -75,6 +75,8 @@ pub struct Snapshot {
     /// Processes that left lately, oldest first.
     pub exits: imbl::Vector<super::ExitView>,
     /// `CLOCK_MONOTONIC` seconds when it was published.
+    /// Counters that never go down, per group and for `other` (updated each second).
+    pub tally: Arc<super::PublishedTally>,
     pub published_s: f64,
 }
 
