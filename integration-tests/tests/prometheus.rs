@@ -8,6 +8,60 @@ use std::time::Duration;
 use vmmon_integration_tests::agent::{Killed, Launch, free_port, get_json, wait_until};
 use vmmon_integration_tests::collect::require_root;
 
+/// A real Prometheus scraping the agent on `agent_port` every second, in `dir`.
+struct Server {
+    _prom: Killed,
+    api: String,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, agent_port: u16) -> Self {
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: vmmon\n    static_configs:\n      - targets: [\"127.0.0.1:{agent_port}\"]\n"
+            ),
+        )
+        .unwrap();
+        let prom_port = free_port();
+        let prom = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus (Debian's prometheus package) must be installed: cargo xtask test installs it");
+        let server = Self {
+            _prom: Killed(prom),
+            api: format!("http://127.0.0.1:{prom_port}"),
+        };
+        wait_until("prometheus ready", Duration::from_secs(60), || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let ok = agent
+                .get(&format!("{}/-/ready", server.api))
+                .call()
+                .ok()?
+                .status()
+                .is_success();
+            ok.then_some(())
+        });
+        server
+    }
+
+    /// The first value of an instant query.
+    fn query(&self, q: &str) -> Option<f64> {
+        let url = format!("{}/api/v1/query?query={}", self.api, urlencode(q));
+        let v = get_json(&url)?;
+        v["data"]["result"][0]["value"][1].as_str()?.parse().ok()
+    }
+}
+
 #[test]
 fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
     require_root();
@@ -15,40 +69,8 @@ fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
     std::fs::create_dir_all(&dir).unwrap();
     let agent_port = free_port();
     let _agent = Launch::new().port(agent_port).start();
-
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: vmmon\n    static_configs:\n      - targets: [\"127.0.0.1:{agent_port}\"]\n"
-        ),
-    )
-    .unwrap();
-    let prom_port = free_port();
-    let prom = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus (Debian's prometheus package) must be installed: cargo xtask test installs it");
-    let _prom = Killed(prom);
-    let api = format!("http://127.0.0.1:{prom_port}");
-    wait_until("prometheus ready", Duration::from_secs(60), || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let ok = agent
-            .get(&format!("{api}/-/ready"))
-            .call()
-            .ok()?
-            .status()
-            .is_success();
-        ok.then_some(())
-    });
+    let server = Server::start(&dir, agent_port);
+    let query = |q: &str| server.query(q);
 
     let grower = Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
         .args(["grow", "30"])
@@ -56,11 +78,6 @@ fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
         .unwrap();
     let pid = grower.id();
     let _grower = Killed(grower);
-    let query = |q: &str| -> Option<f64> {
-        let url = format!("{api}/api/v1/query?query={}", urlencode(q));
-        let v = get_json(&url)?;
-        v["data"]["result"][0]["value"][1].as_str()?.parse().ok()
-    };
     // The workload gains 1 MiB every 100 ms: Prometheus must see its growth.
     let growth = wait_until(
         "growth of the workload in Prometheus",
@@ -88,6 +105,70 @@ fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
     let up = query("up{job=\"vmmon\"}").unwrap_or(0.0);
     assert_eq!(up, 1.0, "Prometheus does not see the agent up");
     eprintln!("Prometheus: pid {pid} grew {growth} bytes over the window, {rate} B/s now");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Processes of one name come and go in waves, the largest of each moving into the top K
+/// (`--top-k 2`) and out as it exits: through Prometheus, no group or `other` counter ever
+/// went down, and the group's mmap counter is every call the workload made.
+#[test]
+fn real_ebpf_group_and_other_counters_never_go_down_and_count_every_call() {
+    require_root();
+    let dir = std::env::temp_dir().join(format!("vmmon-prom-waves-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let agent_port = free_port();
+    let _agent = Launch::new()
+        .port(agent_port)
+        .args(&["--top-k", "2", "--max-groups", "1000"])
+        .start();
+    let server = Server::start(&dir, agent_port);
+    wait_until("the first scrape", Duration::from_secs(30), || {
+        server.query("vmmon_processes").filter(|n| *n > 0.0)
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
+        .args(["waves", "5", "20000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the workload failed: {out:?}");
+    let made: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .strip_prefix("mmaps ")
+        .and_then(|n| n.parse().ok())
+        .expect("the workload says how many mmaps it made");
+    let counted = wait_until(
+        "every mmap of the waves counted in Prometheus",
+        Duration::from_secs(30),
+        || {
+            server
+                .query("vmmon_comm_syscalls_total{comm=\"vmchurnx\",syscall=\"mmap\"}")
+                .filter(|n| *n >= made)
+        },
+    );
+    assert_eq!(counted, made, "the group counted more mmaps than were made");
+    // Let Prometheus scrape a few more times after the last exit.
+    std::thread::sleep(Duration::from_secs(3));
+    for q in [
+        "sum(resets(vmmon_comm_syscalls_total{comm=\"vmchurnx\"}[5m]))",
+        "sum(resets(vmmon_comm_mapped_bytes_total{comm=\"vmchurnx\"}[5m]))",
+        "sum(resets(vmmon_process_syscalls_total{pid=\"other\"}[5m]))",
+        "sum(resets(vmmon_process_mapped_bytes_total{pid=\"other\"}[5m]))",
+        "sum(resets(vmmon_comm_syscalls_total{comm=\"other\"}[5m]))",
+        "sum(resets(vmmon_unit_syscalls_total[5m]))",
+        "sum(resets(vmmon_comm_exits_total[5m]))",
+    ] {
+        assert_eq!(server.query(q), Some(0.0), "{q}");
+    }
+    assert_eq!(
+        server.query("vmmon_comm_exits_total{comm=\"vmchurnx\"}"),
+        Some(10.0),
+        "five waves of two"
+    );
+    // The large child of each wave had series of its own while it lived.
+    let named = server
+        .query("count(count_over_time(vmmon_process_virtual_bytes{comm=\"vmchurnx\"}[5m]))")
+        .unwrap_or(0.0);
+    assert!(named >= 1.0, "no vmchurnx ever moved into the top K");
+    eprintln!("{made} mmaps made and counted; {named} vmchurnx processes had their own series");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

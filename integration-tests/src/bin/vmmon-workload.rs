@@ -35,14 +35,80 @@ fn main() {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(20),
         ),
+        Some("waves") => {
+            let n = |i: usize| {
+                std::env::args()
+                    .nth(i)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(3)
+            };
+            waves(n(2), n(3))
+        }
         Some("exit") => {}
         _ => {
             eprintln!(
-                "usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|spin SECONDS|exit"
+                "usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|spin SECONDS|waves WAVES CALLS|exit"
             );
             std::process::exit(2);
         }
     }
+}
+
+/// `waves` waves of two children named `vmchurnx`, one after the other: each child makes
+/// `calls` mmap+munmap pairs of a page over about 1.5 s and exits; the first of each wave also
+/// maps 64 GiB it never touches, so that it is among the largest processes on the machine while
+/// it lives (and moves into the metrics' top K, then out). Prints `mmaps N`: every mmap the
+/// children made.
+fn waves(waves: u64, calls: u64) {
+    let p = page();
+    for _ in 0..waves {
+        let mut children = Vec::new();
+        for child in 0..2u64 {
+            // SAFETY: the child makes raw syscalls only and leaves with _exit.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                // SAFETY: a NUL-terminated name; no allocation in the child.
+                unsafe { libc::prctl(libc::PR_SET_NAME, c"vmchurnx".as_ptr()) };
+                if child == 0 {
+                    raw(
+                        libc::SYS_mmap,
+                        [
+                            0,
+                            64 << 30,
+                            PROT_NONE,
+                            MAP_PRIVATE | MAP_ANON | libc::MAP_NORESERVE as u64,
+                            NO_FD,
+                            0,
+                        ],
+                    );
+                }
+                for i in 0..calls {
+                    let a = raw(
+                        libc::SYS_mmap,
+                        [0, p, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0],
+                    );
+                    raw(libc::SYS_munmap, [a as u64, p, 0, 0, 0, 0]);
+                    if i % (calls / 15).max(1) == 0 {
+                        let pause = libc::timespec {
+                            tv_sec: 0,
+                            tv_nsec: 100_000_000,
+                        };
+                        // SAFETY: a valid timespec.
+                        unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
+                    }
+                }
+                // SAFETY: leaves without running anything of the parent's.
+                unsafe { libc::_exit(0) };
+            }
+            children.push(pid);
+        }
+        for pid in children {
+            // SAFETY: waiting for a child of ours.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        }
+    }
+    println!("mmaps {}", waves * (2 * calls + 1));
 }
 
 /// Grows the address space by `mib` MiB (never touched) every 100 ms for `seconds`, then

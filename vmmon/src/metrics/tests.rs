@@ -237,7 +237,11 @@ fn the_self_check_is_visible() {
 fn dashboard_and_alerts_use_only_families_that_exist() {
     let mut s = snapshot(vec![proc(1, "x", 10, 5)]);
     s.totals.syscalls.count(Syscall::Mmap, false);
-    let text = text(&s);
+    let own = OwnUsage {
+        max_map_count: Some(65530),
+        ..OwnUsage::default()
+    };
+    let text = render(&s, &own);
     let types: std::collections::HashMap<&str, &str> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
