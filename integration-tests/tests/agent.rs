@@ -290,3 +290,95 @@ fn agent_on_a_busy_address_is_one_line() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
 }
+
+/// Resident memory as users see it: the API's (from the sweep, no mmap lock) equals
+/// `/proc/PID/status`, and `vmmon maps --rss` gives the touched mapping its pages, like
+/// `pmap -X`.
+#[test]
+fn real_ebpf_resident_memory_is_the_kernels() {
+    use std::io::BufRead as _;
+    let agent = Agent::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vmmon-workload"))
+        .args(["touch", "24", "60"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let at = u64::from_str_radix(line.trim(), 16).unwrap();
+    let status_kb = |key: &str| -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        s.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap()
+            * 1024
+    };
+    // The next sweeps see it idle: the API's figures must settle on the kernel's.
+    let start = Instant::now();
+    let view = loop {
+        let (code, v) = agent.get(&format!("/api/v1/processes/{pid}"));
+        let kernel = status_kb("RssAnon:") + status_kb("RssFile:") + status_kb("RssShmem:");
+        if code == 200 && v["resident_bytes"].as_u64() == Some(kernel) {
+            break v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "resident_bytes {} never equalled the kernel's {kernel}",
+            v["resident_bytes"]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        view["resident"]["anon_bytes"].as_u64().unwrap() >= 24 << 20,
+        "{view}"
+    );
+    assert_eq!(
+        view["resident"]["anon_bytes"].as_u64(),
+        Some(status_kb("RssAnon:"))
+    );
+    assert_eq!(
+        view["resident"]["swap_bytes"].as_u64(),
+        Some(status_kb("VmSwap:"))
+    );
+    // `maps --rss`: the 24 MiB mapping is resident and anonymous in full, and the regions
+    // add up to smaps' own totals.
+    let out = maps(&agent, &["--rss", "--json", &pid.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let regions: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let regions = regions.as_array().unwrap();
+    let touched = regions
+        .iter()
+        .find(|r| r["start"].as_u64() == Some(at))
+        .expect("the touched mapping");
+    assert_eq!(touched["rss_bytes"].as_u64(), Some(24 << 20), "{touched}");
+    assert_eq!(
+        touched["anonymous_bytes"].as_u64(),
+        Some(24 << 20),
+        "{touched}"
+    );
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap();
+    let rollup_kb = |key: &str| -> u64 {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap()
+            * 1024
+    };
+    let sum = |f: &str| -> u64 { regions.iter().map(|r| r[f].as_u64().unwrap()).sum() };
+    assert_eq!(sum("rss_bytes"), rollup_kb("Rss:"));
+    assert_eq!(sum("anonymous_bytes"), rollup_kb("Anonymous:"));
+    let text = maps(&agent, &["--rss", &pid.to_string()]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.lines().nth(1).unwrap().contains("Rss"), "{text}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -39,6 +39,22 @@ pub struct Layout {
     pub rss_swap: u32,
     /// `mm_struct.rss_stat[MM_SHMEMPAGES].count`.
     pub rss_shmem: u32,
+    /// `mm_struct.rss_stat[MM_*].counters`: each counter's per-CPU parts (`s32 __percpu *`),
+    /// which the programs add to `count` for the exact total, as `/proc/PID/status` does.
+    pub rss_file_cpu: u32,
+    pub rss_anon_cpu: u32,
+    pub rss_swap_cpu: u32,
+    pub rss_shmem_cpu: u32,
+    /// Possible CPUs (at most [`MAX_CPUS`]): how many per-CPU parts each counter has.
+    pub nr_cpus: u32,
+    /// `bpf_array.pptrs`: where a per-CPU array map keeps its elements' per-CPU pointers.
+    /// The programs find the kernel's per-CPU offsets from their own per-CPU map with it
+    /// (the kernel's BTF carries no per-CPU tags to let `bpf_per_cpu_ptr` do it). 0: not
+    /// known, and only the counters' folded totals are read.
+    pub bpf_array_pptrs: u32,
     /// `linux_binprm.filename`.
     pub bprm_filename: u32,
 }
+
+/// The most CPUs whose per-CPU counter parts the programs add up.
+pub const MAX_CPUS: u32 = 512;

@@ -13,7 +13,7 @@ pub mod linux;
 mod programs;
 mod records;
 
-pub use layout::Layout;
+pub use layout::{Layout, MAX_CPUS};
 pub use programs::{Hook, PROGRAMS, Program};
 pub use records::*;
 

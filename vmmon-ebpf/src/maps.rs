@@ -64,6 +64,12 @@ pub static LAYOUT: Layout = Layout {
     rss_anon: 0,
     rss_swap: 0,
     rss_shmem: 0,
+    rss_file_cpu: 0,
+    rss_anon_cpu: 0,
+    rss_swap_cpu: 0,
+    rss_shmem_cpu: 0,
+    nr_cpus: 0,
+    bpf_array_pptrs: 0,
     bprm_filename: 0,
 };
 

@@ -2,8 +2,9 @@
 //! resolved from the running kernel (the global layout), and the figures every record carries.
 
 use crate::layout;
-use crate::maps::process;
-use aya_ebpf::helpers::generated::bpf_get_current_task_btf;
+use crate::maps::{COUNTERS, process};
+use aya_ebpf::helpers::bpf_probe_read_kernel;
+use aya_ebpf::helpers::generated::{bpf_get_current_task_btf, bpf_map_lookup_percpu_elem};
 use vmmon_common::{COMM_LEN, FIGURES_KNOWN, Figures, Resident};
 
 /// A `struct task_struct *` the verifier knows by its BTF type.
@@ -98,19 +99,83 @@ pub fn figures(mm: *const u8, tgid: u32) -> Figures {
     f
 }
 
-/// Resident memory of `mm` (which may be null), in pages.
+/// Resident memory of `mm` (which may be null), in pages: each counter summed exactly, as
+/// `/proc/PID/status` sums it (its folded `count` and every CPU's part not yet folded in).
 #[inline(always)]
 pub fn resident(mm: *const u8) -> Resident {
     if mm.is_null() {
         return Resident::default();
     }
-    // The per-CPU counters' approximate totals, as /proc/PID/status reads them.
-    let pages = |offset: usize| field::<i64>(mm, offset).max(0) as u64;
+    let counters = [
+        (layout!(rss_file), layout!(rss_file_cpu)),
+        (layout!(rss_anon), layout!(rss_anon_cpu)),
+        (layout!(rss_shmem), layout!(rss_shmem_cpu)),
+        (layout!(rss_swap), layout!(rss_swap_cpu)),
+    ];
+    let mut total = [0i64; 4];
+    let mut parts = [0u64; 4];
+    for i in 0..4 {
+        total[i] = field(mm, counters[i].0);
+        parts[i] = field::<u64>(mm, counters[i].1);
+    }
+    if let Some(pptr) = probe_pptr() {
+        let cpus = layout!(nr_cpus) as u32;
+        let mut cpu = 0u32;
+        while cpu < vmmon_common::MAX_CPUS && cpu < cpus {
+            if let Some(offset) = cpu_offset(cpu, pptr) {
+                for i in 0..4 {
+                    let at = parts[i].wrapping_add(offset) as *const i32;
+                    // SAFETY: a checked kernel read; a fault gives an error, counted as 0.
+                    total[i] += i64::from(unsafe { bpf_probe_read_kernel(at) }.unwrap_or(0));
+                }
+            }
+            cpu += 1;
+        }
+    }
+    let pages = |v: i64| v.max(0) as u64;
     Resident {
         hiwater_rss: field(mm, layout!(mm_hiwater_rss)),
-        file: pages(layout!(rss_file)),
-        anon: pages(layout!(rss_anon)),
-        shmem: pages(layout!(rss_shmem)),
-        swap: pages(layout!(rss_swap)),
+        file: pages(total[0]),
+        anon: pages(total[1]),
+        shmem: pages(total[2]),
+        swap: pages(total[3]),
     }
+}
+
+/// A pointer's value as a plain number (copied through the stack, so that the verifier does
+/// not track it as a pointer any more).
+#[inline(always)]
+fn address<T>(p: *const T) -> u64 {
+    let slot = p as u64;
+    // SAFETY: reads our own stack slot.
+    unsafe { bpf_probe_read_kernel(&slot as *const u64) }.unwrap_or(0)
+}
+
+/// The per-CPU pointer of the first element of our per-CPU map [`COUNTERS`], read from the
+/// map's `struct bpf_array`; `None` when its layout is not known.
+#[inline(always)]
+fn probe_pptr() -> Option<u64> {
+    let at = layout!(bpf_array_pptrs) as u64;
+    if at == 0 || layout!(nr_cpus) == 0 {
+        return None;
+    }
+    let map = address(&COUNTERS as *const _);
+    // SAFETY: a checked kernel read of the map's own struct.
+    unsafe { bpf_probe_read_kernel((map + at) as *const u64) }.ok()
+}
+
+/// The kernel's per-CPU offset of `cpu` (what `per_cpu_ptr` adds to a per-CPU pointer): where
+/// our map's first element is on `cpu`, less its per-CPU pointer `pptr`.
+#[inline(always)]
+fn cpu_offset(cpu: u32, pptr: u64) -> Option<u64> {
+    let key = 0u32;
+    // SAFETY: our own per-CPU array map and a valid key; null past the possible CPUs.
+    let elem = unsafe {
+        bpf_map_lookup_percpu_elem(
+            &COUNTERS as *const _ as *mut core::ffi::c_void,
+            &key as *const u32 as *const core::ffi::c_void,
+            cpu,
+        )
+    };
+    (!elem.is_null()).then(|| address(elem).wrapping_sub(pptr))
 }

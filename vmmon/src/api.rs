@@ -200,7 +200,9 @@ fn own_usage() -> OwnUsage {
         Ok(n) => Some(n),
         Err(e) => {
             if MAX_MAP_COUNT_ERRORS.fetch_add(1, Ordering::Relaxed) == 0 {
-                log::warn!("cannot read {MAX_MAP_COUNT}: {e}; vmmon_max_map_count is left out");
+                log::warn!(
+                    "cannot read {MAX_MAP_COUNT}: {e}; vmmon_max_map_count_limit is left out"
+                );
             }
             None
         }

@@ -44,10 +44,19 @@ fn main() {
             };
             waves(n(2), n(3))
         }
+        Some("touch") => {
+            let n = |i: usize| {
+                std::env::args()
+                    .nth(i)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(8)
+            };
+            touch(n(2), n(3))
+        }
         Some("exit") => {}
         _ => {
             eprintln!(
-                "usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|spin SECONDS|waves WAVES CALLS|exit"
+                "usage: vmmon-workload scripted|grow SECONDS [MIB_PER_STEP]|spin SECONDS|waves WAVES CALLS|touch MIB SECONDS|exit"
             );
             std::process::exit(2);
         }
@@ -109,6 +118,24 @@ fn waves(waves: u64, calls: u64) {
         }
     }
     println!("mmaps {}", waves * (2 * calls + 1));
+}
+
+/// Maps `mib` MiB of private anonymous memory and writes every page of it, prints its
+/// address, then stays idle for `seconds`: a known resident size.
+fn touch(mib: u64, seconds: u64) {
+    let len = mib << 20;
+    let a = raw(
+        libc::SYS_mmap,
+        [0, len, PROT_RW, MAP_PRIVATE | MAP_ANON, NO_FD, 0],
+    );
+    assert!(a > 0, "mmap failed: {a}");
+    let p = page();
+    for off in (0..len).step_by(p as usize) {
+        // SAFETY: inside the mapping just made, writable.
+        unsafe { std::ptr::write_volatile((a as u64 + off) as *mut u8, 1) };
+    }
+    println!("{a:x}");
+    std::thread::sleep(std::time::Duration::from_secs(seconds));
 }
 
 /// Grows the address space by `mib` MiB (never touched) every 100 ms for `seconds`, then

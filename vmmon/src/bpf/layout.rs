@@ -164,24 +164,38 @@ pub fn resolve_from(btf: &Btf) -> Result<Resolved, LayoutError> {
     let rss = mm.as_ref().and_then(|s| member(btf, s, "rss_stat"));
     let counter = strukt(btf, "percpu_counter");
     let count = counter.as_ref().and_then(|c| member(btf, c, "count"));
-    match (&rss, &count, counter.as_ref().map(|c| c.size())) {
-        (Some(rss), Some(count), Some(elem)) if size_of(btf, &count.ty) == Some(8) => {
-            let at = |name: &str, missing: &mut Vec<String>| match enumerator(btf, name) {
-                Some(i) => rss.offset + i * elem as u32 + count.offset,
+    let parts = counter.as_ref().and_then(|c| member(btf, c, "counters"));
+    match (&rss, &count, &parts, counter.as_ref().map(|c| c.size())) {
+        (Some(rss), Some(count), Some(parts), Some(elem))
+            if size_of(btf, &count.ty) == Some(8) && size_of(btf, &parts.ty) == Some(8) =>
+        {
+            let at = |name: &str, field: u32, missing: &mut Vec<String>| match enumerator(btf, name)
+            {
+                Some(i) => rss.offset + i * elem as u32 + field,
                 None => {
                     missing.push(format!("enum {name}"));
                     0
                 }
             };
-            l.rss_file = at("MM_FILEPAGES", &mut r.missing);
-            l.rss_anon = at("MM_ANONPAGES", &mut r.missing);
-            l.rss_swap = at("MM_SWAPENTS", &mut r.missing);
-            l.rss_shmem = at("MM_SHMEMPAGES", &mut r.missing);
+            l.rss_file = at("MM_FILEPAGES", count.offset, &mut r.missing);
+            l.rss_anon = at("MM_ANONPAGES", count.offset, &mut r.missing);
+            l.rss_swap = at("MM_SWAPENTS", count.offset, &mut r.missing);
+            l.rss_shmem = at("MM_SHMEMPAGES", count.offset, &mut r.missing);
+            l.rss_file_cpu = at("MM_FILEPAGES", parts.offset, &mut r.missing);
+            l.rss_anon_cpu = at("MM_ANONPAGES", parts.offset, &mut r.missing);
+            l.rss_swap_cpu = at("MM_SWAPENTS", parts.offset, &mut r.missing);
+            l.rss_shmem_cpu = at("MM_SHMEMPAGES", parts.offset, &mut r.missing);
         }
-        _ => r.missing.push("mm_struct.rss_stat[].count".into()),
+        _ => r.missing.push("mm_struct.rss_stat[].count/counters".into()),
     }
     if r.missing.len() == before {
         l.mm_known = 1;
+    }
+    // Optional: without it resident memory is the counters' folded totals only.
+    if let Some(array) = strukt(btf, "bpf_array")
+        && let Some(pptrs) = member(btf, &array, "pptrs")
+    {
+        l.bpf_array_pptrs = pptrs.offset;
     }
     let bprm = strukt(btf, "linux_binprm");
     l.bprm_filename = r.field(bprm.as_ref(), "linux_binprm", "filename", 8);

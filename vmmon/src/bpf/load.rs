@@ -81,7 +81,12 @@ impl Pipeline {
     pub fn load(opts: &LoadOptions) -> Result<Self, Error> {
         preflight()?;
         let ring_bytes = validate_ring_bytes(opts.ring_bytes)?;
-        let resolved = layout::resolve(&opts.btf_path)?;
+        let mut resolved = layout::resolve(&opts.btf_path)?;
+        // Each per-CPU counter has a part per possible CPU.
+        resolved.layout.nr_cpus = aya::util::nr_cpus()
+            .map(|n| n as u32)
+            .unwrap_or(vmmon_common::MAX_CPUS)
+            .min(vmmon_common::MAX_CPUS);
         let agent_tgid = std::process::id();
         let thread_mask = opts.thread_slots.clamp(1, THREAD_SLOTS).next_power_of_two() - 1;
         let mut ebpf = EbpfLoader::new()

@@ -6,6 +6,7 @@ use std::time::Duration;
 use vmmon::client::{Client, ClientError};
 use vmmon::config::Config;
 use vmmon::format::human_bytes;
+use vmmon::procfs::{Rss, read_smaps, rss_within};
 use vmmon::view::{ProcessView, RegionView};
 
 #[derive(clap::Args)]
@@ -15,6 +16,10 @@ pub struct Args {
     /// Print the region list as JSON (the API's `/api/v1/processes/{pid}/maps`).
     #[arg(long)]
     json: bool,
+    /// Add each region's Rss, Pss, Anonymous and Swap, like `pmap -X`, read from the
+    /// process's /proc/PID/smaps now (this one process only; needs root or its owner).
+    #[arg(long)]
+    rss: bool,
     /// The agent's address (HOST:PORT).
     #[arg(long, value_name = "ADDR")]
     connect: Option<String>,
@@ -62,47 +67,114 @@ pub fn run(args: Args) -> Result<()> {
         }
         e => e.into(),
     })?;
+    let rss = if args.rss {
+        let entries = read_smaps(args.pid).map_err(|e| {
+            anyhow!(
+                "cannot read /proc/{}/smaps: {e}; --rss needs root or the process's owner, on the agent's machine",
+                args.pid
+            )
+        })?;
+        Some(
+            regions
+                .iter()
+                .map(|r| rss_within(&entries, r.start, r.end))
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        None
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&regions)?);
+        let text = match &rss {
+            Some(rss) => serde_json::to_string_pretty(&with_rss(&regions, rss))?,
+            None => serde_json::to_string_pretty(&regions)?,
+        };
+        println!("{text}");
         return Ok(());
     }
     let process = client.process(args.pid).ok();
-    print!("{}", render(args.pid, process.as_ref(), &regions));
+    print!(
+        "{}",
+        render(args.pid, process.as_ref(), &regions, rss.as_deref())
+    );
     Ok(())
 }
 
-/// `pmap -X`-style text.
-pub fn render(pid: u32, process: Option<&ProcessView>, regions: &[RegionView]) -> String {
+/// Each region with its memory (`rss_bytes`, `pss_bytes`, `anonymous_bytes`, `swap_bytes`).
+fn with_rss(regions: &[RegionView], rss: &[Rss]) -> Vec<serde_json::Value> {
+    regions
+        .iter()
+        .zip(rss)
+        .map(|(r, m)| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("rss_bytes".into(), m.rss_bytes.into());
+                o.insert("pss_bytes".into(), m.pss_bytes.into());
+                o.insert("anonymous_bytes".into(), m.anonymous_bytes.into());
+                o.insert("swap_bytes".into(), m.swap_bytes.into());
+            }
+            v
+        })
+        .collect()
+}
+
+/// `pmap -X`-style text; with `rss` (one per region), the Rss, Pss, Anonymous and Swap
+/// columns too.
+pub fn render(
+    pid: u32,
+    process: Option<&ProcessView>,
+    regions: &[RegionView],
+    rss: Option<&[Rss]>,
+) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let comm = process.map_or(String::new(), |p| p.comm.escape_default().to_string());
     let _ = writeln!(out, "{pid}:   {comm}");
-    let _ = writeln!(
-        out,
-        "{:>16} {:<4} {:>9} {:>8} {:<8} Path",
-        "Address", "Perm", "Size", "Offset", "Kind"
-    );
-    for r in regions {
-        let path = r.path.as_deref().unwrap_or("").escape_default().to_string();
-        let _ = writeln!(
+    let memory = |out: &mut String, m: Option<&Rss>| {
+        if let Some(m) = m {
+            let _ = write!(
+                out,
+                "{:>9} {:>9} {:>9} {:>9} ",
+                human_bytes(m.rss_bytes),
+                human_bytes(m.pss_bytes),
+                human_bytes(m.anonymous_bytes),
+                human_bytes(m.swap_bytes)
+            );
+        }
+    };
+    let _ = write!(out, "{:>16} {:<4} {:>9} ", "Address", "Perm", "Size");
+    if rss.is_some() {
+        let _ = write!(
             out,
-            "{:>16x} {:<4} {:>9} {:>8x} {:<8} {path}",
-            r.start,
-            r.perms,
-            human_bytes(r.end - r.start),
-            r.offset,
-            r.kind
+            "{:>9} {:>9} {:>9} {:>9} ",
+            "Rss", "Pss", "Anonymous", "Swap"
         );
     }
+    let _ = writeln!(out, "{:>8} {:<8} Path", "Offset", "Kind");
+    for (i, r) in regions.iter().enumerate() {
+        let path = r.path.as_deref().unwrap_or("").escape_default().to_string();
+        let _ = write!(
+            out,
+            "{:>16x} {:<4} {:>9} ",
+            r.start,
+            r.perms,
+            human_bytes(r.end - r.start)
+        );
+        memory(&mut out, rss.and_then(|m| m.get(i)));
+        let _ = writeln!(out, "{:>8x} {:<8} {path}", r.offset, r.kind);
+    }
     let total: u64 = regions.iter().map(|r| r.end - r.start).sum();
-    let _ = writeln!(
-        out,
-        "{:>16} {:<4} {:>9} total in {} mappings",
-        "",
-        "",
-        human_bytes(total),
-        regions.len()
-    );
+    let _ = write!(out, "{:>16} {:<4} {:>9} ", "", "", human_bytes(total));
+    let sum = rss.map(|m| {
+        m.iter().fold(Rss::default(), |a, b| Rss {
+            rss_bytes: a.rss_bytes + b.rss_bytes,
+            pss_bytes: a.pss_bytes + b.pss_bytes,
+            anonymous_bytes: a.anonymous_bytes + b.anonymous_bytes,
+            swap_bytes: a.swap_bytes + b.swap_bytes,
+            ..a
+        })
+    });
+    memory(&mut out, sum.as_ref());
+    let _ = writeln!(out, "total in {} mappings", regions.len());
     out
 }
 
@@ -134,7 +206,7 @@ mod tests {
                 changes: 1,
             },
         ];
-        let text = render(42, None, &regions);
+        let text = render(42, None, &regions, None);
         assert!(text.starts_with("42:"), "{text}");
         assert!(
             text.contains("    55f711a62000 r--p      8.0K        0 file     /usr/bin/true"),
@@ -142,5 +214,50 @@ mod tests {
         );
         assert!(text.contains("1.0M"), "{text}");
         assert!(text.contains("total in 2 mappings"), "{text}");
+        // With each region's memory, like pmap -X, and the totals.
+        let rss = [
+            Rss {
+                rss_bytes: 8192,
+                pss_bytes: 4096,
+                ..Rss::default()
+            },
+            Rss {
+                rss_bytes: 1 << 20,
+                pss_bytes: 1 << 20,
+                anonymous_bytes: 1 << 20,
+                swap_bytes: 0,
+                ..Rss::default()
+            },
+        ];
+        let text = render(42, None, &regions, Some(&rss));
+        let lines: Vec<&str> = text.lines().collect();
+        let header: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(
+            header,
+            [
+                "Address",
+                "Perm",
+                "Size",
+                "Rss",
+                "Pss",
+                "Anonymous",
+                "Swap",
+                "Offset",
+                "Kind",
+                "Path"
+            ]
+        );
+        let anon: Vec<&str> = lines[3].split_whitespace().collect();
+        assert_eq!(
+            &anon[2..7],
+            ["1.0M", "1.0M", "1.0M", "1.0M", "0B"],
+            "{text}"
+        );
+        let total: Vec<&str> = lines[4].split_whitespace().collect();
+        assert_eq!(
+            &total[..5],
+            ["1.0M", "1.0M", "1.0M", "1.0M", "0B"],
+            "{text}"
+        );
     }
 }

@@ -120,14 +120,14 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
     )?;
     if let Some(max) = own.max_map_count {
         gauge(
-            "vmmon_max_map_count",
+            "vmmon_max_map_count_limit",
             "vm.max_map_count: the most mappings a process may have",
             max as f64,
         )?;
     }
     counter(
         "vmmon_max_map_count_read_errors_total",
-        "Reads of /proc/sys/vm/max_map_count that failed (vmmon_max_map_count is then absent)",
+        "Reads of /proc/sys/vm/max_map_count that failed (vmmon_max_map_count_limit is then absent)",
         own.max_map_count_errors,
     )
 }

@@ -295,6 +295,14 @@ fn no_family_clashes_with_a_counters_or_a_histograms_name() {
     assert!(types.len() > 40, "{types:?}");
     let mut taken = std::collections::HashMap::new();
     for (name, kind) in &types {
+        if *kind != "histogram" {
+            for suffix in ["_count", "_sum", "_bucket"] {
+                assert!(
+                    !name.ends_with(suffix),
+                    "{name} ({kind}) ends like a histogram's series"
+                );
+            }
+        }
         let family = match *kind {
             "counter" => name
                 .strip_suffix("_total")
@@ -341,7 +349,7 @@ fn limits_resident_memory_and_exits_are_exposed() {
     };
     let text = render(&s, &own);
     for want in [
-        "vmmon_max_map_count 65530",
+        "vmmon_max_map_count_limit 65530",
         "vmmon_max_map_count_read_errors_total 0",
         "vmmon_process_map_count_ratio{comm=\"db\",pid=\"1\"} 0.9156",
         "vmmon_process_resident_bytes{comm=\"db\",pid=\"1\",type=\"anon\"} 314572800",
@@ -362,7 +370,9 @@ fn limits_resident_memory_and_exits_are_exposed() {
     };
     let text = render(&s, &unreadable);
     assert!(
-        !text.lines().any(|l| l.starts_with("vmmon_max_map_count ")),
+        !text
+            .lines()
+            .any(|l| l.starts_with("vmmon_max_map_count_limit ")),
         "{text}"
     );
     assert!(!text.contains("vmmon_process_map_count_ratio{"), "{text}");

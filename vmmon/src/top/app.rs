@@ -284,6 +284,7 @@ impl App {
             KeyCode::Char('g') => self.set_sort(Column::GrowthRate),
             KeyCode::Char('m') => self.set_sort(Column::GrowthWindow),
             KeyCode::Char('v') => self.set_sort(Column::Virt),
+            KeyCode::Char('M') => self.set_sort(Column::Res),
             KeyCode::Char('n') => self.set_sort(Column::Pid),
             KeyCode::Left => self.scroll = self.scroll.saturating_sub(1),
             KeyCode::Right => {
@@ -362,7 +363,9 @@ pub(crate) mod tests {
         app.key(key(KeyCode::Char(' ')));
         assert!(app.paused);
         app.key(key(KeyCode::Char('>')));
-        assert_eq!(app.sort, Column::GrowthRate, "virt's right neighbour");
+        assert_eq!(app.sort, Column::Res, "virt's right neighbour");
+        app.key(key(KeyCode::Char('>')));
+        assert_eq!(app.sort, Column::GrowthRate, "res's right neighbour");
         assert_eq!(app.key(key(KeyCode::Char('q'))), Action::Quit);
     }
 }

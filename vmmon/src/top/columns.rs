@@ -10,6 +10,7 @@ pub enum Column {
     Pid,
     User,
     Virt,
+    Res,
     GrowthRate,
     GrowthWindow,
     Heap,
@@ -27,10 +28,11 @@ pub enum Column {
 
 impl Column {
     /// In display order.
-    pub const ALL: [Column; 16] = [
+    pub const ALL: [Column; 17] = [
         Column::Pid,
         Column::User,
         Column::Virt,
+        Column::Res,
         Column::GrowthRate,
         Column::GrowthWindow,
         Column::Heap,
@@ -57,6 +59,7 @@ impl Column {
             Column::Pid => "pid",
             Column::User => "user",
             Column::Virt => "virt",
+            Column::Res => "res",
             Column::GrowthRate => "growth",
             Column::GrowthWindow => "growth-window",
             Column::Heap => "heap",
@@ -83,6 +86,7 @@ impl Column {
             Column::Pid => "PID".into(),
             Column::User => "USER".into(),
             Column::Virt => "VIRT".into(),
+            Column::Res => "RES".into(),
             Column::GrowthRate => "GROW/s".into(),
             Column::GrowthWindow => match window_s {
                 s if s % 60 == 0 && s > 0 => format!("GROW/{}m", s / 60),
@@ -107,7 +111,12 @@ impl Column {
         match self {
             Column::Pid => 7,
             Column::User => 8,
-            Column::Virt | Column::Heap | Column::Anon | Column::File | Column::Stack => 7,
+            Column::Virt
+            | Column::Res
+            | Column::Heap
+            | Column::Anon
+            | Column::File
+            | Column::Stack => 7,
             Column::GrowthRate | Column::GrowthWindow => 8,
             Column::Maps => 5,
             Column::MmapRate | Column::MprotectRate | Column::BrkRate => 6,
@@ -126,6 +135,7 @@ impl Column {
             Column::Pid => r.pid.to_string(),
             Column::User => r.user.clone(),
             Column::Virt => size(r.virt),
+            Column::Res => r.res.map_or_else(|| "-".into(), size),
             Column::GrowthRate => signed_size(r.growth_per_s),
             Column::GrowthWindow => signed_size(r.growth_window),
             Column::Heap => size(r.heap),
@@ -149,6 +159,7 @@ impl Column {
             Column::Pid => a.pid.cmp(&b.pid),
             Column::User => a.user.cmp(&b.user),
             Column::Virt => a.virt.cmp(&b.virt),
+            Column::Res => a.res.cmp(&b.res),
             Column::GrowthRate => a.growth_per_s.cmp(&b.growth_per_s),
             Column::GrowthWindow => a.growth_window.cmp(&b.growth_window),
             Column::Heap => a.heap.cmp(&b.heap),

@@ -52,6 +52,8 @@ pub struct Row {
     /// Safe to print.
     pub comm: String,
     pub virt: u64,
+    /// Resident memory, when the agent has swept it.
+    pub res: Option<u64>,
     pub growth_per_s: i64,
     pub growth_window: i64,
     pub heap: u64,
@@ -121,6 +123,7 @@ impl Table {
                     user: p.uid.map_or_else(|| "?".into(), |u| sanitize(&user(u))),
                     comm: sanitize(&p.comm),
                     virt: p.virtual_bytes,
+                    res: p.resident_bytes,
                     growth_per_s: p.growth_bytes_per_second,
                     growth_window: p.growth_bytes,
                     heap: p.bytes_by_kind.heap,

@@ -126,7 +126,10 @@ const TABLE_KEYS: &[(&str, &str)] = &[
     ("/", "filter"),
     ("space", "pause"),
     ("←→", "columns"),
-    ("g m v n", "sort by growth/s, growth/window, virt, pid"),
+    (
+        "g m v M n",
+        "sort by growth/s, growth/window, virt, resident, pid",
+    ),
 ];
 
 const EXITS_KEYS: &[(&str, &str)] = &[

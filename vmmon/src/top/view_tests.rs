@@ -417,3 +417,29 @@ fn x_opens_the_recent_exits_and_esc_comes_back() {
     assert!(lines[2].contains("PID"), "back to the table");
     assert!(lines.last().unwrap().contains("x exits"), "{lines:?}");
 }
+
+#[test]
+fn res_shows_resident_memory_sorts_with_m_and_says_dash_when_unknown() {
+    let mut small = growing(100, "small", 0);
+    small.resident_bytes = Some(3 << 20);
+    let mut big = growing(200, "big", 0);
+    big.resident_bytes = Some(500 << 20);
+    let unknown = growing(300, "unswept", 0);
+    let mut app = app_with(vec![small, big, unknown]);
+    app.key(key(KeyCode::Char('M')));
+    let (lines, _) = screen(&mut app, 120, 12);
+    assert!(lines[2].contains("RES"), "{}", lines[2]);
+    assert_eq!(pids(&lines), [200, 100, 300], "largest resident first");
+    let col = lines[2].find("RES").unwrap() + "RES".len();
+    let cell = |pid: &str| {
+        let l = lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(pid))
+            .unwrap();
+        // Right-aligned, 7 cells, ending under the header's end.
+        l[col - 7..col].trim().to_string()
+    };
+    assert_eq!(cell("200"), "500 MiB");
+    assert_eq!(cell("100"), "3.0 MiB");
+    assert_eq!(cell("300"), "-");
+}
