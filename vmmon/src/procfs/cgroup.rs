@@ -1,6 +1,7 @@
-//! The unit a process belongs to, from `/proc/PID/cgroup`: a container (`container:<id>`,
-//! the first 12 hex digits, as docker shows it) or a systemd unit (`ssh.service`,
-//! `session-3.scope`), so that a fleet can group by them.
+//! The unit a process belongs to, from `/proc/PID/cgroup`: a container, by its full id with
+//! the runtime prefix kube-state-metrics uses in `kube_pod_container_info{container_id}`
+//! (`containerd://<64 hex>`, `docker://…`, `cri-o://…`), or a systemd unit (`ssh.service`,
+//! `session-3.scope`), so that a fleet can group by them and join them with Kubernetes.
 
 /// The unit named by a cgroup file's text (v2 `0::/path`, or the v1 `name=systemd` line).
 pub fn unit_of(text: &str) -> Option<String> {
@@ -14,18 +15,55 @@ pub fn unit_of(text: &str) -> Option<String> {
     unit_of_path(path.trim())
 }
 
-fn container_id(segment: &str) -> Option<&str> {
+/// The container id in a cgroup path segment, and its runtime's prefix when the segment
+/// names it (`docker-<id>.scope`, `cri-containerd-<id>.scope`, `crio-<id>.scope`,
+/// `libpod-<id>.scope`).
+fn container_id(segment: &str) -> Option<(Option<&'static str>, &str)> {
     let core = segment.strip_suffix(".scope").unwrap_or(segment);
     let id = core.rsplit(['-', ':']).next().unwrap_or(core);
-    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let runtime = [
+        ("cri-containerd-", "containerd"),
+        ("containerd-", "containerd"),
+        ("docker-", "docker"),
+        ("crio-", "cri-o"),
+        ("libpod-", "podman"),
+    ]
+    .iter()
+    .find(|(prefix, _)| core.starts_with(prefix))
+    .map(|&(_, r)| r);
+    Some((runtime, id))
+}
+
+/// The runtime a cgroupfs-style path names in a parent directory (`/docker/<id>`).
+fn runtime_of_parent(segments: &[&str]) -> Option<&'static str> {
+    segments.iter().rev().find_map(|s| match *s {
+        "docker" => Some("docker"),
+        "containerd" => Some("containerd"),
+        "crio" | "cri-o" => Some("cri-o"),
+        "libpod_parent" => Some("podman"),
+        _ => None,
+    })
 }
 
 /// The unit named by a cgroup path.
 pub fn unit_of_path(path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     // A container anywhere in the path wins (kubepods, docker, containerd, podman, cri-o).
-    if let Some(id) = segments.iter().rev().find_map(|s| container_id(s)) {
-        return Some(format!("container:{}", &id[..12]));
+    // Under kubepods with the cgroupfs driver the path does not name the runtime: it is
+    // containerd, Kubernetes' default since dockershim was removed.
+    if let Some((at, (runtime, id))) = segments
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, s)| Some((i, container_id(s)?)))
+    {
+        let runtime = runtime
+            .or_else(|| runtime_of_parent(&segments[..at]))
+            .unwrap_or("containerd");
+        return Some(format!("{runtime}://{id}"));
     }
     segments
         .iter()
@@ -53,18 +91,30 @@ mod tests {
         );
         assert_eq!(
             unit_of(&format!("0::/system.slice/docker-{ID}.scope\n")).as_deref(),
-            Some("container:3f4e9a1b2c3d")
+            Some(format!("docker://{ID}").as_str())
         );
         assert_eq!(
             unit_of(&format!(
                 "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-{ID}.scope\n"
             ))
             .as_deref(),
-            Some("container:3f4e9a1b2c3d")
+            Some(format!("containerd://{ID}").as_str())
         );
         assert_eq!(
             unit_of(&format!("0::/docker/{ID}\n")).as_deref(),
-            Some("container:3f4e9a1b2c3d")
+            Some(format!("docker://{ID}").as_str())
+        );
+        assert_eq!(
+            unit_of(&format!(
+                "0::/kubepods.slice/kubepods-pod2.slice/crio-{ID}.scope\n"
+            ))
+            .as_deref(),
+            Some(format!("cri-o://{ID}").as_str())
+        );
+        // cgroupfs driver: the runtime is not named; Kubernetes' default.
+        assert_eq!(
+            unit_of(&format!("0::/kubepods/burstable/pod1234/{ID}\n")).as_deref(),
+            Some(format!("containerd://{ID}").as_str())
         );
         assert_eq!(
             unit_of("12:pids:/x\n1:name=systemd:/system.slice/cron.service\n").as_deref(),

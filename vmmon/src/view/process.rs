@@ -38,7 +38,8 @@ pub struct ProcessView {
     pub comm: String,
     /// The effective user id; null until its first `/proc` read.
     pub uid: Option<u32>,
-    /// The container (`container:<id>`) or systemd unit it runs in; null when unknown.
+    /// The container (`containerd://<64 hex>`, the id kube-state-metrics uses) or systemd
+    /// unit it runs in; null when unknown.
     pub unit: Option<String>,
     /// Mapped now (`VmSize`), the most ever mapped (`VmPeak`), and mappings (the lines of
     /// `/proc/PID/maps` but `[vsyscall]`): the kernel's own figures when it gives them (from
