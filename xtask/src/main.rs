@@ -7,6 +7,7 @@ mod bench_scrape;
 mod bench_top;
 mod cmd;
 mod dist;
+mod image;
 mod run;
 mod setup;
 mod test;
@@ -32,6 +33,8 @@ enum Task {
     Bench(bench::Options),
     /// Build a .deb and a tarball: binary, systemd unit, default config, man page.
     Dist,
+    /// Build the DaemonSet's container image (FROM scratch, a static binary) offline.
+    Image,
 }
 
 fn main() {
@@ -42,6 +45,7 @@ fn main() {
         Task::Test(opts) => test::run(opts),
         Task::Bench(opts) => bench::run(opts),
         Task::Dist => dist::run(),
+        Task::Image => image::run(),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e:#}");

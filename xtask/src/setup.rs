@@ -44,7 +44,13 @@ pub fn release_build() -> Result<std::path::PathBuf> {
 /// Setup, plus what the tests need.
 pub fn run_for_tests() -> Result<()> {
     run()?;
-    apt_packages("test tools (prometheus, tmux)", TEST_PACKAGES)
+    apt_packages("test tools (prometheus, tmux)", TEST_PACKAGES)?;
+    image_tools()
+}
+
+/// What builds and runs the container image: Debian's podman and buildah.
+pub fn image_tools() -> Result<()> {
+    apt_packages("container tools (podman, buildah)", &["podman", "buildah"])
 }
 
 fn nightly_rust_src() -> Result<()> {

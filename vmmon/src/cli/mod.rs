@@ -1,6 +1,7 @@
 //! The command line: global flags and one module per subcommand.
 
 mod agent;
+mod completions;
 mod config;
 mod defaults;
 mod maps;
@@ -28,6 +29,8 @@ pub struct Cli {
 enum Command {
     /// Run the agent: keep every process's address-space ledger and serve it over HTTP.
     Agent(agent::Args),
+    /// Print a shell completion script (bash, zsh or fish) to standard output.
+    Completions(completions::Args),
     /// Check a configuration file and print the effective settings.
     #[command(subcommand)]
     Config(config::Command),
@@ -60,6 +63,7 @@ impl Cli {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Agent(args) => agent::run(args),
+        Command::Completions(args) => completions::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Maps(args) => maps::run(args),
         Command::Top(args) => top::run(args),
