@@ -127,12 +127,11 @@ fn top_k_by_size_and_by_growth_the_rest_in_other() {
 
 #[test]
 fn hostile_comms_give_valid_exposition_and_comm_groups_are_bounded() {
+    let mut hostile = proc(1, "a\"b\\c\nd", 100, 0);
+    // A cgroup path is the process's to choose too.
+    hostile.unit = Some("evil\"}\n# TYPE x counter\\.scope".into());
     let input = snapshot_with(
-        vec![
-            proc(1, "a\"b\\c\nd", 100, 0),
-            proc(2, "x", 50, 0),
-            proc(3, "y", 10, 0),
-        ],
+        vec![hostile, proc(2, "x", 50, 0), proc(3, "y", 10, 0)],
         TallyOptions {
             top_k: 10,
             max_groups: 2,
@@ -141,6 +140,11 @@ fn hostile_comms_give_valid_exposition_and_comm_groups_are_bounded() {
     );
     let text = text(&input);
     assert!(text.contains(r#"comm="a\"b\\c\nd""#), "{text}");
+    assert!(
+        text.contains(r#"unit="evil\"}\n# TYPE x counter\\.scope""#),
+        "{text}"
+    );
+    assert!(!text.contains("\n# TYPE x counter"), "{text}");
     assert!(
         line(&text, "vmmon_comm_virtual_bytes{comm=\"other\"} 10").is_some(),
         "{text}"
