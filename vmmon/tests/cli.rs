@@ -253,3 +253,28 @@ fn real_ebpf_trace_json_then_sigterm_summary() {
     assert!(rest.contains(" 0 dropped in the kernel"), "{rest}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn reload_checks_the_file_and_the_pid_before_signalling() {
+    let dir = std::env::temp_dir().join(format!("vmmon-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[agent]\nresyncs_per_second = 0\n").unwrap();
+    // A broken file fails the reload, naming the key, before anything is signalled.
+    let me = std::process::id().to_string();
+    let out = run(vmmon().args(["reload", "--pid", &me, "--config"]).arg(&bad));
+    assert_one_line_error(&out, "agent.resyncs_per_second");
+    assert!(stderr(&out).contains("keeps its running configuration"));
+    let good = dir.join("good.toml");
+    std::fs::write(&good, "[agent]\nresyncs_per_second = 5\n").unwrap();
+    // This test is not a vmmon agent: no signal is sent to it.
+    let out = run(vmmon()
+        .args(["reload", "--pid", &me, "--config"])
+        .arg(&good));
+    assert_one_line_error(&out, "not a vmmon agent");
+    let out = run(vmmon()
+        .args(["reload", "--pid", "4194305", "--config"])
+        .arg(&good));
+    assert_one_line_error(&out, "pid 4194305 is not running");
+    let _ = std::fs::remove_dir_all(&dir);
+}

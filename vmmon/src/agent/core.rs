@@ -116,6 +116,7 @@ impl Core {
             bootstrap_pending: bootstrap.len(),
             bootstrap_ms: bootstrap.is_empty().then_some(0),
             growth_window_seconds: opts.growth_window_s,
+            resyncs_per_second: opts.resyncs_per_second,
             self_check: opts.figures.is_ok(),
             self_check_missing: opts.figures.clone().err().unwrap_or_default(),
             ..Status::default()
@@ -371,6 +372,8 @@ impl Core {
     pub fn set_resync_rate(&mut self, per_second: u32) {
         self.reads.set_rate(per_second);
         self.opts.resyncs_per_second = per_second;
+        self.status.resyncs_per_second = per_second;
+        self.dirty = true;
     }
 
     /// Counts the time the ring waited since the drain before.

@@ -6,6 +6,7 @@ mod config;
 mod defaults;
 mod maps;
 mod pipeline_args;
+mod reload;
 mod top;
 mod trace;
 
@@ -36,6 +37,8 @@ enum Command {
     Config(config::Command),
     /// Print a process's mappings as the agent's ledger has them (like `pmap -X`).
     Maps(maps::Args),
+    /// Check the configuration file and ask a running agent to reread it (systemctl reload).
+    Reload(reload::Args),
     /// The live view of who is growing, how fast, and how (like htop).
     Top(top::Args),
     /// Print every address-space syscall and process event on the machine, live.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Maps(args) => maps::run(args),
+        Command::Reload(args) => reload::run(args),
         Command::Top(args) => top::run(args),
         Command::Trace(args) => trace::run(args),
     }

@@ -21,6 +21,10 @@ pub struct Status {
     pub malformed_lines: u64,
     /// Processes whose maps could not be read (permission, I/O).
     pub unreadable: u64,
+    /// Processes re-read from `/proc` each second, round robin (the running configuration's
+    /// `agent.resyncs_per_second`: a reload changes it at once).
+    #[serde(default)]
+    pub resyncs_per_second: u32,
     /// The window of each process's `growth_bytes`.
     pub growth_window_seconds: u64,
     /// How long the ring went undrained between two drains.

@@ -146,8 +146,14 @@ fn the_round_robin_checks_a_few_processes_a_second_and_its_rate_can_change() {
         asked.take(),
         [(5, Priority::Periodic), (1, Priority::Periodic)]
     );
+    assert_eq!(core.snapshot(1.0).status.resyncs_per_second, 2);
     core.set_resync_rate(0);
     assert_eq!(*asked.rates.lock().unwrap(), [0]);
+    assert_eq!(
+        core.snapshot(2.0).status.resyncs_per_second,
+        0,
+        "the status says the rate in force"
+    );
     core.tick(3);
     assert!(asked.take().is_empty(), "0 turns the round robin off");
 }
