@@ -117,7 +117,7 @@ fn top_bad_connect_addresses_are_one_line() {
     assert!(stderr(&out).contains("between 0.1 and 3600"));
     let out = run(vmmon().args(["top", "--sort", "size"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("one of: pid, user, virt, growth"));
+    assert!(stderr(&out).contains("one of: pid, user, virt, res, growth"));
 }
 
 #[test]

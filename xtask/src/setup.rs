@@ -18,12 +18,14 @@ const APT_PACKAGES: &[&str] = &[
 ];
 /// What the test suite uses beyond the build: promtool and the server (Debian's prometheus
 /// package) check the agent's /metrics; tmux runs `vmmon top` in a real terminal.
-const TEST_PACKAGES: &[&str] = &["prometheus", "tmux"];
+/// systemd-nspawn (systemd-container) and debootstrap boot the `.deb` under a real systemd.
+const TEST_PACKAGES: &[&str] = &["prometheus", "tmux", "systemd-container", "debootstrap"];
 
 pub fn run() -> Result<()> {
     nightly_rust_src()?;
     apt_packages("LLVM 22 development packages", APT_PACKAGES)?;
     bpf_linker()?;
+    cargo_deb()?;
     eprintln!("xtask: setup complete");
     Ok(())
 }
@@ -44,7 +46,10 @@ pub fn release_build() -> Result<std::path::PathBuf> {
 /// Setup, plus what the tests need.
 pub fn run_for_tests() -> Result<()> {
     run()?;
-    apt_packages("test tools (prometheus, tmux)", TEST_PACKAGES)?;
+    apt_packages(
+        "test tools (prometheus, tmux, systemd-container, debootstrap)",
+        TEST_PACKAGES,
+    )?;
     image_tools()
 }
 
@@ -115,6 +120,26 @@ fn apt_packages(what: &str, packages: &[&str]) -> Result<()> {
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// The Rust ecosystem's Debian packager, which `cargo xtask dist` runs.
+const CARGO_DEB_VERSION: &str = "3.8.0";
+
+fn cargo_deb() -> Result<()> {
+    if let Some(v) = output(Command::new("cargo").args(["deb", "--version"]))
+        && v.contains(CARGO_DEB_VERSION)
+    {
+        eprintln!("xtask: setup: cargo-deb {CARGO_DEB_VERSION} present, skipping");
+        return Ok(());
+    }
+    eprintln!("xtask: setup: installing cargo-deb {CARGO_DEB_VERSION}");
+    cmd::run(Command::new("cargo").args([
+        "install",
+        "cargo-deb",
+        "--locked",
+        "--version",
+        CARGO_DEB_VERSION,
+    ]))
 }
 
 fn bpf_linker() -> Result<()> {

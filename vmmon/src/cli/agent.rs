@@ -94,7 +94,11 @@ pub fn run(args: Args) -> Result<()> {
             signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
         let mut sigterm =
             signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        // Installed before the start-up line: a SIGHUP from then on (systemctl reload right
+        // after start) rereads the configuration instead of killing the agent.
+        let hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
         tokio::spawn(reload_on_sighup(
+            hup,
             args,
             config.clone(),
             config_path,
@@ -143,15 +147,12 @@ pub fn run(args: Args) -> Result<()> {
 /// drift-check rate) and says what needs a restart; an invalid one is logged and the running
 /// configuration kept.
 async fn reload_on_sighup(
+    mut hup: tokio::signal::unix::Signal,
     args: Args,
     mut running: Config,
     path: Option<PathBuf>,
     owner: mpsc::Sender<Command>,
 ) {
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        log::warn!("cannot watch for SIGHUP: config reload is off");
-        return;
-    };
     while hup.recv().await.is_some() {
         let new = match args.settings() {
             Ok((new, _)) => new,
