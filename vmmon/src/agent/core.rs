@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 /// How many times a process's read is retried because it changed its mappings meanwhile,
 /// before one is taken as it is.
-pub const MAX_TORN_TRIES: u32 = 8;
+pub const MAX_TORN_TRIES: u32 = 32;
 
 /// After a read asked for because a check found a ledger wrong, further mismatches of that
 /// process within this long wait (its read is on the way, or it changes faster than it can
