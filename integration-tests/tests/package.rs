@@ -115,13 +115,21 @@ impl Container {
             );
             std::thread::sleep(Duration::from_millis(100));
         };
-        let running = c.sh("systemctl is-system-running --wait");
-        let state = String::from_utf8_lossy(&running.stdout).trim().to_string();
-        assert!(
-            state == "running" || state == "degraded",
-            "the container did not boot: {}",
-            text(&running)
-        );
+        // Until systemd has its socket up, systemctl cannot reach it: ask again.
+        let start = Instant::now();
+        loop {
+            let running = c.sh("systemctl is-system-running --wait");
+            let state = String::from_utf8_lossy(&running.stdout).trim().to_string();
+            if state == "running" || state == "degraded" {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "the container did not boot: {}",
+                text(&running)
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
         c
     }
 
