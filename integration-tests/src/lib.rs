@@ -5,4 +5,5 @@ pub mod agent;
 pub mod collect;
 pub mod exact;
 pub mod log;
+pub mod output;
 pub mod sys;

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vmmon_integration_tests::agent::{Launch, vmmon, vmmon_bin};
+use vmmon_integration_tests::output::said;
 
 fn unit_text() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/systemd/vmmon.service");
@@ -114,14 +115,7 @@ fn promtool(args: &[&str]) -> (bool, String) {
         .current_dir(&dir)
         .output()
         .expect("promtool must be installed: run the tests with `cargo xtask test`");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    (out.status.success(), said(&out))
 }
 
 #[test]

@@ -4,15 +4,8 @@
 //! rlimits, which a machine without CAP_SYS_RESOURCE refuses), the image's own filesystem,
 //! exported by podman, is run in a chroot instead, and the test says so.
 
-use std::process::{Command, Output};
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use std::process::Command;
+use vmmon_integration_tests::output::said;
 
 #[test]
 fn the_image_builds_from_scratch_offline_and_vmmon_runs_in_it() {
@@ -25,11 +18,11 @@ fn the_image_builds_from_scratch_offline_and_vmmon_runs_in_it() {
     assert!(
         out.status.success(),
         "cargo xtask image failed:\n{}",
-        text(&out)
+        said(&out)
     );
     let version = env!("CARGO_PKG_VERSION");
     let tag = format!("vmmon:{version}");
-    assert!(text(&out).contains(&tag), "{}", text(&out));
+    assert!(said(&out).contains(&tag), "{}", said(&out));
 
     // What is in it: the binary and the configuration, no shell, no libc.
     let dir = std::env::temp_dir().join(format!("vmmon-image-{}", std::process::id()));
@@ -38,11 +31,11 @@ fn the_image_builds_from_scratch_offline_and_vmmon_runs_in_it() {
     let name = format!("vmmon-image-test-{}", std::process::id());
     let podman = |args: &[&str]| Command::new("podman").args(args).output().unwrap();
     let created = podman(&["create", "--name", &name, &tag]);
-    assert!(created.status.success(), "{}", text(&created));
+    assert!(created.status.success(), "{}", said(&created));
     let tar = dir.join("rootfs.tar");
     let exported = podman(&["export", "--output", tar.to_str().unwrap(), &name]);
     let _ = podman(&["rm", &name]);
-    assert!(exported.status.success(), "{}", text(&exported));
+    assert!(exported.status.success(), "{}", said(&exported));
     let listing = Command::new("tar").arg("-tf").arg(&tar).output().unwrap();
     let files: Vec<String> = String::from_utf8_lossy(&listing.stdout)
         .lines()
@@ -66,40 +59,40 @@ fn the_image_builds_from_scratch_offline_and_vmmon_runs_in_it() {
         .arg(dir.join("root"))
         .output()
         .unwrap();
-    assert!(untar.status.success(), "{}", text(&untar));
+    assert!(untar.status.success(), "{}", said(&untar));
 
     // Run it: in a container where the runtime can start one, else in the image's own
     // filesystem.
     let run = podman(&["run", "--rm", "--network=none", &tag, "--version"]);
     let said = if run.status.success() {
-        text(&run)
+        said(&run)
     } else {
         assert!(
-            text(&run).contains("OCI permission denied"),
+            said(&run).contains("OCI permission denied"),
             "podman run failed for another reason: {}",
-            text(&run)
+            said(&run)
         );
         eprintln!(
             "podman cannot start containers here ({}); running the image's filesystem in a chroot",
-            text(&run).trim()
+            said(&run).trim()
         );
         let chroot = Command::new("chroot")
             .arg(dir.join("root"))
             .args(["/usr/bin/vmmon", "--version"])
             .output()
             .unwrap();
-        assert!(chroot.status.success(), "{}", text(&chroot));
+        assert!(chroot.status.success(), "{}", said(&chroot));
         let check = Command::new("chroot")
             .arg(dir.join("root"))
             .args(["/usr/bin/vmmon", "config", "check"])
             .output()
             .unwrap();
         assert!(
-            check.status.success() && text(&check).contains("listen"),
+            check.status.success() && said(&check).contains("listen"),
             "config check in the image: {}",
-            text(&check)
+            said(&check)
         );
-        text(&chroot)
+        said(&chroot)
     };
     assert_eq!(said.trim(), format!("vmmon {version}"));
     let _ = std::fs::remove_dir_all(&dir);

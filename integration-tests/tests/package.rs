@@ -11,18 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use vmmon_integration_tests::collect::require_root;
+use vmmon_integration_tests::output::said;
 
 const CACHE: &str = "/var/cache/vmmon-tests/debian12-minbase";
 const MIRROR: &str = "http://deb.debian.org/debian";
 const API: &str = "http://127.0.0.1:9464";
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The cached minimal root, made once with debootstrap.
 fn cached_root() -> PathBuf {
@@ -43,7 +36,7 @@ fn cached_root() -> PathBuf {
         .arg(MIRROR)
         .output()
         .expect("debootstrap (cargo xtask test installs it)");
-    assert!(out.status.success(), "debootstrap failed: {}", text(&out));
+    assert!(out.status.success(), "debootstrap failed: {}", said(&out));
     std::fs::rename(&partial, &root).unwrap();
     root
 }
@@ -65,7 +58,7 @@ impl Container {
             .arg(&root)
             .output()
             .unwrap();
-        assert!(copy.status.success(), "{}", text(&copy));
+        assert!(copy.status.success(), "{}", said(&copy));
         let nspawn = Command::new("systemd-nspawn")
             .env("SYSTEMD_SECCOMP", "0")
             .args([
@@ -126,7 +119,7 @@ impl Container {
             assert!(
                 start.elapsed() < Duration::from_secs(120),
                 "the container did not boot: {}",
-                text(&running)
+                said(&running)
             );
             std::thread::sleep(Duration::from_millis(250));
         }
@@ -155,7 +148,7 @@ impl Container {
         assert!(
             out.status.success(),
             "`{script}` failed in the container: {}\n{}",
-            text(&out),
+            said(&out),
             self.journal()
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -164,7 +157,7 @@ impl Container {
     /// The unit's journal, for failure messages.
     fn journal(&self) -> String {
         let out = self.sh("journalctl -u vmmon --no-pager -n 30");
-        format!("journal of vmmon.service:\n{}", text(&out))
+        format!("journal of vmmon.service:\n{}", said(&out))
     }
 
     fn main_pid(&self) -> u32 {
@@ -230,7 +223,7 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
     assert!(
         out.status.success(),
         "cargo xtask dist failed: {}",
-        text(&out)
+        said(&out)
     );
     let deb = PathBuf::from(
         String::from_utf8_lossy(&out.stdout)
@@ -281,7 +274,7 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
     assert!(
         !bad.status.success(),
         "a broken file reloaded: {}",
-        text(&bad)
+        said(&bad)
     );
     assert_eq!(c.ok("systemctl is-active vmmon"), "active");
     assert_eq!(status().unwrap()["resyncs_per_second"], 7);
