@@ -2,6 +2,7 @@
 //! `minbase` with systemd, cached under `/var/cache/vmmon-tests`) booted with
 //! `systemd-nspawn -b` from a fresh snapshot each run. nspawn's own seccomp filter refuses
 //! `bpf(2)`, so it runs with `SYSTEMD_SECCOMP=0`: the unit's own filter is what is tested.
+//! Only `/sys/kernel/btf` is bound in: the programs need no tracefs.
 //! Install, enable, reload with a changed setting, upgrade, remove and purge, each checked
 //! through systemd and through the agent's API (the container shares the host's network).
 //! The container is torn down however the test ends.
@@ -69,7 +70,6 @@ impl Container {
                 "--console=passive",
                 "--machine=vmmon-test",
                 "--bind-ro=/sys/kernel/btf",
-                "--bind=/sys/kernel/tracing",
                 "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE,CAP_DAC_READ_SEARCH",
             ])
             .arg(format!("--bind-ro={}:/dist", dist.display()))

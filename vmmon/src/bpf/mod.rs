@@ -27,11 +27,7 @@ pub enum Error {
     )]
     NoBtf,
     #[error(
-        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed ({0}); mount it with `mount -t tracefs nodev /sys/kernel/tracing` and try again"
-    )]
-    Tracefs(std::io::Error),
-    #[error(
-        "this kernel has no syscall tracepoints ({0} is missing); vmmon needs a kernel built with CONFIG_FTRACE_SYSCALLS=y"
+        "this kernel has no raw syscall tracepoints (its BTF lacks {0}); vmmon needs a kernel built with CONFIG_FTRACE_SYSCALLS=y"
     )]
     NoSyscallTracepoints(String),
     #[error(

@@ -4,13 +4,15 @@
 use super::Error;
 use std::path::Path;
 
-const TRACEFS: &str = "/sys/kernel/tracing";
 const BTF: &str = "/sys/kernel/btf/vmlinux";
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
+/// The BTF typedefs of the raw syscall tracepoints the programs attach to (`tp_btf`): a kernel
+/// without `CONFIG_FTRACE_SYSCALLS` has neither. No tracefs is needed to attach them.
+const SYSCALL_HOOKS: [&str; 2] = ["btf_trace_sys_enter", "btf_trace_sys_exit"];
 
-/// Checks privileges, BTF and syscall tracepoints, mounting tracefs when it is missing.
+/// Checks privileges, BTF and the raw syscall tracepoints.
 pub fn preflight() -> Result<(), Error> {
     if !privileged(&std::fs::read_to_string("/proc/self/status").unwrap_or_default()) {
         return Err(Error::NotPrivileged);
@@ -18,10 +20,14 @@ pub fn preflight() -> Result<(), Error> {
     if !Path::new(BTF).exists() {
         return Err(Error::NoBtf);
     }
-    mount_tracefs()?;
-    let syscalls = format!("{TRACEFS}/events/syscalls/sys_enter_mmap");
-    if !Path::new(&syscalls).exists() {
-        return Err(Error::NoSyscallTracepoints(syscalls));
+    let btf = btf_rs::Btf::from_file(BTF).map_err(|e| Error::KernelBtf(e.to_string()))?;
+    for hook in SYSCALL_HOOKS {
+        if btf
+            .resolve_types_by_name(hook)
+            .map_or(true, |t| t.is_empty())
+        {
+            return Err(Error::NoSyscallTracepoints(hook.to_string()));
+        }
     }
     Ok(())
 }
@@ -38,36 +44,6 @@ pub fn privileged(status: &str) -> bool {
     };
     let has = |cap: u32| caps & (1u64 << cap) != 0;
     has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))
-}
-
-fn tracefs_mounted(mounts: &str) -> bool {
-    mounts.lines().any(|l| {
-        let mut f = l.split_whitespace();
-        let (_dev, mnt, fstype) = (f.next(), f.next(), f.next());
-        fstype == Some("tracefs") && mnt == Some(TRACEFS)
-    })
-}
-
-fn mount_tracefs() -> Result<(), Error> {
-    if tracefs_mounted(&std::fs::read_to_string("/proc/self/mounts").unwrap_or_default()) {
-        return Ok(());
-    }
-    log::info!("tracefs is not mounted; mounting it at {TRACEFS}");
-    let target = c"/sys/kernel/tracing";
-    // SAFETY: all pointers are to NUL-terminated strings that outlive the call.
-    let rc = unsafe {
-        libc::mount(
-            c"nodev".as_ptr(),
-            target.as_ptr(),
-            c"tracefs".as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
-    if rc != 0 {
-        return Err(Error::Tracefs(std::io::Error::last_os_error()));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -88,15 +64,5 @@ mod tests {
         assert!(!privileged("CapEff:\t0000008000000000\n"), "CAP_BPF alone");
         assert!(!privileged("CapEff:\t0000000000000000\n"));
         assert!(!privileged("no such line"));
-    }
-
-    #[test]
-    fn finds_tracefs_in_mounts() {
-        let m = "sysfs /sys sysfs rw 0 0\nnodev /sys/kernel/tracing tracefs rw 0 0\n";
-        assert!(tracefs_mounted(m));
-        assert!(!tracefs_mounted("sysfs /sys sysfs rw 0 0\n"));
-        assert!(!tracefs_mounted(
-            "nodev /sys/kernel/debug/tracing tracefs rw 0 0\n"
-        ));
     }
 }
