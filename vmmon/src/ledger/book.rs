@@ -242,6 +242,16 @@ impl Ledger {
             // another CPU): older than what the ledger holds, they judge nothing.
             return None;
         }
+        // What the published view shows of the figures and the verdict: a sweep that finds
+        // every process as it was touches none of them (no view is rebuilt).
+        let shown = |p: &Process| {
+            let k = p.kernel.map(|k| {
+                let f = k.figures;
+                (f.virtual_bytes, f.peak_virtual_bytes, f.mappings)
+            });
+            (k, p.verdict)
+        };
+        let before = shown(p);
         let resident = p.kernel.and_then(|k| k.resident);
         p.kernel = Some(Kernel {
             figures: *f,
@@ -274,7 +284,9 @@ impl Ledger {
         if verdict != Verdict::Unchecked {
             p.verdict = Some(verdict);
         }
-        self.touched.insert(tgid);
+        if shown(p) != before {
+            self.touched.insert(tgid);
+        }
         Some(verdict)
     }
 
@@ -302,8 +314,10 @@ impl Ledger {
         if let Some(p) = self.procs.get_mut(&s.tgid)
             && let Some(k) = &mut p.kernel
             && k.at_ns == s.ts_ns
+            && k.resident != Some(s.resident)
         {
             k.resident = Some(s.resident);
+            self.touched.insert(s.tgid);
         }
         Applied {
             need: mismatch_need(s.tgid, verdict),

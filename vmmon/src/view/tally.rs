@@ -174,9 +174,17 @@ struct Groups {
 }
 
 impl Groups {
+    /// `key`'s group, made when new (without allocating the key when it exists).
+    fn get(&mut self, key: &str) -> &mut Tracked {
+        if !self.all.contains_key(key) {
+            self.all.insert(key.to_string(), Tracked::default());
+        }
+        self.all.get_mut(key).expect("inserted above")
+    }
+
     /// Adds `f` to `key`'s group, and to `other` when that group is not named.
     fn add(&mut self, key: &str, now_s: f64, f: impl Fn(&mut Group)) {
-        let t = self.all.entry(key.to_string()).or_default();
+        let t = self.get(key);
         t.alive_s = now_s;
         f(&mut t.group);
         if !self.named.contains(key) {
@@ -229,8 +237,8 @@ pub struct TallyOptions {
 #[derive(Clone, Debug)]
 pub struct Tally {
     opts: TallyOptions,
-    /// Each live process's counts at the last update, and its groups then.
-    seen: HashMap<u32, (Counts, String, String)>,
+    /// Each live process's counts at the last update.
+    seen: HashMap<u32, Counts>,
     top: HashSet<u32>,
     other: Counts,
     comm: Groups,
@@ -274,7 +282,7 @@ impl Tally {
                 (&mut self.comm, v.comm.as_str()),
                 (&mut self.unit, unit_key(v.unit.as_deref())),
             ] {
-                let t = groups.all.entry(key.to_string()).or_default();
+                let t = groups.get(key);
                 t.alive_s = now_s;
                 t.live_bytes += v.virtual_bytes.max(1);
             }
@@ -285,11 +293,7 @@ impl Tally {
         let was_top = std::mem::replace(&mut self.top, top_processes(&live, self.opts.top_k));
 
         for x in exited {
-            let before = self
-                .seen
-                .remove(&x.pid)
-                .map(|(c, ..)| c)
-                .unwrap_or_default();
+            let before = self.seen.remove(&x.pid).unwrap_or_default();
             let d = Counts::since(&x.counts, &before);
             if !was_top.contains(&x.pid) {
                 self.other.add(&d);
@@ -305,15 +309,17 @@ impl Tally {
         for v in &live {
             alive.insert(v.pid);
             let now = Counts::of(v);
-            let before = self.seen.get(&v.pid).map(|s| s.0).unwrap_or_default();
+            let before = self.seen.get(&v.pid).copied().unwrap_or_default();
             let d = Counts::since(&now, &before);
             if !self.top.contains(&v.pid) {
                 self.other.add(&d);
             }
-            let unit = unit_key(v.unit.as_deref()).to_string();
-            self.comm.add(&v.comm, now_s, |g| g.counts.add(&d));
-            self.unit.add(&unit, now_s, |g| g.counts.add(&d));
-            self.seen.insert(v.pid, (now, v.comm.clone(), unit));
+            if d != Counts::default() {
+                self.comm.add(&v.comm, now_s, |g| g.counts.add(&d));
+                self.unit
+                    .add(unit_key(v.unit.as_deref()), now_s, |g| g.counts.add(&d));
+            }
+            self.seen.insert(v.pid, now);
         }
         // A process missing without an exit record (its exit lost, or being read again) keeps
         // its counts for when it comes back, but not for ever.
