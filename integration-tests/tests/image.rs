@@ -5,24 +5,14 @@
 //! exported by podman, is run in a chroot instead, and the test says so.
 
 use std::process::Command;
-use vmmon_integration_tests::output::said;
+use vmmon_integration_tests::output::{said, xtask};
 
 #[test]
 fn the_image_builds_from_scratch_offline_and_vmmon_runs_in_it() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("cargo")
-        .current_dir(&root)
-        .args(["xtask", "image"])
-        .output()
-        .expect("cargo xtask image");
-    assert!(
-        out.status.success(),
-        "cargo xtask image failed:\n{}",
-        said(&out)
-    );
+    let out = xtask("image");
     let version = env!("CARGO_PKG_VERSION");
     let tag = format!("vmmon:{version}");
-    assert!(said(&out).contains(&tag), "{}", said(&out));
+    assert!(out.contains(&tag), "{out}");
 
     // What is in it: the binary and the configuration, no shell, no libc.
     let dir = std::env::temp_dir().join(format!("vmmon-image-{}", std::process::id()));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use vmmon_integration_tests::collect::require_root;
-use vmmon_integration_tests::output::said;
+use vmmon_integration_tests::output::{said, xtask};
 
 const CACHE: &str = "/var/cache/vmmon-tests/debian12-minbase";
 const MIRROR: &str = "http://deb.debian.org/debian";
@@ -214,20 +214,9 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
         std::net::TcpListener::bind("127.0.0.1:9464").is_ok(),
         "port 9464 is taken: stop the agent that holds it (the package's agent listens there)"
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("cargo")
-        .current_dir(&root)
-        .args(["xtask", "dist"])
-        .output()
-        .expect("cargo xtask dist");
-    assert!(
-        out.status.success(),
-        "cargo xtask dist failed: {}",
-        said(&out)
-    );
+    let out = xtask("dist");
     let deb = PathBuf::from(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
+        out.lines()
             .find(|l| l.ends_with(".deb"))
             .expect("dist names the .deb"),
     );

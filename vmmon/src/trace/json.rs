@@ -213,28 +213,7 @@ mod tests {
 
     #[test]
     fn the_last_exit_carries_the_footprint() {
-        use crate::event::{Figures, Footprint, Resident};
-        let mut e = Event::new(
-            3_500_000_000,
-            1,
-            1,
-            Comm::default(),
-            Kind::Exit {
-                group_dead: true,
-                footprint: Some(Footprint {
-                    start_ns: 1_000_000_000,
-                    resident: Resident {
-                        peak_bytes: 12 << 20,
-                        ..Resident::default()
-                    },
-                }),
-            },
-        );
-        e.figures = Some(Figures {
-            peak_virtual_bytes: 300 << 20,
-            mappings: 57,
-            ..Figures::default()
-        });
+        let e = crate::trace::last_exit(b"");
         let mut out = Vec::new();
         write_json(&mut out, &e);
         let v: Value = serde_json::from_slice(&out).unwrap();

@@ -371,31 +371,7 @@ mod tests {
 
     #[test]
     fn the_last_exit_shows_the_footprint_the_kernel_gave() {
-        use crate::event::{Figures, Footprint, Resident};
-        let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(b"cc");
-        let mut e = Event::new(
-            3_500_000_000,
-            10,
-            10,
-            Comm::new(raw),
-            Kind::Exit {
-                group_dead: true,
-                footprint: Some(Footprint {
-                    start_ns: 1_000_000_000,
-                    resident: Resident {
-                        peak_bytes: 12 << 20,
-                        ..Resident::default()
-                    },
-                }),
-            },
-        );
-        e.figures = Some(Figures {
-            virtual_bytes: 0,
-            peak_virtual_bytes: 300 << 20,
-            mappings: 57,
-            ..Figures::default()
-        });
+        let e = crate::trace::last_exit(b"cc");
         let mut out = String::new();
         write_line(&mut out, &WallClock::monotonic(), &e);
         assert!(
