@@ -28,6 +28,24 @@ pub const MAP_SHARED_MARKS: &str = "SHARED_MARKS";
 pub const MAP_PROCESSES: &str = "PROCESSES";
 /// Name of the per-CPU array of kernel-side counters, indexed by [`Counter`].
 pub const MAP_COUNTERS: &str = "COUNTERS";
+/// Name of the hash map of call sites' frames ([`SiteFrames`]) by id ([`SiteRecord::stack`]).
+pub const MAP_STACKS: &str = "STACKS";
+/// Name of the per-CPU scratch entry a call site's frames are gathered in.
+pub const MAP_SITE_SCRATCH: &str = "SITE_SCRATCH";
+/// Name of the global: the least bytes a growing call must add for its call site to be
+/// captured ([`SITES_OFF`]: never; 0: every growing call).
+pub const GLOBAL_SITE_MIN_BYTES: &str = "SITE_MIN_BYTES";
+/// Name of the global: the most frames of a call site (the caller and the frame-pointer
+/// walk above it), at most [`SITE_FRAMES`].
+pub const GLOBAL_SITE_DEPTH: &str = "SITE_DEPTH";
+/// [`GLOBAL_SITE_MIN_BYTES`] when call sites are not captured.
+pub const SITES_OFF: u64 = u64::MAX;
+/// The most frames a call site keeps.
+pub const SITE_FRAMES: usize = 32;
+/// Entries in [`MAP_STACKS`] (least recently used out first). The agent reads each new id
+/// at its next drain and keeps what it read, so this bounds the new call sites between two
+/// drains, not the call sites known.
+pub const STACK_SLOTS: u32 = 16384;
 /// Name of the global that holds the agent's own tgid, whose events the programs skip.
 pub const GLOBAL_AGENT_TGID: &str = "AGENT_TGID";
 /// Name of the global that holds the ring buffer's size in bytes, for the wakeup policy.
@@ -78,4 +96,6 @@ mod pod {
     unsafe impl aya::Pod for super::Layout {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::InFlight {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::SiteFrames {}
 }

@@ -144,10 +144,15 @@ pub enum Counter {
     /// Calls that found no room for their mark at all: counted as a lost record of their
     /// process, which the agent then reads again.
     MarksFull = 4,
+    /// Call sites captured (a [`SiteRecord`] with a caller).
+    SitesCaptured = 5,
+    /// Call sites whose frames found no room in [`crate::MAP_STACKS`]: their records carry
+    /// the caller alone.
+    SitesUnstored = 6,
 }
 
 /// Number of entries in [`crate::MAP_COUNTERS`].
-pub const COUNTER_COUNT: u32 = 5;
+pub const COUNTER_COUNT: u32 = 7;
 
 /// The start of every record.
 #[repr(C)]
@@ -228,6 +233,34 @@ pub struct SyscallRecord {
     pub ret: i64,
     /// The address space's figures after the call.
     pub figures: Figures,
+    /// Where the call came from, for calls that grow the address space by at least the
+    /// threshold ([`crate::GLOBAL_SITE_MIN_BYTES`]); zero otherwise.
+    pub site: SiteRecord,
+}
+
+/// The call site of a syscall: the return address at the user stack pointer (the caller of
+/// the syscall wrapper, which pushes nothing before `syscall`), and the id of its frames in
+/// [`crate::MAP_STACKS`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SiteRecord {
+    /// The word at the user stack pointer at the call; 0 when not captured or unreadable.
+    pub caller: u64,
+    /// The key of its [`SiteFrames`] in [`crate::MAP_STACKS`] (a hash of the frames, never
+    /// 0); 0 when the frames were not stored.
+    pub stack: u64,
+}
+
+/// A call site's frames, innermost first: the caller, then the return addresses a
+/// frame-pointer walk found above it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SiteFrames {
+    /// Frames used in `frames`.
+    pub len: u32,
+    /// Explicit padding, zero.
+    pub _pad: u32,
+    pub frames: [u64; crate::SITE_FRAMES],
 }
 
 /// A new task, and where its address space comes from.
@@ -329,7 +362,8 @@ mod tests {
         assert_eq!(size_of::<Header>(), 40);
         assert_eq!(size_of::<Figures>(), 40);
         assert_eq!(size_of::<Resident>(), 40);
-        assert_eq!(size_of::<SyscallRecord>(), 40 + 48 + 8 + 40);
+        assert_eq!(size_of::<SyscallRecord>(), 40 + 48 + 8 + 40 + 16);
+        assert_eq!(size_of::<SiteFrames>(), 8 + 8 * crate::SITE_FRAMES);
         assert_eq!(size_of::<ForkRecord>(), 40 + 16 + 40);
         assert_eq!(size_of::<ExecRecord>(), 40 + 8 + FILENAME_LEN + 40);
         assert_eq!(size_of::<ExitRecord>(), 40 + 16 + 40 + 40);

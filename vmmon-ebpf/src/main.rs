@@ -17,6 +17,7 @@
 mod maps;
 mod process;
 mod record;
+mod sites;
 mod sweep;
 mod syscalls;
 mod task;

@@ -2,12 +2,12 @@
 
 use aya_ebpf::{
     macros::map,
-    maps::{Array, HashMap, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
 };
 use core::intrinsics::{AtomicOrdering, atomic_cxchg, atomic_xadd};
 use vmmon_common::{
     COUNTER_COUNT, Counter, DEFAULT_RING_BYTES, InFlight, Layout, PROCESS_SLOTS, SHARED_MARK_SLOTS,
-    THREAD_SLOTS, thread_mark,
+    STACK_SLOTS, SiteFrames, THREAD_SLOTS, thread_mark,
 };
 
 /// Every record for userspace. Its size is set again at load time (`RING_BYTES`).
@@ -27,6 +27,11 @@ pub static SHARED_MARKS: HashMap<u32, u64> = HashMap::with_max_entries(SHARED_MA
 /// Per process, at `tgid % PROCESS_SLOTS`: its calls in flight, entered, and records lost.
 #[map(name = "PROCESSES")]
 pub static PROCESSES: Array<InFlight> = Array::with_max_entries(PROCESS_SLOTS, 0);
+
+/// Call sites' frames by id (see `sites`), least recently used out first: the agent reads
+/// each new id at its next drain and keeps what it read.
+#[map(name = "STACKS")]
+pub static STACKS: LruHashMap<u64, SiteFrames> = LruHashMap::with_max_entries(STACK_SLOTS, 0);
 
 /// Per CPU: counters indexed by [`Counter`], summed by userspace.
 #[map(name = "COUNTERS")]

@@ -13,12 +13,13 @@
 
 use crate::maps::{add, agent_tgid, count, mark, process, unmark};
 use crate::record::{header, send};
+use crate::sites;
 use crate::task::{Task, figures};
 use aya_ebpf::{
     bindings::pt_regs, helpers::bpf_get_current_pid_tgid, programs::BtfTracePointContext,
 };
 use vmmon_common::linux::{PR_SET_MM, PR_SET_VMA, madvise_changes_flags};
-use vmmon_common::{Counter, EventKind, FIGURES_OWN_CALL, SyscallRecord};
+use vmmon_common::{Counter, EventKind, FIGURES_OWN_CALL, SiteRecord, SyscallRecord};
 
 /// The traced call `nr` is, given its registers: some calls count only with some arguments
 /// (madvise that changes a mapping's flags, prctl on mappings).
@@ -97,11 +98,17 @@ pub fn vmmon_sys_exit(ctx: &BtfTracePointContext) -> i32 {
             (*regs).r9,
         ]
     };
+    let site = if sites::wanted(kind, &args, ret) {
+        sites::capture(regs)
+    } else {
+        SiteRecord::default()
+    };
     let record = SyscallRecord {
         header: header(kind, task),
         args,
         ret,
         figures,
+        site,
     };
     send(&record, tgid);
     if marked && let Some(p) = process(tgid) {

@@ -4,6 +4,7 @@
 
 use crate::metrics::{OwnUsage, render};
 use crate::procfs::{monotonic_ns, own_cpu_and_rss};
+use crate::symbolize::{ProcessSites, Symbols};
 use crate::view::Snapshot;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -19,6 +20,8 @@ const STALE_AFTER_S: f64 = 5.0;
 #[derive(Clone)]
 struct Api {
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Names call sites (reads the mapped files: on the blocking pool).
+    symbols: Arc<Symbols>,
 }
 
 impl Api {
@@ -129,6 +132,58 @@ async fn exits(
     Json(api.latest().recent_exits(limit)).into_response()
 }
 
+#[derive(serde::Deserialize)]
+struct SitesParams {
+    #[serde(default = "default_sites")]
+    limit: usize,
+}
+
+fn default_sites() -> usize {
+    20
+}
+
+/// What each call site of a process holds, most first, named.
+async fn sites(
+    State(api): State<Api>,
+    Path(pid): Path<String>,
+    params: Result<Query<SitesParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return bad_pid(&pid);
+    };
+    let Ok(Query(SitesParams { limit })) = params else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "limit must be a non-negative integer".into(),
+        );
+    };
+    let snapshot = api.latest();
+    let Some(entry) = snapshot.processes.get(&pid).cloned() else {
+        return still_reading(&snapshot).unwrap_or_else(|| not_found(pid));
+    };
+    let table = snapshot.sites.clone();
+    let call_sites = snapshot.status.call_sites.clone();
+    let symbols = Arc::clone(&api.symbols);
+    let named = tokio::task::spawn_blocking(move || {
+        let totals = crate::ledger::sites::totals(entry.regions.values());
+        ProcessSites {
+            pid,
+            comm: entry.view.comm.clone(),
+            call_sites,
+            virtual_bytes: entry.view.virtual_bytes,
+            sites: symbols.sites(pid, &entry.regions, &table, &totals, limit),
+        }
+    })
+    .await;
+    match named {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("naming call sites failed: {e}"),
+        ),
+    }
+}
+
 async fn status(State(api): State<Api>) -> Response {
     Json(api.latest().status.clone()).into_response()
 }
@@ -225,9 +280,13 @@ pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>) -> Router {
         .route("/api/v1/processes/{pid}", get(process))
         .route("/api/v1/processes/{pid}/maps", get(maps))
         .route("/api/v1/processes/{pid}/events", get(events))
+        .route("/api/v1/processes/{pid}/sites", get(sites))
         .route("/api/v1/exits", get(exits))
         .route("/api/v1/status", get(status))
-        .with_state(Api { snapshots })
+        .with_state(Api {
+            snapshots,
+            symbols: Arc::new(Symbols::new()),
+        })
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use vmmon_common::DEFAULT_RING_BYTES;
 
+pub use crate::capture::SiteCapture;
+
 /// Where the agent looks for its configuration when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/vmmon/vmmon.toml";
 
@@ -68,6 +70,11 @@ pub struct PipelineConfig {
     pub ring_buffer_bytes: u64,
     /// How often the ring buffer is drained, in milliseconds.
     pub poll_interval_ms: u64,
+    /// Which growing calls (mmap, mremap, brk, shmat) have their call site captured: `off`,
+    /// `all`, or those adding at least a size (`64KiB`).
+    pub call_sites: SiteCapture,
+    /// The most frames of a call site: its caller, then a frame-pointer walk above it.
+    pub call_site_depth: u32,
 }
 
 impl Default for AgentConfig {
@@ -86,6 +93,8 @@ impl Default for PipelineConfig {
         Self {
             ring_buffer_bytes: DEFAULT_RING_BYTES.into(),
             poll_interval_ms: 10,
+            call_sites: SiteCapture::AtLeast(64 << 10),
+            call_site_depth: 8,
         }
     }
 }
@@ -170,6 +179,12 @@ impl Config {
             self.pipeline.poll_interval_ms,
             1,
             10_000,
+        )?;
+        range(
+            "pipeline.call_site_depth",
+            self.pipeline.call_site_depth.into(),
+            1,
+            vmmon_common::SITE_FRAMES as u64,
         )?;
         range("metrics.top_k", self.metrics.top_k as u64, 1, 1000)?;
         range(

@@ -6,17 +6,18 @@
 //! [`api`], [`metrics`] and [`top`] read snapshots and never reach back into the core.
 //!
 //! Pure (no I/O; tested without root): [`event`], [`ledger`], [`view`], [`metrics`], [`stats`],
-//! [`trace`], [`format`], [`config`], [`source`], the agent's [`agent::core`] and
+//! [`trace`], [`format`], [`config`], [`capture`], [`source`], the agent's [`agent::core`] and
 //! [`agent::publish`], the parsers of [`procfs`], and the state and drawing of [`top`].
 //!
 //! I/O: [`bpf`] (loads programs, reads the ring), [`procfs`]'s readers, [`agent::resync`]
 //! (a thread reading `/proc`), [`agent::run`] and [`agent::start`] (the owner's loop and its
-//! thread), [`api`] (HTTP server), [`client`] (HTTP client), and [`top`]'s sources and
+//! thread), [`symbolize`] (reads the mapped files to name call sites), [`api`] (HTTP server), [`client`] (HTTP client), and [`top`]'s sources and
 //! terminal.
 
 pub mod agent;
 pub mod api;
 pub mod bpf;
+pub mod capture;
 pub mod client;
 pub mod config;
 pub mod event;
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod procfs;
 pub mod source;
 pub mod stats;
+pub mod symbolize;
 pub mod top;
 pub mod trace;
 pub mod view;

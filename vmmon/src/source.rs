@@ -23,6 +23,13 @@ pub struct KernelCounters {
     pub shared_marks: u64,
     /// Calls that found no room for their mark: counted as a lost record of their process.
     pub marks_full: u64,
+    /// Call sites captured.
+    #[serde(default)]
+    pub sites_captured: u64,
+    /// Call sites whose frames the kernel found no room for (their records name the caller
+    /// alone).
+    #[serde(default)]
+    pub sites_unstored: u64,
 }
 
 impl KernelCounters {

@@ -10,6 +10,7 @@ use crate::event::{DecodeError, Event, Kind};
 use crate::ledger::{Applied, Exited, Ledger, Need, Reason, page_up};
 use crate::source::{EventSource, Sweep};
 use crate::stats::Growth;
+use crate::symbolize::SiteTable;
 use crate::view::{
     EventLog, ExitView, MachineTotals, PublishedTally, Snapshot, Status, Tally, TallyOptions,
 };
@@ -46,6 +47,8 @@ pub struct CoreOptions {
     pub figures: Result<(), Vec<String>>,
     /// Which processes and groups the metrics name, and how long gone groups stay.
     pub tally: TallyOptions,
+    /// Which calls have their call site captured (shown in the status).
+    pub call_sites: crate::config::SiteCapture,
 }
 
 impl CoreOptions {
@@ -58,6 +61,7 @@ impl CoreOptions {
             exits_kept: config.agent.exits_kept,
             programs_attached: 0,
             figures: Ok(()),
+            call_sites: config.pipeline.call_sites,
             tally: TallyOptions {
                 top_k: config.metrics.top_k,
                 max_groups: config.metrics.max_groups,
@@ -103,6 +107,10 @@ pub struct Core {
     publisher: Publisher,
     /// Something changed since the last snapshot.
     dirty: bool,
+    /// Every call site's frames, by id.
+    sites: SiteTable,
+    /// Call sites known at the last pruning of those no region holds any more.
+    sites_pruned_at: usize,
 }
 
 impl Core {
@@ -119,6 +127,7 @@ impl Core {
             resyncs_per_second: opts.resyncs_per_second,
             self_check: opts.figures.is_ok(),
             self_check_missing: opts.figures.clone().err().unwrap_or_default(),
+            call_sites: opts.call_sites.to_string(),
             ..Status::default()
         };
         let totals = MachineTotals {
@@ -149,6 +158,8 @@ impl Core {
             opts,
             publisher: Publisher::default(),
             dirty: true,
+            sites: SiteTable::new(),
+            sites_pruned_at: 0,
         }
     }
 
@@ -202,6 +213,12 @@ impl Core {
         count_syscall(&mut self.totals, &e.kind);
         if e.is_process_exit() {
             self.exited.insert(e.tgid);
+        }
+        if let Some(site) = &e.site {
+            let id = site.id();
+            if !self.sites.contains_key(&id) {
+                self.sites.insert(id, site.frames());
+            }
         }
         let applied = self.ledger.apply(&e);
         self.follow(applied, e.ts_ns);
@@ -323,7 +340,31 @@ impl Core {
         if self.opts.resyncs_per_second > 0 {
             self.schedule_resyncs();
         }
+        self.prune_sites();
         trim
+    }
+
+    /// Forgets the call sites no region holds bytes of any more, once the table has doubled
+    /// since it was last pruned (a walk of every region).
+    fn prune_sites(&mut self) {
+        if self.sites.len() < 1024 || self.sites.len() < 2 * self.sites_pruned_at {
+            return;
+        }
+        let mut held = HashSet::new();
+        for p in self.ledger.processes() {
+            if let Some(space) = self.ledger.space(p.tgid) {
+                for t in space.sites() {
+                    held.insert(t.site);
+                }
+            }
+        }
+        self.sites.retain(|id, _| held.contains(id));
+        self.sites_pruned_at = self.sites.len();
+    }
+
+    /// Every call site's frames, by id.
+    pub fn sites(&self) -> &SiteTable {
+        &self.sites
     }
 
     /// Whether a sweep is due at `now` (the loop's clock): the caller starts one from its
@@ -395,6 +436,7 @@ impl Core {
             events: self.events.clone(),
             exits: self.exits.clone(),
             tally: Arc::clone(&self.published_tally),
+            sites: self.sites.clone(),
             published_s: now_s,
         })
     }

@@ -13,8 +13,9 @@ use aya::{Btf, Ebpf, EbpfLoader};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use vmmon_common::{
-    GLOBAL_AGENT_TGID, GLOBAL_LAYOUT, GLOBAL_RING_BYTES, GLOBAL_THREAD_MASK, Hook, MAP_COUNTERS,
-    MAP_EVENTS, PROGRAMS, THREAD_SLOTS,
+    GLOBAL_AGENT_TGID, GLOBAL_LAYOUT, GLOBAL_RING_BYTES, GLOBAL_SITE_DEPTH, GLOBAL_SITE_MIN_BYTES,
+    GLOBAL_THREAD_MASK, Hook, MAP_COUNTERS, MAP_EVENTS, MAP_STACKS, PROGRAMS, SITE_FRAMES,
+    SiteFrames, THREAD_SLOTS,
 };
 
 /// vmmon's programs, built by `build.rs`.
@@ -35,6 +36,11 @@ pub struct LoadOptions {
     /// How many slots of the per-thread marks threads use (a power of two, at most
     /// `THREAD_SLOTS`): fewer only in tests, to make threads share them.
     pub thread_slots: u32,
+    /// The least bytes a growing call adds for its call site to be captured
+    /// (`vmmon_common::SITES_OFF`: none).
+    pub site_min_bytes: u64,
+    /// The most frames of a call site.
+    pub site_depth: u32,
 }
 
 impl LoadOptions {
@@ -46,6 +52,8 @@ impl LoadOptions {
             btf_path: std::env::var("VMMON_KERNEL_BTF")
                 .unwrap_or_else(|_| layout::VMLINUX_BTF.to_string()),
             thread_slots: THREAD_SLOTS,
+            site_min_bytes: config.call_sites.min_bytes(),
+            site_depth: config.call_site_depth.clamp(1, SITE_FRAMES as u32),
         }
     }
 }
@@ -94,6 +102,8 @@ impl Pipeline {
             .override_global(GLOBAL_RING_BYTES, &ring_bytes, false)
             .override_global(GLOBAL_THREAD_MASK, &thread_mask, true)
             .override_global(GLOBAL_LAYOUT, &resolved.layout, true)
+            .override_global(GLOBAL_SITE_MIN_BYTES, &opts.site_min_bytes, true)
+            .override_global(GLOBAL_SITE_DEPTH, &opts.site_depth, true)
             .map_max_entries(MAP_EVENTS, ring_bytes)
             .load(VMMON_OBJECT)?;
         let logger = match aya_log::EbpfLogger::init(&mut ebpf) {
@@ -107,6 +117,7 @@ impl Pipeline {
         let reader = Reader::new(
             take_ring(&mut ebpf)?,
             take_counters(&mut ebpf)?,
+            take_stacks(&mut ebpf)?,
             opts.poll_interval,
         )?;
         attach_programs(&mut ebpf)?;
@@ -239,6 +250,13 @@ fn take_counters(ebpf: &mut Ebpf) -> Result<PerCpuArray<MapData, u64>, Error> {
         .take_map(MAP_COUNTERS)
         .ok_or_else(|| Error::Map(MAP_COUNTERS, "not found".into()))?;
     PerCpuArray::try_from(map).map_err(|e| Error::Map(MAP_COUNTERS, e.to_string()))
+}
+
+fn take_stacks(ebpf: &mut Ebpf) -> Result<aya::maps::HashMap<MapData, u64, SiteFrames>, Error> {
+    let map = ebpf
+        .take_map(MAP_STACKS)
+        .ok_or_else(|| Error::Map(MAP_STACKS, "not found".into()))?;
+    aya::maps::HashMap::try_from(map).map_err(|e| Error::Map(MAP_STACKS, e.to_string()))
 }
 
 /// Forwards the programs' own log lines (rare: a full pending map) to the `log` crate.

@@ -15,6 +15,8 @@ fn pipeline(c: Command, d: &Config) -> Command {
         with(a, d.pipeline.ring_buffer_bytes)
     })
     .mut_arg("poll_interval_ms", |a| with(a, d.pipeline.poll_interval_ms))
+    .mut_arg("call_sites", |a| with(a, d.pipeline.call_sites))
+    .mut_arg("call_site_depth", |a| with(a, d.pipeline.call_site_depth))
 }
 
 fn config_file(c: Command) -> Command {
@@ -86,6 +88,8 @@ mod tests {
             "[default: 256]",
             "[default: 8388608]",
             "[default: 10]",
+            "[default: 64KiB]",
+            "[default: 8]",
             "[default: /etc/vmmon/vmmon.toml, used when it exists]",
         ] {
             assert!(agent.contains(want), "{want} missing from:\n{agent}");

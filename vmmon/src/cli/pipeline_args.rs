@@ -13,6 +13,13 @@ pub struct PipelineArgs {
     /// when the ring is a quarter full.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000), value_name = "MS")]
     pub poll_interval_ms: Option<u64>,
+    /// Which growing calls have their call site captured: off, all, or those adding at
+    /// least a size (64KiB, 1MiB).
+    #[arg(long, value_name = "off|all|SIZE")]
+    pub call_sites: Option<vmmon::config::SiteCapture>,
+    /// The most frames of a call site (its caller, then a frame-pointer walk above it).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=vmmon_common::SITE_FRAMES as i64), value_name = "N")]
+    pub call_site_depth: Option<u32>,
 }
 
 impl PipelineArgs {
@@ -23,6 +30,12 @@ impl PipelineArgs {
         }
         if let Some(ms) = self.poll_interval_ms {
             config.poll_interval_ms = ms;
+        }
+        if let Some(c) = self.call_sites {
+            config.call_sites = c;
+        }
+        if let Some(d) = self.call_site_depth {
+            config.call_site_depth = d;
         }
     }
 

@@ -1,6 +1,7 @@
 //! Ring-buffer records into [`Event`]s. Every record is length-checked and copied out of the
 //! buffer; a record that does not fit is an error value, never a panic.
 
+use super::CallSite;
 use super::{Comm, Event, Figures, Footprint, Kind, Resident, Swept, Syscall};
 use vmmon_common::{
     EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord, Header, SweepRecord,
@@ -45,6 +46,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
     }
     let raw_kind = u32::from_ne_bytes(bytes[..4].try_into().expect("4 bytes"));
     let kind = EventKind::from_u32(raw_kind).ok_or(DecodeError::UnknownKind(raw_kind))?;
+    let mut site = None;
     let (header, figures, kind) = match kind {
         EventKind::Fork => {
             let r: ForkRecord = read(bytes, raw_kind)?;
@@ -83,6 +85,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
         k => {
             let r: SyscallRecord = read(bytes, raw_kind)?;
             let call = Syscall::of(k).expect("every other kind is a syscall");
+            site = CallSite::from_raw(&r.site);
             (r.header, r.figures, syscall_kind(call, &r.args, r.ret))
         }
     };
@@ -93,6 +96,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
         comm: Comm::new(header.comm),
         kind,
         figures: Figures::from_raw(&figures),
+        site,
     })
 }
 
@@ -211,6 +215,7 @@ mod tests {
             args: [0, 4096, 3, 0x22, u64::MAX, 0],
             ret: 0x7f00_0000_0000,
             figures: vmmon_common::Figures::default(),
+            site: vmmon_common::SiteRecord::default(),
         }
     }
 
@@ -232,6 +237,23 @@ mod tests {
             }
         );
         assert_eq!(e.kind.errno(), None);
+        assert_eq!(e.site, None, "no call site captured");
+    }
+
+    #[test]
+    fn a_captured_call_site_is_its_caller_until_its_frames_are_read() {
+        let mut r = mmap_record();
+        r.site = vmmon_common::SiteRecord {
+            caller: 0x5555_0000_1234,
+            stack: 0xabcd_0001,
+        };
+        let site = decode(&bytes(&r)).unwrap().site.expect("a site");
+        assert_eq!((site.caller, site.stack), (0x5555_0000_1234, 0xabcd_0001));
+        assert_eq!(&*site.frames(), &[0x5555_0000_1234]);
+        assert_eq!(site.id(), 0x5555_0000_1234 << 1, "the caller's id, even");
+        let read = CallSite::with_frames(0xabcd_0001, &[0x5555_0000_1234, 0x5555_0000_2000]);
+        assert_eq!(read.id(), 0xabcd_0001, "the kernel's id once its frames are read");
+        assert_eq!(read.frames().len(), 2);
     }
 
     #[test]
@@ -244,6 +266,7 @@ mod tests {
             args: [0; 6],
             ret: 0x5555_0000,
             figures: vmmon_common::Figures::default(),
+            site: vmmon_common::SiteRecord::default(),
         };
         let e = decode(&bytes(&brk)).unwrap();
         assert_eq!(
@@ -266,7 +289,7 @@ mod tests {
             Err(DecodeError::Length {
                 kind: 1,
                 len: 50,
-                expected: 136
+                expected: 152
             })
         ));
     }
@@ -277,7 +300,7 @@ mod tests {
         b.extend_from_slice(&[0; 8]);
         assert!(matches!(
             decode(&b),
-            Err(DecodeError::Length { len: 144, .. })
+            Err(DecodeError::Length { len: 160, .. })
         ));
     }
 

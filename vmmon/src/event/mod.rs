@@ -4,11 +4,13 @@
 mod comm;
 mod decode;
 mod figures;
+mod site;
 mod syscall;
 
 pub use comm::Comm;
 pub use decode::{DecodeError, decode, decode_sweep};
 pub use figures::{Calls, Figures, Resident, Swept};
+pub use site::CallSite;
 pub use syscall::{Syscall, event_names};
 use vmmon_common::linux::{CLONE_THREAD, CLONE_VM};
 
@@ -28,6 +30,8 @@ pub struct Event {
     /// The kernel's figures for the address space just after (for a fork, the child's);
     /// `None` when the kernel's layout is not known.
     pub figures: Option<Figures>,
+    /// Where a call that grew the address space came from, when captured.
+    pub site: Option<CallSite>,
 }
 
 /// What the kernel says of a process's address space as it is released.
@@ -209,6 +213,7 @@ impl Event {
             comm,
             kind,
             figures: None,
+            site: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! replaces what overlapped; mremap shrinks, grows in place, or moves.
 
 use super::region::{ANON_FILE_DEV, Attrs, Origin, Perms, Region, RegionKind, page_up};
+use super::sites::{NO_SITE, SiteId, SiteSpans};
 use super::space::AddressSpace;
 use crate::event::{Kind, Syscall};
 use std::sync::Arc;
@@ -85,20 +86,39 @@ impl Assume {
     }
 }
 
-/// Applies syscall event `ev`, made by thread `tid` at `ts_ns`, to `space`, assuming what
-/// is likely of what no event shows.
-pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outcome {
-    apply_assuming(space, ev, (tid, ts_ns), Assume::LIKELY)
+/// Who made a call, when, and from where.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Call {
+    pub tid: u32,
+    pub ts_ns: u64,
+    /// Its call site, when captured: what it maps is that site's.
+    pub site: SiteId,
 }
 
-/// Applies syscall event `ev`, made by thread `tid` at `ts_ns`, to `space`, assuming
-/// `assume` of what no event shows.
-pub fn apply_assuming(
-    space: &mut AddressSpace,
-    ev: &Kind,
-    (tid, ts_ns): (u32, u64),
-    assume: Assume,
-) -> Outcome {
+/// Applies syscall event `ev`, made by thread `tid` at `ts_ns` from no known call site, to
+/// `space`, assuming what is likely of what no event shows.
+pub fn apply(space: &mut AddressSpace, ev: &Kind, tid: u32, ts_ns: u64) -> Outcome {
+    apply_call(
+        space,
+        ev,
+        Call {
+            tid,
+            ts_ns,
+            site: NO_SITE,
+        },
+    )
+}
+
+/// Applies syscall event `ev`, made by `call`, to `space`, assuming what is likely of what
+/// no event shows.
+pub fn apply_call(space: &mut AddressSpace, ev: &Kind, call: Call) -> Outcome {
+    apply_assuming(space, ev, call, Assume::LIKELY)
+}
+
+/// Applies syscall event `ev`, made by `call`, to `space`, assuming `assume` of what no
+/// event shows.
+pub fn apply_assuming(space: &mut AddressSpace, ev: &Kind, call: Call, assume: Assume) -> Outcome {
+    let Call { tid, ts_ns, site } = call;
     let merge_around = |space: &mut AddressSpace, start: u64, end: u64| {
         if assume.merge {
             space.merge_around(start, end, assume.lenient);
@@ -157,6 +177,7 @@ pub fn apply_assuming(
                 r.inode = Some((ANON_FILE_DEV, space.anon_files));
             }
             r.attrs = Attrs::of_mmap(prot, flags).with(space.future);
+            r.sites = SiteSpans::of(site);
             space.map(r);
             merge_around(space, start, end);
             Outcome::Applied
@@ -201,7 +222,7 @@ pub fn apply_assuming(
                 if new_len < old_len {
                     space.unmap_from(old_addr + new_len, old_addr + old_len, tid, ts_ns);
                 } else if new_len > old_len {
-                    space.grow(old_addr + old_len, old_addr + new_len);
+                    space.grow(old_addr + old_len, old_addr + new_len, site);
                     merge_around(space, old_addr, old_addr + new_len);
                 }
             } else {
@@ -209,12 +230,19 @@ pub fn apply_assuming(
                 if flags & MREMAP_FIXED == 0 {
                     space.note_displaced(new, new.saturating_add(new_len), tid, ts_ns);
                 }
-                space.relocate(old_addr, old_len, new, new_len, keep_old, (tid, ts_ns));
+                space.relocate(
+                    old_addr,
+                    old_len,
+                    new,
+                    new_len,
+                    keep_old,
+                    (tid, ts_ns, site),
+                );
                 merge_around(space, new, new.saturating_add(new_len));
             }
             Outcome::Applied
         }
-        Kind::Brk { ret, .. } => brk(space, ret as u64, (tid, ts_ns), assume),
+        Kind::Brk { ret, .. } => brk(space, ret as u64, call, assume),
         // The segment's size is not in the call: the caller learns it from the kernel's
         // figures or from /proc.
         Kind::Shmat { .. } => Outcome::Read,
@@ -323,7 +351,8 @@ fn adjust(space: &mut AddressSpace, call: Syscall, a: &[u64; 6]) -> Outcome {
 }
 
 /// The heap follows the break: `[brk_start, page_up(brk))`.
-fn brk(space: &mut AddressSpace, new: u64, (tid, ts_ns): (u32, u64), assume: Assume) -> Outcome {
+fn brk(space: &mut AddressSpace, new: u64, call: Call, assume: Assume) -> Outcome {
+    let Call { tid, ts_ns, site } = call;
     let Some(old) = space.brk else {
         // The first break we see. With no heap mapped yet it is also the heap's start (the
         // kernel starts both at the same address after exec).
@@ -344,7 +373,7 @@ fn brk(space: &mut AddressSpace, new: u64, (tid, ts_ns): (u32, u64), assume: Ass
             && space
                 .find(old_end - 1)
                 .is_some_and(|r| r.kind == RegionKind::Heap && r.end == old_end)
-            && space.grow(old_end, new_end);
+            && space.grow(old_end, new_end, site);
         if !grew {
             let mut heap = Region::new(
                 old_end,
@@ -355,6 +384,7 @@ fn brk(space: &mut AddressSpace, new: u64, (tid, ts_ns): (u32, u64), assume: Ass
             );
             heap.path = Some(Arc::from("[heap]"));
             heap.attrs = Attrs::ACCOUNT.with(space.future);
+            heap.sites = SiteSpans::of(site);
             space.map(heap);
         }
         if assume.merge {

@@ -1,12 +1,13 @@
 //! The ledger of every process: pid -> address space, through fork, threads, exec, exit and
 //! pid reuse. (Its reconciliation with `/proc` snapshots is in `reconcile.rs`.)
 
-use super::apply::{Outcome, apply};
+use super::apply::{Call, Outcome, apply_call};
 use super::check::{Verdict, settle_layout};
 use super::counters::Counters;
 use super::process::{Applied, Exited, Kernel, Need, Process, Reason};
 use super::reconcile::{Snapshot, Why};
 use super::region::{Origin, Perms, Region, RegionKind};
+use super::sites::{NO_SITE, SiteSpans};
 use super::space::AddressSpace;
 use crate::event::{Comm, Event, Kind};
 use crate::event::{Figures, Swept};
@@ -19,7 +20,7 @@ pub(super) struct Shared {
     pub(super) users: u32,
     /// While a snapshot is awaited: the events applied since it was asked for, to replay on
     /// top of it.
-    pub(super) log: Option<Vec<(u64, u32, Kind)>>,
+    pub(super) log: Option<Vec<(Call, Kind)>>,
     /// Its contents so far are a placeholder until the first snapshot (after exec, or for a
     /// process first seen mid-life): filling it is not drift.
     pub(super) unfilled: bool,
@@ -351,15 +352,14 @@ impl Ledger {
         // to try the other assumptions on when the kernel's count disagrees.
         let before = (e.figures.is_some() && !shared.unfilled && shared.users == 1)
             .then(|| shared.space.clone());
-        let outcome = apply(&mut shared.space, kind, e.tid, e.ts_ns);
+        let call = Call {
+            tid: e.tid,
+            ts_ns: e.ts_ns,
+            site: e.site.as_ref().map_or(NO_SITE, |s| s.id()),
+        };
+        let outcome = apply_call(&mut shared.space, kind, call);
         if let (Outcome::Applied, Some(before), Some(f)) = (outcome, &before, &e.figures)
-            && settle_layout(
-                &mut shared.space,
-                before,
-                (kind, e.tid, e.ts_ns),
-                f,
-                &p.check,
-            )
+            && settle_layout(&mut shared.space, before, (kind, call), f, &p.check)
         {
             self.counters.checks.layouts_settled += 1;
         }
@@ -395,7 +395,8 @@ impl Ledger {
                     _ => None,
                 };
                 match attached {
-                    Some(r) => {
+                    Some(mut r) => {
+                        r.sites = SiteSpans::of(call.site);
                         shared.space.map(r);
                         self.counters.applied += 1;
                     }
@@ -410,7 +411,7 @@ impl Ledger {
             Outcome::Ignored => {}
         }
         if let Some(log) = &mut shared.log {
-            log.push((e.ts_ns, e.tid, kind.clone()));
+            log.push((call, kind.clone()));
         }
         shared
             .forks
@@ -424,9 +425,9 @@ impl Ledger {
         self.touch_space(space, e.tgid);
         for child in late_for {
             if let Some(c) = self.spaces.get_mut(&child.space) {
-                apply(&mut c.space, kind, e.tid, e.ts_ns);
+                apply_call(&mut c.space, kind, call);
                 if let Some(log) = &mut c.log {
-                    log.push((e.ts_ns, e.tid, kind.clone()));
+                    log.push((call, kind.clone()));
                 }
                 self.touched.insert(child.pid);
             }

@@ -9,7 +9,7 @@
 //! that is applied is missing from them. Otherwise the figures are kept (they are still the
 //! kernel's numbers) but judge nothing.
 
-use super::apply::{Assume, apply_assuming};
+use super::apply::{Assume, Call, apply_assuming};
 use super::space::AddressSpace;
 use crate::event::{Figures, Kind};
 use std::collections::HashMap;
@@ -119,7 +119,7 @@ impl CheckState {
 pub(super) fn settle_layout(
     space: &mut AddressSpace,
     before: &AddressSpace,
-    (kind, tid, ts_ns): (&Kind, u32, u64),
+    (kind, call): (&Kind, Call),
     f: &Figures,
     state: &CheckState,
 ) -> bool {
@@ -132,7 +132,7 @@ pub(super) fn settle_layout(
     }
     for assume in Assume::others() {
         let mut other = before.clone();
-        apply_assuming(&mut other, kind, (tid, ts_ns), assume);
+        apply_assuming(&mut other, kind, call, assume);
         if judge(&other) == Verdict::Exact {
             *space = other;
             return true;

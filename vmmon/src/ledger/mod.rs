@@ -4,6 +4,7 @@
 //! - [`region`]: one mapping and its attributes;
 //! - [`space`]: an address space as an ordered interval map, with the kernel's split rules,
 //!   and [`figures`], its sums kept as it changes;
+//! - [`sites`]: the call site behind each byte of a region;
 //! - [`displaced`]: what a mapping displaced because another thread's unmap arrives late;
 //! - [`apply`]: what each syscall does to an address space;
 //! - [`process`]: a tracked process; [`book`]: every process's address space, through
@@ -23,6 +24,7 @@ pub mod figures;
 pub mod process;
 pub mod reconcile;
 pub mod region;
+pub mod sites;
 pub mod space;
 
 #[cfg(test)]
@@ -30,7 +32,7 @@ mod book_tests;
 #[cfg(test)]
 mod model;
 
-pub use apply::{Outcome, apply};
+pub use apply::{Call, Outcome, apply, apply_call};
 pub use book::Ledger;
 pub use check::{CheckCounters, CheckState, Mismatch, Verdict};
 pub use counters::{Cause, Counters};
@@ -38,4 +40,5 @@ pub use figures::{BytesByKind, Figures, PermBytes, coalesce};
 pub use process::{Applied, CallCounts, Exited, Kernel, Need, Process, Reason};
 pub use reconcile::{Reconciled, Snapshot, Why};
 pub use region::{Attrs, Origin, PAGE, Perms, Region, RegionKind, page_up};
+pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTotal};
 pub use space::{AddressSpace, RegionMap, Totals};

@@ -1,7 +1,7 @@
 //! Making an address space what a `/proc` snapshot says, with the events since replayed on
 //! top; refusing snapshots that cannot be trusted; counting what had to change, by cause.
 
-use super::apply::apply;
+use super::apply::apply_call;
 use super::book::Ledger;
 use super::counters::Cause;
 use super::diff::{Difference, differences};
@@ -76,8 +76,9 @@ impl Ledger {
         }
         let torn = snap.done_ns != 0
             && shared.log.as_ref().is_some_and(|log| {
-                log.iter()
-                    .any(|&(ts, _, _)| ts >= snap.taken_ns && ts <= snap.done_ns + TORN_MARGIN_NS)
+                log.iter().any(|(call, _)| {
+                    call.ts_ns >= snap.taken_ns && call.ts_ns <= snap.done_ns + TORN_MARGIN_NS
+                })
             });
         if torn && !accept_torn {
             self.counters.torn_snapshots += 1;
@@ -96,9 +97,11 @@ impl Ledger {
             rebuilt.brk_start = Some(snap.start_brk);
             rebuilt.brk = Some(heap_end.unwrap_or(snap.start_brk));
         }
-        for (ts, tid, ev) in shared.log.take().unwrap_or_default() {
-            if ts >= snap.taken_ns {
-                apply(&mut rebuilt, &ev, tid, ts);
+        // Who made what is still mapped where it was: the read does not say.
+        rebuilt.inherit_sites(&shared.space);
+        for (call, ev) in shared.log.take().unwrap_or_default() {
+            if call.ts_ns >= snap.taken_ns {
+                apply_call(&mut rebuilt, &ev, call);
             }
         }
         let diffs = differences(&shared.space.coalesced(), &rebuilt.coalesced());

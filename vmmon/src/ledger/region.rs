@@ -1,5 +1,6 @@
 //! One mapping of an address space, as the kernel shows it in `/proc/PID/maps`.
 
+use super::sites::SiteSpans;
 use std::fmt;
 use std::sync::Arc;
 
@@ -276,6 +277,9 @@ pub struct Region {
     pub origin: Origin,
     /// Calls that changed this range after it was made (mprotect, mremap).
     pub changes: u32,
+    /// The call sites that made its bytes.
+    #[serde(skip)]
+    pub sites: SiteSpans,
 }
 
 impl Region {
@@ -294,6 +298,7 @@ impl Region {
             guessed: false,
             origin,
             changes: 0,
+            sites: SiteSpans::default(),
         }
     }
 
@@ -347,6 +352,7 @@ impl Region {
         debug_assert!(self.start < at && at < self.end);
         let mut right = self.clone();
         right.start = at;
+        right.sites = self.sites.split_off(at - self.start);
         if self.kind.has_offset() {
             right.offset = self.offset + (at - self.start);
         }

@@ -4,6 +4,7 @@
 use super::displaced::{Displacements, clip};
 use super::figures::{BytesByKind, Figures, PermBytes, coalesce};
 use super::region::{Attrs, Origin, Perms, Region, RegionKind};
+use super::sites::{SiteId, SiteSpans, SiteTotal};
 
 /// The regions of an address space by start address. A persistent map: a clone (a fork, a
 /// published snapshot) costs a pointer, and a change copies only the nodes on its path.
@@ -276,6 +277,8 @@ impl AddressSpace {
                 // and the merged region in.
                 self.figures.sub(a);
                 self.figures.sub(&b);
+                let len = a.len();
+                a.sites.append(len, &b.sites);
                 a.end = b.end;
                 a.changes = a.changes.saturating_add(b.changes);
                 if a.guessed && !b.guessed {
@@ -356,7 +359,7 @@ impl AddressSpace {
         new: u64,
         new_len: u64,
         keep_old: bool,
-        (tid, ts_ns): (u32, u64),
+        (tid, ts_ns, site): (u32, u64, SiteId),
     ) {
         let src_end = old + old_len;
         // Parts of the source that another thread has already mapped over (this event is
@@ -413,6 +416,8 @@ impl AddressSpace {
         if let Some(last) = placed.last_mut()
             && last.end < limit
         {
+            let len = last.len();
+            last.sites.grow(len, site);
             last.end = limit;
         }
         for r in placed {
@@ -422,7 +427,7 @@ impl AddressSpace {
 
     /// Grows the mapping ending at `end` to `new_end` in place (mremap or brk growth): the
     /// kernel extends that mapping, whatever was mapped.
-    pub(super) fn grow(&mut self, end: u64, new_end: u64) -> bool {
+    pub(super) fn grow(&mut self, end: u64, new_end: u64, site: SiteId) -> bool {
         let Some(last) = self.find(end.saturating_sub(1)).cloned() else {
             return false;
         };
@@ -431,6 +436,8 @@ impl AddressSpace {
         }
         self.unmap(end, new_end);
         let mut grown = self.carve(last.start, end).pop().expect("just found");
+        let len = grown.len();
+        grown.sites.grow(len, site);
         grown.end = new_end;
         grown.changes = grown.changes.saturating_add(1);
         self.restore(vec![grown]);
@@ -451,6 +458,46 @@ impl AddressSpace {
             .totals
             .peak_virtual_bytes
             .max(self.totals.virtual_bytes);
+    }
+
+    /// What each call site holds, most bytes first (bytes with no known site under
+    /// [`super::NO_SITE`]).
+    pub fn sites(&self) -> Vec<SiteTotal> {
+        super::sites::totals(self.regions.values())
+    }
+
+    /// Gives the regions read from `/proc` (with no known sites) the sites `old` had at the
+    /// same addresses: a read corrects the layout, not who made what is still mapped.
+    pub(super) fn inherit_sites(&mut self, old: &AddressSpace) {
+        let keys: Vec<u64> = self
+            .regions
+            .iter()
+            .filter(|(_, r)| r.sites.is_unknown())
+            .map(|(&k, _)| k)
+            .collect();
+        for k in keys {
+            let r = self.regions.get_mut(&k).expect("key just listed");
+            let mut spans = SiteSpans::default();
+            let mut at = r.start;
+            let overlapping: smallvec::SmallVec<[&Region; 4]> = old
+                .regions
+                .range(..r.end)
+                .rev()
+                .take_while(|(_, o)| o.end > r.start)
+                .map(|(_, o)| o)
+                .collect();
+            for o in overlapping.into_iter().rev() {
+                let (s, e) = (o.start.max(r.start), o.end.min(r.end));
+                if s > at {
+                    spans.append(at - r.start, &SiteSpans::default());
+                }
+                let mut part = o.sites.clone().split_off(s - o.start);
+                part.split_off(e - s);
+                spans.append(s - r.start, &part);
+                at = e;
+            }
+            r.sites = spans;
+        }
     }
 
     /// Bytes mapped with each kind of backing.

@@ -71,6 +71,7 @@ mod tests {
             comm: Comm::new(raw),
             kind,
             figures: None,
+            site: None,
         }
     }
 

@@ -159,6 +159,7 @@ mod tests {
             comm: Comm::new(raw),
             kind,
             figures: None,
+            site: None,
         };
         let mut out = Vec::new();
         write_json(&mut out, &e);

@@ -301,6 +301,7 @@ mod tests {
             comm: Comm::new(raw),
             kind,
             figures: None,
+            site: None,
         };
         let mut out = String::new();
         write_line(&mut out, &WallClock::monotonic(), &e);

@@ -77,6 +77,8 @@ pub struct Snapshot {
     /// `CLOCK_MONOTONIC` seconds when it was published.
     /// Counters that never go down, per group and for `other` (updated each second).
     pub tally: Arc<super::PublishedTally>,
+    /// Every call site's frames, by id.
+    pub sites: crate::symbolize::SiteTable,
     pub published_s: f64,
 }
 

@@ -42,4 +42,7 @@ pub struct Status {
     pub sweeps: u64,
     #[serde(default)]
     pub sweep_errors: u64,
+    /// Which calls have their call site captured: `off`, `all`, or a size.
+    #[serde(default)]
+    pub call_sites: String,
 }

@@ -61,6 +61,7 @@ pub(super) fn opts(resyncs_per_second: u32) -> CoreOptions {
         exits_kept: 4,
         programs_attached: 17,
         figures: Ok(()),
+        call_sites: crate::config::SiteCapture::ALL,
         tally: crate::view::TallyOptions {
             top_k: 20,
             max_groups: 50,

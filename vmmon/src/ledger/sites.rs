@@ -1,0 +1,199 @@
+//! Which call site made each byte of a region, and the bytes each call site still holds.
+//!
+//! A region is one mapping as the kernel keeps it, but the kernel merges neighbouring
+//! mappings that different calls made: so a region keeps runs of call sites ([`SiteSpans`]),
+//! which a split divides, a merge joins, a move carries along and an unmap cuts. What a call
+//! site holds is then the sum of its runs over the regions (see
+//! [`super::AddressSpace::sites`]).
+
+use smallvec::SmallVec;
+
+/// A call site: the id of its frames (in the agent's table of sites); [`NO_SITE`] when not
+/// known (read from `/proc`, or not captured).
+pub type SiteId = u64;
+
+/// The site of bytes no captured call made.
+pub const NO_SITE: SiteId = 0;
+
+/// Runs of call sites over a region, as `(offset from the region's start, site)` in offset
+/// order, the first at offset 0; empty when no byte of it has a known site (most regions
+/// read from `/proc`, and every one when sites are not captured).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteSpans(SmallVec<[(u64, SiteId); 1]>);
+
+impl SiteSpans {
+    /// Every byte made by `site`.
+    pub fn of(site: SiteId) -> Self {
+        let mut s = Self::default();
+        if site != NO_SITE {
+            s.0.push((0, site));
+        }
+        s
+    }
+
+    /// No byte with a known site.
+    pub fn is_unknown(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The site of the byte at offset `at`.
+    pub fn at(&self, at: u64) -> SiteId {
+        self.0
+            .iter()
+            .take_while(|&&(o, _)| o <= at)
+            .last()
+            .map_or(NO_SITE, |&(_, s)| s)
+    }
+
+    /// Keeps the runs before offset `at` and returns those from it on, rebased to 0 (a
+    /// region split at `at`).
+    pub fn split_off(&mut self, at: u64) -> SiteSpans {
+        if self.0.is_empty() {
+            return Self::default();
+        }
+        let first = self.at(at);
+        let mut right = SiteSpans(SmallVec::new());
+        right.0.push((0, first));
+        right.0.extend(
+            self.0
+                .iter()
+                .filter(|&&(o, _)| o > at)
+                .map(|&(o, s)| (o - at, s)),
+        );
+        self.0.retain(|&mut (o, _)| o < at);
+        self.normalize();
+        right.normalize();
+        right
+    }
+
+    /// Appends `next`'s runs after this region's `len` bytes (a merge with the region that
+    /// follows).
+    pub fn append(&mut self, len: u64, next: &SiteSpans) {
+        if self.0.is_empty() && next.0.is_empty() {
+            return;
+        }
+        if self.0.is_empty() {
+            self.0.push((0, NO_SITE));
+        }
+        if next.0.is_empty() {
+            self.0.push((len, NO_SITE));
+        } else {
+            self.0.extend(next.0.iter().map(|&(o, s)| (o + len, s)));
+        }
+        self.normalize();
+    }
+
+    /// Bytes added after this region's `len` bytes, by `site` (a mapping grown in place).
+    pub fn grow(&mut self, len: u64, site: SiteId) {
+        self.append(len, &SiteSpans::of(site));
+    }
+
+    /// Each run's site and bytes, over a region of `len` bytes.
+    pub fn each(&self, len: u64, mut f: impl FnMut(SiteId, u64)) {
+        if self.0.is_empty() {
+            f(NO_SITE, len);
+            return;
+        }
+        for (i, &(o, s)) in self.0.iter().enumerate() {
+            let end = self.0.get(i + 1).map_or(len, |&(n, _)| n).min(len);
+            if end > o {
+                f(s, end - o);
+            }
+        }
+    }
+
+    /// Runs of the same site joined; all unknown is empty.
+    fn normalize(&mut self) {
+        // A run that the next starts at the same offset as covers nothing.
+        let mut i = 0;
+        while i + 1 < self.0.len() {
+            if self.0[i].0 == self.0[i + 1].0 {
+                self.0.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        self.0.dedup_by(|b, a| a.1 == b.1);
+        if self.0.len() == 1 && self.0[0].1 == NO_SITE {
+            self.0.clear();
+        }
+    }
+}
+
+/// What one call site holds in an address space.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SiteTotal {
+    pub site: SiteId,
+    /// Bytes mapped now that it made.
+    pub bytes: u64,
+    /// Mappings holding some of them.
+    pub regions: usize,
+}
+
+/// What each call site holds over `regions`, most bytes first (bytes with no known site
+/// under [`NO_SITE`]; `[vsyscall]`, no part of the address space, left out).
+pub fn totals<'a>(regions: impl IntoIterator<Item = &'a super::Region>) -> Vec<SiteTotal> {
+    let mut by_site: std::collections::HashMap<SiteId, SiteTotal> = Default::default();
+    for r in regions {
+        if r.kind == super::RegionKind::Vsyscall {
+            continue;
+        }
+        let mut last = None;
+        r.sites.each(r.len(), |site, bytes| {
+            let t = by_site.entry(site).or_insert(SiteTotal {
+                site,
+                ..SiteTotal::default()
+            });
+            t.bytes += bytes;
+            if last != Some(site) {
+                t.regions += 1;
+            }
+            last = Some(site);
+        });
+    }
+    let mut all: Vec<SiteTotal> = by_site.into_values().collect();
+    all.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.site.cmp(&b.site)));
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(s: &SiteSpans, len: u64) -> Vec<(SiteId, u64)> {
+        let mut v = Vec::new();
+        s.each(len, |site, b| v.push((site, b)));
+        v
+    }
+
+    #[test]
+    fn a_split_divides_the_runs_and_a_merge_joins_them() {
+        let mut a = SiteSpans::of(7);
+        a.append(100, &SiteSpans::of(9));
+        assert_eq!(runs(&a, 300), vec![(7, 100), (9, 200)]);
+        let right = a.split_off(150);
+        assert_eq!(runs(&a, 150), vec![(7, 100), (9, 50)]);
+        assert_eq!(runs(&right, 150), vec![(9, 150)]);
+        let mut left = a.clone();
+        let tail = left.split_off(50);
+        assert_eq!(runs(&left, 50), vec![(7, 50)]);
+        assert_eq!(runs(&tail, 100), vec![(7, 50), (9, 50)]);
+        left.append(50, &tail);
+        assert_eq!(left, a, "split and joined again is what it was");
+    }
+
+    #[test]
+    fn unknown_bytes_stay_unknown_and_same_sites_join() {
+        let mut a = SiteSpans::default();
+        a.append(10, &SiteSpans::of(3));
+        assert_eq!(runs(&a, 30), vec![(NO_SITE, 10), (3, 20)]);
+        let mut b = SiteSpans::of(3);
+        b.grow(20, 3);
+        assert_eq!(runs(&b, 40), vec![(3, 40)]);
+        let mut c = SiteSpans::of(4);
+        c.append(10, &SiteSpans::default());
+        let right = c.split_off(10);
+        assert!(right.is_unknown());
+        assert_eq!(c.at(5), 4);
+    }
+}

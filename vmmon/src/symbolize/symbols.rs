@@ -1,0 +1,253 @@
+//! The symbolizer: regions and frames in, named frames out, with the mapped files' symbols
+//! and build ids cached per file.
+
+use super::frame::{Frame, Marker, SiteView};
+use crate::ledger::{NO_SITE, Region, RegionKind, RegionMap, SiteId, SiteTotal};
+use blazesym::symbolize::source::{Elf, Source};
+use blazesym::symbolize::{Input, Symbolized, Symbolizer};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
+
+/// Names cached at most; past it the cache starts again.
+const NAMES_KEPT: usize = 1 << 16;
+
+/// Names call sites. The symbolizer keeps its caches on a thread of its own (its files are
+/// not to be shared between threads); callers hand it work and wait for the answer.
+pub struct Symbols {
+    jobs: mpsc::Sender<Job>,
+}
+
+type Job = Box<dyn FnOnce(&mut Inner) + Send>;
+
+struct Inner {
+    symbolizer: Symbolizer,
+    /// (file, file offset) -> function and offset in it (None: no symbol there).
+    names: HashMap<(PathBuf, u64), Option<(String, u64)>>,
+    build_ids: HashMap<PathBuf, Option<String>>,
+}
+
+impl Default for Symbols {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Symbols {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Symbols")
+    }
+}
+
+impl Symbols {
+    /// Starts the symbolizer's thread.
+    pub fn new() -> Self {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("vmmon-symbols".into())
+            .spawn(move || {
+                let mut inner = Inner::new();
+                for job in rx {
+                    job(&mut inner);
+                }
+            });
+        if let Err(e) = spawned {
+            log::warn!("cannot start the symbolizer's thread: {e}; call sites stay unnamed");
+        }
+        Self { jobs }
+    }
+
+    /// Runs `f` on the symbolizer's thread and waits for it; `None` if that thread is gone.
+    fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> R + Send + 'static,
+    ) -> Option<R> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |inner| {
+                let _ = tx.send(f(inner));
+            }))
+            .ok()?;
+        rx.recv().ok()
+    }
+
+    /// The frames of a call site of process `pid`, whose regions are `regions`. Frames past
+    /// the first that no executable mapping holds end the list: a frame-pointer walk through
+    /// code built without frame pointers reads words that are not return addresses.
+    pub fn frames(&self, pid: u32, regions: &RegionMap, frames: &[u64]) -> Vec<Frame> {
+        let (regions, owned) = (regions.clone(), frames.to_vec());
+        self.run(move |inner| inner.frames(pid, &regions, &owned))
+            .unwrap_or_else(|| {
+                frames
+                    .iter()
+                    .map(|&a| Frame::bare(a, Marker::Unreadable))
+                    .collect()
+            })
+    }
+
+    /// What each call site of process `pid` holds, most bytes first, named: at most `limit`
+    /// sites, then the bytes no captured call made (if any).
+    pub fn sites(
+        &self,
+        pid: u32,
+        regions: &RegionMap,
+        table: &SiteTable,
+        totals: &[SiteTotal],
+        limit: usize,
+    ) -> Vec<SiteView> {
+        let mut out: Vec<SiteView> = totals
+            .iter()
+            .filter(|t| t.site != NO_SITE)
+            .take(limit)
+            .map(|t| SiteView {
+                site: Some(format!("{:016x}", t.site)),
+                bytes: t.bytes,
+                regions: t.regions,
+                frames: table
+                    .get(&t.site)
+                    .map(|f| self.frames(pid, regions, f))
+                    .unwrap_or_default(),
+            })
+            .collect();
+        if let Some(t) = totals.iter().find(|t| t.site == NO_SITE) {
+            out.push(SiteView {
+                site: None,
+                bytes: t.bytes,
+                regions: t.regions,
+                frames: Vec::new(),
+            });
+        }
+        out
+    }
+}
+
+/// Every call site's frames, by id: what the agent's core has seen.
+pub type SiteTable = imbl::HashMap<SiteId, Arc<[u64]>>;
+
+fn find(regions: &RegionMap, addr: u64) -> Option<&Region> {
+    regions
+        .get_prev(&addr)
+        .map(|(_, r)| r)
+        .filter(|r| addr < r.end)
+}
+
+impl Inner {
+    fn new() -> Self {
+        Self {
+            symbolizer: Symbolizer::builder()
+                .enable_code_info(false)
+                .enable_inlined_fns(false)
+                .enable_demangling(true)
+                .build(),
+            names: HashMap::new(),
+            build_ids: HashMap::new(),
+        }
+    }
+
+    fn frames(&mut self, pid: u32, regions: &RegionMap, frames: &[u64]) -> Vec<Frame> {
+        let mut out = Vec::with_capacity(frames.len());
+        for (i, &addr) in frames.iter().enumerate() {
+            match find(regions, addr) {
+                Some(r) if r.perms.exec => out.push(self.frame(pid, r, addr)),
+                Some(r) if i == 0 => out.push(Frame {
+                    marker: Some(Marker::NotCode),
+                    ..self.frame(pid, r, addr)
+                }),
+                None if i == 0 => out.push(Frame::bare(addr, Marker::Unmapped)),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    fn frame(&mut self, pid: u32, r: &Region, addr: u64) -> Frame {
+        let mut f = Frame::bare(addr, Marker::Unmapped);
+        f.marker = None;
+        match r.kind {
+            RegionKind::Vdso | RegionKind::Vvar | RegionKind::Vsyscall | RegionKind::Special => {
+                f.module = r.path.as_deref().map(str::to_string);
+                f.offset = Some(addr - r.start);
+                f.marker = Some(Marker::Kernel);
+                return f;
+            }
+            RegionKind::Anon | RegionKind::Heap | RegionKind::Stack => {
+                f.module = Some("[anon]".into());
+                f.marker = Some(Marker::Jit);
+                return f;
+            }
+            RegionKind::File | RegionKind::Shm => {}
+        }
+        f.offset = Some(r.offset + (addr - r.start));
+        let named = r.path.as_deref().filter(|p| p.starts_with('/'));
+        let deleted = named.is_some_and(|p| p.ends_with(" (deleted)"));
+        let through = PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", r.start, r.end));
+        let (file, module) = match named {
+            Some(p) if !deleted => (Some(PathBuf::from(p)), Some(p.to_string())),
+            _ => {
+                let readable = std::fs::File::open(&through).is_ok();
+                let module = named.map(str::to_string).or_else(|| {
+                    std::fs::read_link(&through)
+                        .ok()
+                        .map(|l| l.to_string_lossy().into_owned())
+                });
+                (readable.then_some(through), module)
+            }
+        };
+        f.module = Some(module.unwrap_or_else(|| "[unnamed file]".into()));
+        if deleted
+            || f.module
+                .as_deref()
+                .is_some_and(|m| m.ends_with(" (deleted)"))
+        {
+            f.marker = Some(Marker::Deleted);
+        }
+        let Some(file) = file else {
+            f.marker = Some(Marker::Unreadable);
+            return f;
+        };
+        f.build_id = self.build_id(&file);
+        // A return address is just past its call: name the call.
+        match self.name(&file, f.offset.unwrap_or(0).saturating_sub(1)) {
+            Some((name, off)) => {
+                f.function = Some(name);
+                f.function_offset = Some(off + 1);
+            }
+            None => {
+                f.marker.get_or_insert(Marker::NoSymbols);
+            }
+        }
+        f
+    }
+
+    fn build_id(&mut self, file: &Path) -> Option<String> {
+        if let Some(b) = self.build_ids.get(file) {
+            return b.clone();
+        }
+        let id = blazesym::helper::read_elf_build_id(file)
+            .ok()
+            .flatten()
+            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
+        self.build_ids.insert(file.to_path_buf(), id.clone());
+        id
+    }
+
+    fn name(&mut self, file: &Path, offset: u64) -> Option<(String, u64)> {
+        let key = (file.to_path_buf(), offset);
+        if let Some(n) = self.names.get(&key) {
+            return n.clone();
+        }
+        let src = Source::Elf(Elf::new(file));
+        let named = match self
+            .symbolizer
+            .symbolize_single(&src, Input::FileOffset(offset))
+        {
+            Ok(Symbolized::Sym(sym)) => Some((sym.name.into_owned(), sym.offset as u64)),
+            Ok(Symbolized::Unknown(_)) | Err(_) => None,
+        };
+        if self.names.len() >= NAMES_KEPT {
+            self.names.clear();
+        }
+        self.names.insert(key, named.clone());
+        named
+    }
+}
