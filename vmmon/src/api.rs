@@ -4,7 +4,7 @@
 
 use crate::metrics::{OwnUsage, render};
 use crate::procfs::{monotonic_ns, own_cpu_and_rss};
-use crate::symbolize::{ProcessSites, Symbols};
+use crate::symbolize::Symbols;
 use crate::view::Snapshot;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -158,25 +158,15 @@ async fn sites(
         );
     };
     let snapshot = api.latest();
-    let Some(entry) = snapshot.processes.get(&pid).cloned() else {
+    if !snapshot.processes.contains_key(&pid) {
         return still_reading(&snapshot).unwrap_or_else(|| not_found(pid));
-    };
-    let table = snapshot.sites.clone();
-    let call_sites = snapshot.status.call_sites.clone();
+    }
     let symbols = Arc::clone(&api.symbols);
-    let named = tokio::task::spawn_blocking(move || {
-        let totals = crate::ledger::sites::totals(entry.regions.values());
-        ProcessSites {
-            pid,
-            comm: entry.view.comm.clone(),
-            call_sites,
-            virtual_bytes: entry.view.virtual_bytes,
-            sites: symbols.sites(pid, &entry.regions, &table, &totals, limit),
-        }
-    })
-    .await;
+    let named =
+        tokio::task::spawn_blocking(move || symbols.process_sites(&snapshot, pid, limit)).await;
     match named {
-        Ok(v) => Json(v).into_response(),
+        Ok(Some(v)) => Json(v).into_response(),
+        Ok(None) => not_found(pid),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("naming call sites failed: {e}"),

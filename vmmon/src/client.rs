@@ -1,5 +1,6 @@
 //! The client of the agent's JSON API (I/O: blocking HTTP), for `vmmon maps` and `vmmon top`.
 
+use crate::symbolize::ProcessSites;
 use crate::view::{EventsView, ExitView, ProcessView, RegionView, Status};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -104,6 +105,11 @@ impl Client {
     /// A process's regions in address order.
     pub fn maps(&self, pid: u32) -> Result<Vec<RegionView>, ClientError> {
         self.get(&format!("/api/v1/processes/{pid}/maps"))
+    }
+
+    /// What each call site of a process holds, named, most first (at most `limit` sites).
+    pub fn sites(&self, pid: u32, limit: usize) -> Result<ProcessSites, ClientError> {
+        self.get(&format!("/api/v1/processes/{pid}/sites?limit={limit}"))
     }
 
     /// A process's events after `since`, at most `limit` of the newest.

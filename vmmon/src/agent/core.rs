@@ -7,10 +7,10 @@
 use super::publish::Publisher;
 use super::reads::{FromProc, Priority, Reads};
 use crate::event::{DecodeError, Event, Kind};
+use crate::ledger::SiteTable;
 use crate::ledger::{Applied, Exited, Ledger, Need, Reason, page_up};
 use crate::source::{EventSource, Sweep};
 use crate::stats::Growth;
-use crate::symbolize::SiteTable;
 use crate::view::{
     EventLog, ExitView, MachineTotals, PublishedTally, Snapshot, Status, Tally, TallyOptions,
 };

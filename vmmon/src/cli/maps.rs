@@ -18,8 +18,15 @@ pub struct Args {
     json: bool,
     /// Add each region's Rss, Pss, Anonymous and Swap, like `pmap -X`, read from the
     /// process's /proc/PID/smaps now (this one process only; needs root or its owner).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "by_site")]
     rss: bool,
+    /// Bytes and mappings per call site (the code that mapped them), largest first, named
+    /// from the mapped files' symbols; with --json, the API's `/api/v1/processes/{pid}/sites`.
+    #[arg(long)]
+    by_site: bool,
+    /// With --by-site: how many call sites to show.
+    #[arg(long, value_name = "N", default_value = "20", requires = "by_site")]
+    sites: usize,
     /// The agent's address (HOST:PORT).
     #[arg(long, value_name = "ADDR")]
     connect: Option<String>,
@@ -59,14 +66,27 @@ fn maps_when_ready(client: &Client, pid: u32) -> Result<Vec<RegionView>, ClientE
     }
 }
 
-pub fn run(args: Args) -> Result<()> {
-    let client = client(&args)?;
-    let regions = maps_when_ready(&client, args.pid).map_err(|e| match e {
+fn no_agent(e: ClientError) -> anyhow::Error {
+    match e {
         ClientError::NoAnswer { .. } => {
             anyhow!("{e}; start one with `vmmon agent` (as root) or pass --connect ADDR")
         }
         e => e.into(),
-    })?;
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let client = client(&args)?;
+    let regions = maps_when_ready(&client, args.pid).map_err(no_agent)?;
+    if args.by_site {
+        let sites = client.sites(args.pid, args.sites).map_err(no_agent)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&sites)?);
+        } else {
+            print!("{}", super::by_site::render(&sites));
+        }
+        return Ok(());
+    }
     let rss = if args.rss {
         let entries = read_smaps(args.pid).map_err(|e| {
             anyhow!(

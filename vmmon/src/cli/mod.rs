@@ -1,6 +1,7 @@
 //! The command line: global flags and one module per subcommand.
 
 mod agent;
+mod by_site;
 mod completions;
 mod config;
 mod defaults;

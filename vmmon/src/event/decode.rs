@@ -252,7 +252,11 @@ mod tests {
         assert_eq!(&*site.frames(), &[0x5555_0000_1234]);
         assert_eq!(site.id(), 0x5555_0000_1234 << 1, "the caller's id, even");
         let read = CallSite::with_frames(0xabcd_0001, &[0x5555_0000_1234, 0x5555_0000_2000]);
-        assert_eq!(read.id(), 0xabcd_0001, "the kernel's id once its frames are read");
+        assert_eq!(
+            read.id(),
+            0xabcd_0001,
+            "the kernel's id once its frames are read"
+        );
         assert_eq!(read.frames().len(), 2);
     }
 

@@ -40,5 +40,5 @@ pub use figures::{BytesByKind, Figures, PermBytes, coalesce};
 pub use process::{Applied, CallCounts, Exited, Kernel, Need, Process, Reason};
 pub use reconcile::{Reconciled, Snapshot, Why};
 pub use region::{Attrs, Origin, PAGE, Perms, Region, RegionKind, page_up};
-pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTotal};
+pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTable, SiteTotal};
 pub use space::{AddressSpace, RegionMap, Totals};

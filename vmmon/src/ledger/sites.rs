@@ -120,6 +120,9 @@ impl SiteSpans {
     }
 }
 
+/// Every call site's frames (innermost first), by id: what the agent's core has seen.
+pub type SiteTable = imbl::HashMap<SiteId, std::sync::Arc<[u64]>>;
+
 /// What one call site holds in an address space.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SiteTotal {

@@ -21,6 +21,8 @@ pub enum Marker {
     Unreadable,
     /// A kernel-provided mapping (`[vdso]`).
     Kernel,
+    /// The process left before its call site was named: only its addresses are known.
+    Gone,
     /// The first frame is not in executable memory: the syscall's caller pushed something
     /// before the call, so the word at the stack pointer is not a return address.
     NotCode,
@@ -37,6 +39,7 @@ impl Marker {
             Marker::Unreadable => "[file unreadable]",
             Marker::Kernel => "[kernel-provided]",
             Marker::NotCode => "[not code]",
+            Marker::Gone => "[process gone]",
         }
     }
 }

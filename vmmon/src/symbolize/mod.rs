@@ -11,4 +11,4 @@ mod frame;
 mod symbols;
 
 pub use frame::{Frame, Marker, ProcessSites, SiteView, frames_text};
-pub use symbols::{SiteTable, Symbols};
+pub use symbols::Symbols;

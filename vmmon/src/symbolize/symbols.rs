@@ -1,13 +1,13 @@
 //! The symbolizer: regions and frames in, named frames out, with the mapped files' symbols
 //! and build ids cached per file.
 
-use super::frame::{Frame, Marker, SiteView};
-use crate::ledger::{NO_SITE, Region, RegionKind, RegionMap, SiteId, SiteTotal};
+use super::frame::{Frame, Marker, ProcessSites, SiteView};
+use crate::ledger::{NO_SITE, Region, RegionKind, RegionMap, SiteTable, SiteTotal};
 use blazesym::symbolize::source::{Elf, Source};
 use blazesym::symbolize::{Input, Symbolized, Symbolizer};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 
 /// Names cached at most; past it the cache starts again.
 const NAMES_KEPT: usize = 1 << 16;
@@ -85,6 +85,42 @@ impl Symbols {
             })
     }
 
+    /// Process `pid`'s call sites as of `snapshot`, at most `limit` of them named; `None`
+    /// when the snapshot does not have the process.
+    pub fn process_sites(
+        &self,
+        snapshot: &crate::view::Snapshot,
+        pid: u32,
+        limit: usize,
+    ) -> Option<ProcessSites> {
+        let entry = snapshot.processes.get(&pid)?;
+        let totals = crate::ledger::sites::totals(entry.regions.values());
+        Some(ProcessSites {
+            pid,
+            comm: entry.view.comm.clone(),
+            call_sites: snapshot.status.call_sites.clone(),
+            virtual_bytes: entry.view.virtual_bytes,
+            sites: self.sites(pid, &entry.regions, &snapshot.sites, &totals, limit),
+        })
+    }
+
+    /// The frames of a call site of process `pid`, against its mappings as `/proc` shows
+    /// them now: for a tool without a ledger (`vmmon trace --stacks`).
+    pub fn frames_now(&self, pid: u32, frames: &[u64]) -> Vec<Frame> {
+        match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+            Ok(text) if !text.is_empty() => {
+                let (regions, _) = crate::procfs::parse_maps(&text);
+                let map: RegionMap = regions.into_iter().map(|r| (r.start, r)).collect();
+                self.frames(pid, &map, frames)
+            }
+            _ => frames
+                .iter()
+                .take(1)
+                .map(|&a| Frame::bare(a, Marker::Gone))
+                .collect(),
+        }
+    }
+
     /// What each call site of process `pid` holds, most bytes first, named: at most `limit`
     /// sites, then the bytes no captured call made (if any).
     pub fn sites(
@@ -120,9 +156,6 @@ impl Symbols {
         out
     }
 }
-
-/// Every call site's frames, by id: what the agent's core has seen.
-pub type SiteTable = imbl::HashMap<SiteId, Arc<[u64]>>;
 
 fn find(regions: &RegionMap, addr: u64) -> Option<&Region> {
     regions

@@ -26,6 +26,8 @@ pub enum Link {
 pub struct Detail {
     pub pid: u32,
     pub regions: Vec<RegionView>,
+    /// Its call sites, most bytes first (when fetched).
+    pub sites: Option<crate::symbolize::ProcessSites>,
     pub events: VecDeque<EventView>,
     /// The last event sequence number seen.
     pub next: u64,

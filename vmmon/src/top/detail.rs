@@ -14,11 +14,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let Mode::Detail(d) = &app.mode else {
         return;
     };
-    let [figures, spark_label, spark, regions, events] = Layout::vertical([
+    let [figures, spark_label, spark, sites, regions, events] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(1),
         Constraint::Length(2),
-        Constraint::Percentage(55),
+        Constraint::Length(SITE_ROWS as u16 + 1),
+        Constraint::Percentage(45),
         Constraint::Min(3),
     ])
     .areas(area);
@@ -46,8 +47,66 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         Sparkline::default().data(&data).style(theme.growing()),
         spark,
     );
+    draw_sites(f, d, theme, sites);
     draw_regions(f, d, theme, regions);
     draw_events(f, d, theme, events);
+}
+
+/// Call sites shown in the detail view.
+const SITE_ROWS: usize = 4;
+
+/// The top call sites: bytes, mappings, the caller, and who called it.
+fn draw_sites(f: &mut Frame, d: &Detail, theme: Theme, area: Rect) {
+    let w = area.width as usize;
+    let Some(s) = &d.sites else {
+        f.render_widget(
+            Paragraph::new("Call sites: fetching...").style(theme.dim()),
+            area,
+        );
+        return;
+    };
+    let mut lines = vec![Line::styled(
+        truncate(
+            &format!(
+                "{:>7} {:>4}  Top call sites (captured: {}; `vmmon maps {} --by-site` for all)",
+                "Bytes", "Maps", s.call_sites, s.pid
+            ),
+            w,
+        ),
+        theme.header(),
+    )];
+    let named: Vec<_> = s.sites.iter().filter(|x| x.site.is_some()).collect();
+    if named.is_empty() {
+        let why = if s.call_sites == "off" {
+            "call sites are not captured (pipeline.call_sites = \"off\")"
+        } else {
+            "no captured call holds any of its mappings"
+        };
+        lines.push(Line::styled(why, theme.dim()));
+    }
+    for site in named.into_iter().take(SITE_ROWS) {
+        let mut frames = site.frames.iter().map(|fr| match &fr.function {
+            Some(name) => format!("{name}+{:#x}", fr.function_offset.unwrap_or(0)),
+            None => fr.text(),
+        });
+        let caller = frames.next().unwrap_or_else(|| "(frames not known)".into());
+        let mut text = format!(
+            "{:>7} {:>4}  {}",
+            size(site.bytes),
+            site.regions,
+            sanitize(&caller)
+        );
+        if let Some(up) = frames.next() {
+            text.push_str(&format!(" <- {}", sanitize(&up)));
+        }
+        let fitted = if width(&text) > w {
+            fit(&text, w, false)
+        } else {
+            text
+        };
+        lines.push(Line::raw(fitted));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 fn figures_line(app: &App, d: &Detail, theme: Theme) -> Paragraph<'static> {

@@ -4,6 +4,7 @@
 
 use super::table::Sample;
 use crate::client::{Client, ClientError};
+use crate::symbolize::{ProcessSites, Symbols};
 use crate::view::{EventsView, ExitView, RegionView, Snapshot};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -11,6 +12,8 @@ use tokio::sync::watch;
 
 /// Events asked for per refresh of the detail view.
 const EVENTS_PER_FETCH: usize = 200;
+/// Call sites fetched for the detail view.
+const SITES_PER_FETCH: usize = 8;
 
 /// Exits asked for per refresh of the exits view.
 pub const EXITS_PER_FETCH: usize = 500;
@@ -46,6 +49,8 @@ pub trait Source {
     fn sample(&mut self) -> Result<Sample, SourceError>;
     /// `None`: the process is not in the ledger.
     fn maps(&mut self, pid: u32) -> Result<Option<Vec<RegionView>>, SourceError>;
+    /// A process's call sites, named, most bytes first; `None` when it is gone.
+    fn sites(&mut self, pid: u32) -> Result<Option<ProcessSites>, SourceError>;
     fn events(&mut self, pid: u32, since: u64) -> Result<EventsView, SourceError>;
     /// The most recent exits, newest first.
     fn exits(&mut self) -> Result<Vec<ExitView>, SourceError>;
@@ -84,6 +89,14 @@ impl Source for AgentSource {
         }
     }
 
+    fn sites(&mut self, pid: u32) -> Result<Option<ProcessSites>, SourceError> {
+        match self.client.sites(pid, SITES_PER_FETCH) {
+            Ok(s) => Ok(Some(s)),
+            Err(ClientError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn events(&mut self, pid: u32, since: u64) -> Result<EventsView, SourceError> {
         match self.client.events(pid, since, EVENTS_PER_FETCH) {
             Err(ClientError::NotFound(_)) => Ok(EventsView::default()),
@@ -99,6 +112,7 @@ impl Source for AgentSource {
 /// The snapshots a ledger owner in this process publishes.
 pub struct SnapshotSource {
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    symbols: Symbols,
     /// Keeps the owner running for as long as the source lives.
     _owner: Box<dyn Send>,
 }
@@ -108,6 +122,7 @@ impl SnapshotSource {
     pub fn new(snapshots: watch::Receiver<Arc<Snapshot>>, owner: Box<dyn Send>) -> Self {
         Self {
             snapshots,
+            symbols: Symbols::new(),
             _owner: owner,
         }
     }
@@ -138,6 +153,11 @@ impl Source for SnapshotSource {
 
     fn maps(&mut self, pid: u32) -> Result<Option<Vec<RegionView>>, SourceError> {
         Ok(self.latest()?.maps(pid))
+    }
+
+    fn sites(&mut self, pid: u32) -> Result<Option<ProcessSites>, SourceError> {
+        let snapshot = self.latest()?;
+        Ok(self.symbols.process_sites(&snapshot, pid, SITES_PER_FETCH))
     }
 
     fn events(&mut self, pid: u32, since: u64) -> Result<EventsView, SourceError> {

@@ -55,6 +55,14 @@ pub fn refresh_detail(app: &mut App, source: &mut dyn Source) {
             return;
         }
     }
+    match source.sites(d.pid) {
+        Ok(Some(s)) => d.sites = Some(s),
+        Ok(None) => {}
+        Err(e) => {
+            app.failed(e.to_string(), now_s());
+            return;
+        }
+    }
     match source.events(d.pid, d.next) {
         Ok(v) => d.add_events(v.next, v.missed, v.events),
         Err(e) => app.failed(e.to_string(), now_s()),

@@ -4,6 +4,7 @@
 
 use crate::event::{Event, Kind};
 use crate::format::{clone_flags, errno_name, map_flags, mremap_flags, prot};
+use crate::symbolize::Frame;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 struct Json<'a>(&'a Event);
@@ -141,6 +142,22 @@ impl Serialize for Json<'_> {
 /// Appends `e` as one JSON object (no newline).
 pub fn write_json(out: &mut Vec<u8>, e: &Event) {
     serde_json::to_writer(out, &Json(e)).expect("writing JSON to memory cannot fail");
+}
+
+/// Appends `e` as one JSON object (no newline), with its call site's frames as `call_site`
+/// when they were named.
+pub fn write_json_with_site(out: &mut Vec<u8>, e: &Event, frames: Option<&[Frame]>) {
+    let at = out.len();
+    write_json(out, e);
+    let Some(frames) = frames else {
+        return;
+    };
+    if out.last() == Some(&b'}') && out.len() > at + 2 {
+        out.pop();
+        out.extend_from_slice(b",\"call_site\":");
+        serde_json::to_writer(&mut *out, frames).expect("writing JSON to memory cannot fail");
+        out.push(b'}');
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ mod json;
 mod line;
 
 pub use filter::{EventName, Filter};
-pub use json::write_json;
+pub use json::{write_json, write_json_with_site};
 pub use line::{WallClock, write_call, write_line};
 
 /// The exit of a process's last thread named `comm`, with the footprint the kernel gave:

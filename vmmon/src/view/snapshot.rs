@@ -78,7 +78,7 @@ pub struct Snapshot {
     /// Counters that never go down, per group and for `other` (updated each second).
     pub tally: Arc<super::PublishedTally>,
     /// Every call site's frames, by id.
-    pub sites: crate::symbolize::SiteTable,
+    pub sites: crate::ledger::SiteTable,
     pub published_s: f64,
 }
 
