@@ -56,20 +56,21 @@ fn while_proc_is_still_read_health_is_not_ready_and_processes_say_retry() {
             "/healthz",
             "/api/v1/processes/1",
             "/api/v1/processes/1/maps",
+            "/api/v1/processes/1/sites",
             "/api/v1/status",
             "/livez",
         ],
     );
-    for (code, body) in &answers[..3] {
+    for (code, body) in &answers[..4] {
         assert_eq!(*code, 503, "{body}");
         assert!(
             body.contains("still reading /proc (7 processes to go), retry"),
             "{body}"
         );
     }
-    assert_eq!(answers[3].0, 200, "the status answers at once");
+    assert_eq!(answers[4].0, 200, "the status answers at once");
     assert_eq!(
-        answers[4],
+        answers[5],
         (200, "ok\n".to_string()),
         "alive while it reads"
     );
@@ -79,14 +80,23 @@ fn while_proc_is_still_read_health_is_not_ready_and_processes_say_retry() {
 fn once_proc_is_read_health_is_ready_and_unknown_pids_are_not_found() {
     let mut s = fresh();
     s.status.bootstrap_ms = Some(12);
-    let answers = ask(s, &["/healthz", "/api/v1/processes/1/maps"]);
-    assert_eq!(answers[0], (200, "ok\n".to_string()));
-    assert_eq!(answers[1].0, 404, "{}", answers[1].1);
-    assert!(
-        answers[1].1.contains("not in the ledger"),
-        "{}",
-        answers[1].1
+    let answers = ask(
+        s,
+        &[
+            "/healthz",
+            "/api/v1/processes/1/maps",
+            "/api/v1/processes/1/sites",
+            "/api/v1/processes/1/sites?limit=-1",
+            "/api/v1/processes/x/sites",
+        ],
     );
+    assert_eq!(answers[0], (200, "ok\n".to_string()));
+    for (code, body) in &answers[1..3] {
+        assert_eq!(*code, 404, "{body}");
+        assert!(body.contains("not in the ledger"), "{body}");
+    }
+    assert_eq!(answers[3].0, 400, "{}", answers[3].1);
+    assert_eq!(answers[4].0, 400, "{}", answers[4].1);
 }
 
 #[test]

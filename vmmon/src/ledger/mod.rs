@@ -31,6 +31,8 @@ pub mod space;
 mod book_tests;
 #[cfg(test)]
 mod model;
+#[cfg(test)]
+mod sites_tests;
 
 pub use apply::{Call, Outcome, apply, apply_call};
 pub use book::Ledger;

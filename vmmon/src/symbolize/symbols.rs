@@ -214,16 +214,18 @@ impl Inner {
         let named = r.path.as_deref().filter(|p| p.starts_with('/'));
         let deleted = named.is_some_and(|p| p.ends_with(" (deleted)"));
         let through = PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", r.start, r.end));
+        let opens = |p: &Path| std::fs::File::open(p).is_ok();
         let (file, module) = match named {
-            Some(p) if !deleted => (Some(PathBuf::from(p)), Some(p.to_string())),
+            Some(p) if !deleted && opens(Path::new(p)) => (Some(PathBuf::from(p)), Some(p.into())),
             _ => {
-                let readable = std::fs::File::open(&through).is_ok();
+                // Deleted, replaced, unnamed, or not reachable from here (another mount
+                // namespace): the process's own link to the mapped file, while it lives.
                 let module = named.map(str::to_string).or_else(|| {
                     std::fs::read_link(&through)
                         .ok()
                         .map(|l| l.to_string_lossy().into_owned())
                 });
-                (readable.then_some(through), module)
+                (opens(&through).then_some(through), module)
             }
         };
         f.module = Some(module.unwrap_or_else(|| "[unnamed file]".into()));
@@ -235,7 +237,9 @@ impl Inner {
             f.marker = Some(Marker::Deleted);
         }
         let Some(file) = file else {
-            f.marker = Some(Marker::Unreadable);
+            if f.marker.is_none() {
+                f.marker = Some(Marker::Unreadable);
+            }
             return f;
         };
         f.build_id = self.build_id(&file);

@@ -141,3 +141,73 @@ fn a_snapshot_shares_what_did_not_change() {
     assert!(!Arc::ptr_eq(&before.processes[&11], &after.processes[&11]));
     assert_eq!(virt(&before, 11), Some(MAPS_BYTES), "the old one is frozen");
 }
+
+#[test]
+fn call_sites_are_published_and_named_without_guessing() {
+    use crate::event::CallSite;
+    use crate::symbolize::{Marker, Symbols};
+    // A pid no process has: its map_files cannot be read.
+    const PID: u32 = 4_000_001;
+    const MAPS_SITES: &str = "\
+55f711a62000-55f711a64000 r-xp 00000000 00:1f 5 /nonexistent/bin/app
+7f0000000000-7f0000001000 rwxp 00000000 00:00 0
+7f0000010000-7f0000012000 r-xp 00002000 00:1f 6 /tmp/plugin.so (deleted)
+7ffd1c3e1000-7ffd1c402000 rw-p 00000000 00:00 0 [stack]
+";
+    let (mut core, _) = core(vec![PID], 0);
+    fold(&mut core, read(PID, MAPS_SITES, S, S + 1000));
+    let with_site = |ts, at, pages, id, frames: &[u64]| {
+        let mut e = mmap(PID, ts, at, pages);
+        e.site = Some(CallSite::with_frames(id, frames));
+        e
+    };
+    apply(
+        &mut core,
+        vec![
+            with_site(10 * S, 0x7f10_0000_0000, 4, 0xa1, &[0x55f7_11a6_2100, 0x55f7_11a6_3000]),
+            with_site(11 * S, 0x7f20_0000_0000, 3, 0xb1, &[0x7f00_0000_0010]),
+            with_site(12 * S, 0x7f30_0000_0000, 2, 0xc1, &[0x7f00_0001_0020]),
+            with_site(13 * S, 0x7f40_0000_0000, 1, 0xd1, &[0x1234]),
+        ],
+    );
+    let s = core.snapshot(1.0);
+    assert_eq!(s.sites.get(&0xa1).map(|f| f.len()), Some(2));
+    let named = Symbols::new().process_sites(&s, PID, 10).expect("tracked");
+    let by = |site: &str| {
+        let v = named.sites.iter().find(|x| x.site.as_deref() == Some(site));
+        v.cloned().expect("site listed")
+    };
+    let app = by("00000000000000a1");
+    assert_eq!(app.bytes, 4 * P);
+    assert_eq!(app.frames.len(), 2);
+    let f = &app.frames[0];
+    assert_eq!(
+        (f.module.as_deref(), f.offset, f.function.as_deref(), f.marker),
+        (Some("/nonexistent/bin/app"), Some(0x100), None, Some(Marker::Unreadable)),
+        "module and offset, no name, never a guess"
+    );
+    let jit = &by("00000000000000b1").frames[0];
+    assert_eq!((jit.marker, jit.offset), (Some(Marker::Jit), None));
+    let deleted = &by("00000000000000c1").frames[0];
+    assert_eq!(
+        (deleted.marker, deleted.offset),
+        (Some(Marker::Deleted), Some(0x2020))
+    );
+    assert_eq!(by("00000000000000d1").frames[0].marker, Some(Marker::Unmapped));
+    // The bytes no captured call made come last, and every byte is someone's.
+    let rest = named.sites.last().unwrap();
+    assert_eq!((rest.site.as_deref(), rest.bytes), (None, 0x2000 + 0x1000 + 0x2000 + 0x21000));
+    let total: u64 = named.sites.iter().map(|x| x.bytes).sum();
+    assert_eq!(total, named.virtual_bytes);
+    // Unmapping half of the app's bytes takes them from its site.
+    let unmap = Kind::Munmap {
+        addr: 0x7f10_0000_0000,
+        len: 2 * P,
+        ret: 0,
+    };
+    apply(&mut core, vec![event(PID, 14 * S, unmap)]);
+    let s = core.snapshot(2.0);
+    let named = Symbols::new().process_sites(&s, PID, 10).unwrap();
+    assert_eq!(named.sites[0].site.as_deref(), Some("00000000000000b1"));
+    assert!(named.sites.iter().any(|x| x.site.as_deref() == Some("00000000000000a1") && x.bytes == 2 * P));
+}
