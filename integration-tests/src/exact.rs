@@ -37,6 +37,7 @@ impl Harness {
             exits_kept: 64,
             programs_attached: pipeline.programs_attached() as u64,
             figures: Ok(()),
+            call_sites: vmmon::config::SiteCapture::from_min_bytes(load.site_min_bytes),
             tally: vmmon::view::TallyOptions {
                 top_k: 20,
                 max_groups: 50,

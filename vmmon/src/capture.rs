@@ -17,6 +17,15 @@ impl SiteCapture {
     /// Every growing call.
     pub const ALL: SiteCapture = SiteCapture::AtLeast(0);
 
+    /// The setting of a threshold the programs take.
+    pub fn from_min_bytes(n: u64) -> Self {
+        if n == vmmon_common::SITES_OFF {
+            SiteCapture::Off
+        } else {
+            SiteCapture::AtLeast(n)
+        }
+    }
+
     /// The threshold the programs take (`SITES_OFF` for off).
     pub fn min_bytes(self) -> u64 {
         match self {
@@ -109,5 +118,8 @@ mod tests {
             assert!(bad.parse::<SiteCapture>().is_err(), "{bad}");
         }
         assert_eq!(SiteCapture::Off.min_bytes(), vmmon_common::SITES_OFF);
+        for c in [SiteCapture::Off, SiteCapture::ALL, SiteCapture::AtLeast(4096)] {
+            assert_eq!(SiteCapture::from_min_bytes(c.min_bytes()), c);
+        }
     }
 }

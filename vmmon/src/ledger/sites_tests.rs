@@ -38,7 +38,11 @@ fn neighbours_from_different_sites_merge_into_one_mapping_and_keep_their_bytes_a
     let mut s = AddressSpace::new();
     mmap(&mut s, 0x10000, 4, 1);
     mmap(&mut s, 0x14000, 2, 2);
-    assert_eq!(s.mappings(), 1, "the kernel merges them, and so does the ledger");
+    assert_eq!(
+        s.mappings(),
+        1,
+        "the kernel merges them, and so does the ledger"
+    );
     assert_eq!(held(&s), vec![(1, 4 * P, 1), (2, 2 * P, 1)]);
 }
 
@@ -123,7 +127,10 @@ fn a_move_keeps_the_sites_and_what_it_adds_is_the_movers() {
 #[test]
 fn the_heap_grows_by_the_brk_callers_bytes() {
     let mut s = AddressSpace::new();
-    let brk = |ret: u64| Kind::Brk { addr: ret, ret: ret as i64 };
+    let brk = |ret: u64| Kind::Brk {
+        addr: ret,
+        ret: ret as i64,
+    };
     apply_call(&mut s, &brk(0x50000), call(NO_SITE));
     apply_call(&mut s, &brk(0x50000 + 4 * P), call(7));
     apply_call(&mut s, &brk(0x50000 + 6 * P), call(8));
@@ -168,7 +175,13 @@ fn a_fork_copies_the_sites_and_a_read_from_proc_keeps_them_where_the_bytes_still
         clone_flags: Some(0x11),
     };
     l.apply(&ev(7, fork, None));
-    let child: Vec<_> = l.space(11).unwrap().sites().iter().map(|t| (t.site, t.bytes)).collect();
+    let child: Vec<_> = l
+        .space(11)
+        .unwrap()
+        .sites()
+        .iter()
+        .map(|t| (t.site, t.bytes))
+        .collect();
     assert!(child.contains(&(0xa1, 4 * P)) && child.contains(&(0xb1, 4 * P)));
     // /proc says the first call's mapping lost its first page (an event the ledger missed)
     // and shows the rest as one mapping: the read corrects the layout, not the sites.

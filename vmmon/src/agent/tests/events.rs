@@ -164,7 +164,13 @@ fn call_sites_are_published_and_named_without_guessing() {
     apply(
         &mut core,
         vec![
-            with_site(10 * S, 0x7f10_0000_0000, 4, 0xa1, &[0x55f7_11a6_2100, 0x55f7_11a6_3000]),
+            with_site(
+                10 * S,
+                0x7f10_0000_0000,
+                4,
+                0xa1,
+                &[0x55f7_11a6_2100, 0x55f7_11a6_3000],
+            ),
             with_site(11 * S, 0x7f20_0000_0000, 3, 0xb1, &[0x7f00_0000_0010]),
             with_site(12 * S, 0x7f30_0000_0000, 2, 0xc1, &[0x7f00_0001_0020]),
             with_site(13 * S, 0x7f40_0000_0000, 1, 0xd1, &[0x1234]),
@@ -182,8 +188,18 @@ fn call_sites_are_published_and_named_without_guessing() {
     assert_eq!(app.frames.len(), 2);
     let f = &app.frames[0];
     assert_eq!(
-        (f.module.as_deref(), f.offset, f.function.as_deref(), f.marker),
-        (Some("/nonexistent/bin/app"), Some(0x100), None, Some(Marker::Unreadable)),
+        (
+            f.module.as_deref(),
+            f.offset,
+            f.function.as_deref(),
+            f.marker
+        ),
+        (
+            Some("/nonexistent/bin/app"),
+            Some(0x100),
+            None,
+            Some(Marker::Unreadable)
+        ),
         "module and offset, no name, never a guess"
     );
     let jit = &by("00000000000000b1").frames[0];
@@ -193,10 +209,16 @@ fn call_sites_are_published_and_named_without_guessing() {
         (deleted.marker, deleted.offset),
         (Some(Marker::Deleted), Some(0x2020))
     );
-    assert_eq!(by("00000000000000d1").frames[0].marker, Some(Marker::Unmapped));
+    assert_eq!(
+        by("00000000000000d1").frames[0].marker,
+        Some(Marker::Unmapped)
+    );
     // The bytes no captured call made come last, and every byte is someone's.
     let rest = named.sites.last().unwrap();
-    assert_eq!((rest.site.as_deref(), rest.bytes), (None, 0x2000 + 0x1000 + 0x2000 + 0x21000));
+    assert_eq!(
+        (rest.site.as_deref(), rest.bytes),
+        (None, 0x2000 + 0x1000 + 0x2000 + 0x21000)
+    );
     let total: u64 = named.sites.iter().map(|x| x.bytes).sum();
     assert_eq!(total, named.virtual_bytes);
     // Unmapping half of the app's bytes takes them from its site.
@@ -209,5 +231,10 @@ fn call_sites_are_published_and_named_without_guessing() {
     let s = core.snapshot(2.0);
     let named = Symbols::new().process_sites(&s, PID, 10).unwrap();
     assert_eq!(named.sites[0].site.as_deref(), Some("00000000000000b1"));
-    assert!(named.sites.iter().any(|x| x.site.as_deref() == Some("00000000000000a1") && x.bytes == 2 * P));
+    assert!(
+        named
+            .sites
+            .iter()
+            .any(|x| x.site.as_deref() == Some("00000000000000a1") && x.bytes == 2 * P)
+    );
 }
