@@ -253,6 +253,24 @@ fn real_ebpf_call_sites_name_the_functions_that_mapped_and_the_bytes_they_still_
             assert_eq!(f["marker"], "no_symbols", "{s}");
         }
     }
+    drop(w);
+
+    // Deleted after it started: named through the process's own link to the file, and
+    // marked as deleted.
+    let doomed = build("sites-deleted", &["-fno-omit-frame-pointer"], false);
+    let w = Workload::start(&doomed);
+    std::fs::remove_file(&doomed).unwrap();
+    let gone = format!("{} (deleted)", doomed.display());
+    wait_until(
+        "the deleted workload's call sites",
+        Duration::from_secs(30),
+        || {
+            let v = by_site(&agent, w.pid())?;
+            let f = sites_of(&v, "sites_grow_arena").first()?.1.first()?.clone();
+            (f["module"] == gone.as_str() && f["marker"] == "deleted").then_some(())
+        },
+    );
+    drop(w);
     let _ = std::fs::remove_dir_all(fp.parent().unwrap());
 }
 

@@ -118,7 +118,11 @@ mod tests {
             assert!(bad.parse::<SiteCapture>().is_err(), "{bad}");
         }
         assert_eq!(SiteCapture::Off.min_bytes(), vmmon_common::SITES_OFF);
-        for c in [SiteCapture::Off, SiteCapture::ALL, SiteCapture::AtLeast(4096)] {
+        for c in [
+            SiteCapture::Off,
+            SiteCapture::ALL,
+            SiteCapture::AtLeast(4096),
+        ] {
             assert_eq!(SiteCapture::from_min_bytes(c.min_bytes()), c);
         }
     }

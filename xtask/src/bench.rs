@@ -299,8 +299,16 @@ fn report(samples: &[[Sample; MODES.len()]], opts: &Options) {
             ratio(i, |s| s.getpid_ns),
         );
     }
-    let received: u64 = samples.iter().flat_map(|r| &r[2..]).map(|s| s.received).sum();
-    let dropped: u64 = samples.iter().flat_map(|r| &r[2..]).map(|s| s.dropped).sum();
+    let received: u64 = samples
+        .iter()
+        .flat_map(|r| &r[2..])
+        .map(|s| s.received)
+        .sum();
+    let dropped: u64 = samples
+        .iter()
+        .flat_map(|r| &r[2..])
+        .map(|s| s.dropped)
+        .sum();
     println!(
         "vmmon received {received} events over {} runs, {dropped} dropped in the kernel",
         samples.len() * (MODES.len() - 2)

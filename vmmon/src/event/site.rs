@@ -19,7 +19,7 @@ pub struct CallSite {
 impl CallSite {
     /// From a record's site; `None` when none was captured.
     pub fn from_raw(r: &SiteRecord) -> Option<Self> {
-        (r.caller != 0).then(|| Self {
+        (r.caller != 0).then_some(Self {
             caller: r.caller,
             stack: r.stack,
             frames: None,

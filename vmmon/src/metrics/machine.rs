@@ -67,6 +67,16 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
     dropped
         .with_label_values(&["ring_full"])
         .inc_by(status.kernel.ring_full);
+    counter(
+        "vmmon_call_sites_captured_total",
+        "Growing calls whose call site the kernel captured",
+        status.kernel.sites_captured,
+    )?;
+    counter(
+        "vmmon_call_sites_unstored_total",
+        "Captured call sites whose frames found no room in the kernel's map (named by their caller alone)",
+        status.kernel.sites_unstored,
+    )?;
     let corrections = IntCounterVec::new(
         Opts::new(
             "vmmon_resync_corrections_total",

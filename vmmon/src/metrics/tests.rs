@@ -385,3 +385,17 @@ fn limits_resident_memory_and_exits_are_exposed() {
         "{text}"
     );
 }
+
+#[test]
+fn call_site_capture_is_counted() {
+    let mut s = snapshot(Vec::new());
+    s.status.kernel.sites_captured = 12;
+    s.status.kernel.sites_unstored = 1;
+    let rendered = text(&s);
+    for want in [
+        "vmmon_call_sites_captured_total 12",
+        "vmmon_call_sites_unstored_total 1",
+    ] {
+        assert!(rendered.contains(want), "{want} missing:\n{rendered}");
+    }
+}

@@ -215,16 +215,27 @@ impl Inner {
         let deleted = named.is_some_and(|p| p.ends_with(" (deleted)"));
         let through = PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", r.start, r.end));
         let opens = |p: &Path| std::fs::File::open(p).is_ok();
+        // The file at the path must still be the one mapped (not replaced by an upgrade).
+        let same = |p: &Path| {
+            use std::os::unix::fs::MetadataExt as _;
+            match (std::fs::metadata(p), r.inode) {
+                (Ok(m), Some((_, ino))) => m.ino() == ino,
+                (Ok(_), None) => true,
+                (Err(_), _) => false,
+            }
+        };
         let (file, module) = match named {
-            Some(p) if !deleted && opens(Path::new(p)) => (Some(PathBuf::from(p)), Some(p.into())),
+            Some(p) if !deleted && same(Path::new(p)) && opens(Path::new(p)) => {
+                (Some(PathBuf::from(p)), Some(p.into()))
+            }
             _ => {
                 // Deleted, replaced, unnamed, or not reachable from here (another mount
-                // namespace): the process's own link to the mapped file, while it lives.
-                let module = named.map(str::to_string).or_else(|| {
-                    std::fs::read_link(&through)
-                        .ok()
-                        .map(|l| l.to_string_lossy().into_owned())
-                });
+                // namespace): the process's own link to the mapped file, while it lives,
+                // which also says whether the file was deleted.
+                let module = std::fs::read_link(&through)
+                    .ok()
+                    .map(|l| l.to_string_lossy().into_owned())
+                    .or_else(|| named.map(str::to_string));
                 (opens(&through).then_some(through), module)
             }
         };
