@@ -108,9 +108,9 @@ pub struct Core {
     /// Something changed since the last snapshot.
     dirty: bool,
     /// Every call site's frames, by id.
-    sites: SiteTable,
+    pub(super) sites: SiteTable,
     /// Call sites known at the last pruning of those no region holds any more.
-    sites_pruned_at: usize,
+    pub(super) sites_pruned_at: usize,
 }
 
 impl Core {
@@ -214,12 +214,7 @@ impl Core {
         if e.is_process_exit() {
             self.exited.insert(e.tgid);
         }
-        if let Some(site) = &e.site {
-            let id = site.id();
-            if !self.sites.contains_key(&id) {
-                self.sites.insert(id, site.frames());
-            }
-        }
+        self.note_site(&e);
         let applied = self.ledger.apply(&e);
         self.follow(applied, e.ts_ns);
         batch.push(e);
@@ -342,29 +337,6 @@ impl Core {
         }
         self.prune_sites();
         trim
-    }
-
-    /// Forgets the call sites no region holds bytes of any more, once the table has doubled
-    /// since it was last pruned (a walk of every region).
-    fn prune_sites(&mut self) {
-        if self.sites.len() < 1024 || self.sites.len() < 2 * self.sites_pruned_at {
-            return;
-        }
-        let mut held = HashSet::new();
-        for p in self.ledger.processes() {
-            if let Some(space) = self.ledger.space(p.tgid) {
-                for t in space.sites() {
-                    held.insert(t.site);
-                }
-            }
-        }
-        self.sites.retain(|id, _| held.contains(id));
-        self.sites_pruned_at = self.sites.len();
-    }
-
-    /// Every call site's frames, by id.
-    pub fn sites(&self) -> &SiteTable {
-        &self.sites
     }
 
     /// Whether a sweep is due at `now` (the loop's clock): the caller starts one from its

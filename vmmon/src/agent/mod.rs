@@ -13,6 +13,7 @@ pub mod publish;
 pub mod reads;
 pub mod resync;
 pub mod run;
+mod sites;
 
 #[cfg(test)]
 mod tests;

@@ -123,6 +123,42 @@ impl SiteSpans {
 /// Every call site's frames (innermost first), by id: what the agent's core has seen.
 pub type SiteTable = imbl::HashMap<SiteId, std::sync::Arc<[u64]>>;
 
+impl super::AddressSpace {
+    /// Gives the regions read from `/proc` (with no known sites) the sites `old` had at the
+    /// same addresses: a read corrects the layout, not who made what is still mapped.
+    pub(super) fn inherit_sites(&mut self, old: &super::AddressSpace) {
+        let keys: Vec<u64> = self
+            .regions
+            .iter()
+            .filter(|(_, r)| r.sites.is_unknown())
+            .map(|(&k, _)| k)
+            .collect();
+        for k in keys {
+            let r = self.regions.get_mut(&k).expect("key just listed");
+            let mut spans = SiteSpans::default();
+            let mut at = r.start;
+            let overlapping: smallvec::SmallVec<[&super::Region; 4]> = old
+                .regions
+                .range(..r.end)
+                .rev()
+                .take_while(|(_, o)| o.end > r.start)
+                .map(|(_, o)| o)
+                .collect();
+            for o in overlapping.into_iter().rev() {
+                let (s, e) = (o.start.max(r.start), o.end.min(r.end));
+                if s > at {
+                    spans.append(at - r.start, &SiteSpans::default());
+                }
+                let mut part = o.sites.clone().split_off(s - o.start);
+                part.split_off(e - s);
+                spans.append(s - r.start, &part);
+                at = e;
+            }
+            r.sites = spans;
+        }
+    }
+}
+
 /// What one call site holds in an address space.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SiteTotal {

@@ -4,7 +4,7 @@
 use super::displaced::{Displacements, clip};
 use super::figures::{BytesByKind, Figures, PermBytes, coalesce};
 use super::region::{Attrs, Origin, Perms, Region, RegionKind};
-use super::sites::{SiteId, SiteSpans, SiteTotal};
+use super::sites::{SiteId, SiteTotal};
 
 /// The regions of an address space by start address. A persistent map: a clone (a fork, a
 /// published snapshot) costs a pointer, and a change copies only the nodes on its path.
@@ -29,7 +29,7 @@ pub struct Totals {
 /// [`RegionMap`]), so idle forked children and published snapshots cost next to nothing.
 #[derive(Clone, Debug, Default)]
 pub struct AddressSpace {
-    regions: RegionMap,
+    pub(super) regions: RegionMap,
     displaced: Displacements,
     totals: Totals,
     figures: Figures,
@@ -464,40 +464,6 @@ impl AddressSpace {
     /// [`super::NO_SITE`]).
     pub fn sites(&self) -> Vec<SiteTotal> {
         super::sites::totals(self.regions.values())
-    }
-
-    /// Gives the regions read from `/proc` (with no known sites) the sites `old` had at the
-    /// same addresses: a read corrects the layout, not who made what is still mapped.
-    pub(super) fn inherit_sites(&mut self, old: &AddressSpace) {
-        let keys: Vec<u64> = self
-            .regions
-            .iter()
-            .filter(|(_, r)| r.sites.is_unknown())
-            .map(|(&k, _)| k)
-            .collect();
-        for k in keys {
-            let r = self.regions.get_mut(&k).expect("key just listed");
-            let mut spans = SiteSpans::default();
-            let mut at = r.start;
-            let overlapping: smallvec::SmallVec<[&Region; 4]> = old
-                .regions
-                .range(..r.end)
-                .rev()
-                .take_while(|(_, o)| o.end > r.start)
-                .map(|(_, o)| o)
-                .collect();
-            for o in overlapping.into_iter().rev() {
-                let (s, e) = (o.start.max(r.start), o.end.min(r.end));
-                if s > at {
-                    spans.append(at - r.start, &SiteSpans::default());
-                }
-                let mut part = o.sites.clone().split_off(s - o.start);
-                part.split_off(e - s);
-                spans.append(s - r.start, &part);
-                at = e;
-            }
-            r.sites = spans;
-        }
     }
 
     /// Bytes mapped with each kind of backing.
