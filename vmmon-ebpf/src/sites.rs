@@ -65,9 +65,21 @@ fn mix(h: u64, v: u64) -> u64 {
 pub fn capture(regs: *const pt_regs) -> SiteRecord {
     // SAFETY: `regs` is the tracepoint's BTF-typed `struct pt_regs *`.
     let (sp, mut fp) = unsafe { ((*regs).rsp, (*regs).rbp) };
-    // SAFETY: reads user memory through the helper, which fails rather than faults.
-    let Ok(caller) = (unsafe { bpf_probe_read_user(sp as *const u64) }) else {
-        return SiteRecord::default();
+    let caller = if fp == sp {
+        // A wrapper built with frame pointers (`push rbp; mov rbp, rsp`) made a frame: the
+        // word at sp is the saved frame pointer, the return address is above it.
+        // SAFETY: reads user memory through the helper, which fails rather than faults.
+        let Ok(frame) = (unsafe { bpf_probe_read_user(sp as *const [u64; 2]) }) else {
+            return SiteRecord::default();
+        };
+        fp = frame[0];
+        frame[1]
+    } else {
+        // SAFETY: as above.
+        let Ok(word) = (unsafe { bpf_probe_read_user(sp as *const u64) }) else {
+            return SiteRecord::default();
+        };
+        word
     };
     if caller == 0 {
         return SiteRecord::default();

@@ -37,8 +37,12 @@ pub fn render(p: &ProcessSites) -> String {
             }
         }
     }
-    let total: u64 = p.sites.iter().map(|s| s.bytes).sum();
-    let _ = writeln!(out, "{:>10} {:>5}  total", human_bytes(total), "");
+    let _ = writeln!(
+        out,
+        "{:>10} {:>5}  mapped in all",
+        human_bytes(p.virtual_bytes),
+        ""
+    );
     out
 }
 
@@ -90,6 +94,6 @@ mod tests {
                 .starts_with("/opt/app+0x131e [no symbols]")
         );
         assert!(lines[4].contains("no captured call"));
-        assert!(lines[5].contains("9.0M") && lines[5].ends_with("total"));
+        assert!(lines[5].contains("9.0M") && lines[5].ends_with("mapped in all"));
     }
 }

@@ -9,7 +9,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use vmmon::bpf::{LoadOptions, Pipeline};
 use vmmon::event::{DecodeError, Event};
 use vmmon::source::EventSource;
-use vmmon::symbolize::{Frame, Symbols, frames_text};
+use vmmon::symbolize::{Frame, Symbols, frames_text, regions_now};
 use vmmon::trace::{EventName, Filter, WallClock, write_json_with_site, write_line};
 
 #[derive(clap::Args)]
@@ -126,11 +126,13 @@ impl Sink {
             let mut out = out;
             let symbols = Symbols::new();
             for batch in rx {
+                // Each process's mappings read once per batch.
+                let mut maps = std::collections::HashMap::new();
                 for e in &batch {
-                    let frames = e
-                        .site
-                        .as_ref()
-                        .map(|s| symbols.frames_now(e.tgid, &s.frames()));
+                    let frames = e.site.as_ref().map(|s| {
+                        let regions = maps.entry(e.tgid).or_insert_with(|| regions_now(e.tgid));
+                        symbols.frames_in(e.tgid, regions.as_ref(), &s.frames())
+                    });
                     out.push(e, frames.as_deref());
                 }
                 if out.flush().is_err() {

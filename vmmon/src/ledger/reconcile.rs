@@ -97,13 +97,14 @@ impl Ledger {
             rebuilt.brk_start = Some(snap.start_brk);
             rebuilt.brk = Some(heap_end.unwrap_or(snap.start_brk));
         }
-        // Who made what is still mapped where it was: the read does not say.
-        rebuilt.inherit_sites(&shared.space);
         for (call, ev) in shared.log.take().unwrap_or_default() {
             if call.ts_ns >= snap.taken_ns {
                 apply_call(&mut rebuilt, &ev, call);
             }
         }
+        // Who made what is still mapped where it was: the read does not say. (After the
+        // replay, both describe the same moment.)
+        rebuilt.inherit_sites(&shared.space);
         let diffs = differences(&shared.space.coalesced(), &rebuilt.coalesced());
         if shared.unfilled {
             self.counters.fills += 1;

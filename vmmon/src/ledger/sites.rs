@@ -66,9 +66,16 @@ impl SiteSpans {
         right
     }
 
-    /// Appends `next`'s runs after this region's `len` bytes (a merge with the region that
-    /// follows).
+    /// Keeps only the runs of the first `len` bytes (a region cut short).
+    pub fn truncate(&mut self, len: u64) {
+        self.0.retain(|&mut (o, _)| o < len);
+        self.normalize();
+    }
+
+    /// Appends `next`'s runs after this region's first `len` bytes (a merge with the region
+    /// that follows); runs of this one past `len` go.
     pub fn append(&mut self, len: u64, next: &SiteSpans) {
+        self.truncate(len);
         if self.0.is_empty() && next.0.is_empty() {
             return;
         }
@@ -86,6 +93,13 @@ impl SiteSpans {
     /// Bytes added after this region's `len` bytes, by `site` (a mapping grown in place).
     pub fn grow(&mut self, len: u64, site: SiteId) {
         self.append(len, &SiteSpans::of(site));
+    }
+
+    /// The runs of `[from, to)` of a region of `len` bytes, rebased to `from`.
+    fn within(&self, from: u64, to: u64) -> SiteSpans {
+        let mut part = self.clone().split_off(from);
+        part.truncate(to - from);
+        part
     }
 
     /// Each run's site and bytes, over a region of `len` bytes.
@@ -124,38 +138,65 @@ impl SiteSpans {
 pub type SiteTable = imbl::HashMap<SiteId, std::sync::Arc<[u64]>>;
 
 impl super::AddressSpace {
-    /// Gives the regions read from `/proc` (with no known sites) the sites `old` had at the
-    /// same addresses: a read corrects the layout, not who made what is still mapped.
+    /// Gives the bytes of no known site (regions read from `/proc`, or copied from them by
+    /// the calls replayed on top) the sites `old` had at the same addresses: a read corrects
+    /// the layout, not who made what is still mapped.
     pub(super) fn inherit_sites(&mut self, old: &super::AddressSpace) {
         let keys: Vec<u64> = self
             .regions
             .iter()
-            .filter(|(_, r)| r.sites.is_unknown())
+            .filter(|(_, r)| {
+                let mut unknown = false;
+                r.sites.each(r.len(), |s, _| unknown |= s == NO_SITE);
+                unknown
+            })
             .map(|(&k, _)| k)
             .collect();
         for k in keys {
             let r = self.regions.get_mut(&k).expect("key just listed");
+            let mut runs = Vec::new();
+            let mut at = 0;
+            r.sites.each(r.len(), |s, bytes| {
+                runs.push((at, at + bytes, s));
+                at += bytes;
+            });
             let mut spans = SiteSpans::default();
-            let mut at = r.start;
-            let overlapping: smallvec::SmallVec<[&super::Region; 4]> = old
-                .regions
-                .range(..r.end)
-                .rev()
-                .take_while(|(_, o)| o.end > r.start)
-                .map(|(_, o)| o)
-                .collect();
-            for o in overlapping.into_iter().rev() {
-                let (s, e) = (o.start.max(r.start), o.end.min(r.end));
-                if s > at {
-                    spans.append(at - r.start, &SiteSpans::default());
-                }
-                let mut part = o.sites.clone().split_off(s - o.start);
-                part.split_off(e - s);
-                spans.append(s - r.start, &part);
-                at = e;
+            for (from, to, site) in runs {
+                let part = if site == NO_SITE {
+                    old.spans_over(r.start + from, r.start + to)
+                } else {
+                    SiteSpans::of(site)
+                };
+                spans.append(from, &part);
             }
             r.sites = spans;
         }
+    }
+
+    /// The sites of `[start, end)` as this address space has them, rebased to `start` (no
+    /// known site where nothing is mapped).
+    fn spans_over(&self, start: u64, end: u64) -> SiteSpans {
+        let mut spans = SiteSpans::default();
+        let mut at = start;
+        let overlapping: SmallVec<[&super::Region; 4]> = self
+            .regions
+            .range(..end)
+            .rev()
+            .take_while(|(_, o)| o.end > start)
+            .map(|(_, o)| o)
+            .collect();
+        for o in overlapping.into_iter().rev() {
+            let (s, e) = (o.start.max(start), o.end.min(end));
+            if s > at {
+                spans.append(at - start, &SiteSpans::default());
+            }
+            spans.append(s - start, &o.sites.within(s - o.start, e - o.start));
+            at = e;
+        }
+        if at < end {
+            spans.append(at - start, &SiteSpans::default());
+        }
+        spans
     }
 }
 
@@ -177,17 +218,17 @@ pub fn totals<'a>(regions: impl IntoIterator<Item = &'a super::Region>) -> Vec<S
         if r.kind == super::RegionKind::Vsyscall {
             continue;
         }
-        let mut last = None;
+        let mut seen: SmallVec<[SiteId; 4]> = SmallVec::new();
         r.sites.each(r.len(), |site, bytes| {
             let t = by_site.entry(site).or_insert(SiteTotal {
                 site,
                 ..SiteTotal::default()
             });
             t.bytes += bytes;
-            if last != Some(site) {
+            if !seen.contains(&site) {
+                seen.push(site);
                 t.regions += 1;
             }
-            last = Some(site);
         });
     }
     let mut all: Vec<SiteTotal> = by_site.into_values().collect();

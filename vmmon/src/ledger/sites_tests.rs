@@ -199,3 +199,83 @@ fn a_fork_copies_the_sites_and_a_read_from_proc_keeps_them_where_the_bytes_still
     got.sort_unstable();
     assert_eq!(got, vec![(NO_SITE, 8 * P), (0xa1, 3 * P), (0xb1, 4 * P)]);
 }
+
+#[test]
+fn a_move_that_shrinks_drops_the_cut_runs_before_anything_grows_back() {
+    let mut s = AddressSpace::new();
+    mmap(&mut s, 0x10000, 2, 1);
+    mmap(&mut s, 0x12000, 2, 2);
+    // Move the four pages away keeping one, then grow that in place by three from site 3.
+    let moved = Kind::Mremap {
+        old_addr: 0x10000,
+        old_len: 4 * P,
+        new_len: P,
+        flags: MREMAP_MAYMOVE,
+        new_addr: 0,
+        ret: 0x40000,
+    };
+    apply_call(&mut s, &moved, call(NO_SITE));
+    assert_eq!(held(&s), vec![(1, P, 1)]);
+    let grown = Kind::Mremap {
+        old_addr: 0x40000,
+        old_len: P,
+        new_len: 4 * P,
+        flags: 0,
+        new_addr: 0,
+        ret: 0x40000,
+    };
+    apply_call(&mut s, &grown, call(3));
+    assert_eq!(held(&s), vec![(1, P, 1), (3, 3 * P, 1)]);
+}
+
+#[test]
+fn a_site_with_bytes_on_both_sides_of_another_counts_its_mapping_once() {
+    let mut s = AddressSpace::new();
+    mmap(&mut s, 0x10000, 3, 1);
+    // Site 2 maps over the middle page (MAP_FIXED); the three pages merge again.
+    let fixed = Kind::Mmap {
+        addr: 0x11000,
+        len: P,
+        prot: 3,
+        flags: 0x32,
+        fd: -1,
+        offset: 0,
+        ret: 0x11000,
+    };
+    apply_call(&mut s, &fixed, call(2));
+    assert_eq!(s.mappings(), 1);
+    assert_eq!(held(&s), vec![(1, 2 * P, 1), (2, P, 1)]);
+}
+
+#[test]
+fn bytes_a_read_from_proc_finds_that_the_ledger_never_had_are_no_sites() {
+    let mut l = Ledger::new();
+    let snap = |regions: Vec<Region>, ts: u64| Snapshot {
+        regions,
+        start_brk: 0,
+        taken_ns: ts,
+        done_ns: 0,
+    };
+    let anon = |start: u64, pages: u64| {
+        Region::new(
+            start,
+            start + pages * P,
+            Perms::parse("rw-p").unwrap(),
+            RegionKind::Anon,
+            Origin::Procfs,
+        )
+    };
+    l.insert_snapshot(10, Comm::default(), snap(vec![], 1));
+    l.apply(&ev(5, Kind::anon_mmap(0x10000, 2 * P), Some(0xa1)));
+    // The mapping grew by two pages without an event the ledger saw.
+    l.reconcile(10, snap(vec![anon(0x10000, 4)], 8), (true, Why::Targeted));
+    let mut got: Vec<_> = l
+        .space(10)
+        .unwrap()
+        .sites()
+        .iter()
+        .map(|t| (t.site, t.bytes))
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, vec![(NO_SITE, 2 * P), (0xa1, 2 * P)]);
+}

@@ -373,6 +373,8 @@ impl AddressSpace {
             self.find(old).cloned().map(|mut r| {
                 r.start = old;
                 r.end = old;
+                // A new copy of shared memory: all of it the mremap call's.
+                r.sites = Default::default();
                 vec![r]
             })
         } else {
@@ -406,6 +408,8 @@ impl AddressSpace {
         for mut r in moved.drain(..) {
             r.start = r.start.wrapping_add(delta);
             r.end = r.end.wrapping_add(delta).min(limit);
+            let len = r.len();
+            r.sites.truncate(len);
             if r.start >= limit {
                 continue;
             }

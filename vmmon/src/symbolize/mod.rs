@@ -11,4 +11,4 @@ mod frame;
 mod symbols;
 
 pub use frame::{Frame, Marker, ProcessSites, SiteView, frames_text};
-pub use symbols::Symbols;
+pub use symbols::{Symbols, regions_now};

@@ -9,6 +9,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
+/// Process `pid`'s mappings as `/proc` shows them now; `None` when it is gone.
+pub fn regions_now(pid: u32) -> Option<RegionMap> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+    if text.is_empty() {
+        return None;
+    }
+    let (regions, _) = crate::procfs::parse_maps(&text);
+    Some(regions.into_iter().map(|r| (r.start, r)).collect())
+}
+
 /// Names cached at most; past it the cache starts again.
 const NAMES_KEPT: usize = 1 << 16;
 
@@ -23,8 +33,30 @@ type Job = Box<dyn FnOnce(&mut Inner) + Send>;
 struct Inner {
     symbolizer: Symbolizer,
     /// (file, file offset) -> function and offset in it (None: no symbol there).
-    names: HashMap<(PathBuf, u64), Option<(String, u64)>>,
-    build_ids: HashMap<PathBuf, Option<String>>,
+    names: HashMap<(Identity, u64), Option<(String, u64)>>,
+    build_ids: HashMap<Identity, Option<String>>,
+}
+
+/// Which file, whatever the path that reached it: a path can name another file later (an
+/// upgrade, a reused `/proc/PID/map_files` link), a file's identity cannot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+}
+
+impl Identity {
+    fn of(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        }
+    }
 }
 
 impl Default for Symbols {
@@ -48,7 +80,11 @@ impl Symbols {
             .spawn(move || {
                 let mut inner = Inner::new();
                 for job in rx {
-                    job(&mut inner);
+                    // A panic in one file's parsing must not end naming for good.
+                    let run = std::panic::AssertUnwindSafe(|| job(&mut inner));
+                    if std::panic::catch_unwind(run).is_err() {
+                        inner = Inner::new();
+                    }
                 }
             });
         if let Err(e) = spawned {
@@ -107,13 +143,15 @@ impl Symbols {
     /// The frames of a call site of process `pid`, against its mappings as `/proc` shows
     /// them now: for a tool without a ledger (`vmmon trace --stacks`).
     pub fn frames_now(&self, pid: u32, frames: &[u64]) -> Vec<Frame> {
-        match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
-            Ok(text) if !text.is_empty() => {
-                let (regions, _) = crate::procfs::parse_maps(&text);
-                let map: RegionMap = regions.into_iter().map(|r| (r.start, r)).collect();
-                self.frames(pid, &map, frames)
-            }
-            _ => frames
+        self.frames_in(pid, regions_now(pid).as_ref(), frames)
+    }
+
+    /// The frames of a call site of process `pid` against `regions` (from
+    /// [`regions_now`]); `None`: the process is gone, only the caller's address is known.
+    pub fn frames_in(&self, pid: u32, regions: Option<&RegionMap>, frames: &[u64]) -> Vec<Frame> {
+        match regions {
+            Some(map) => self.frames(pid, map, frames),
+            None => frames
                 .iter()
                 .take(1)
                 .map(|&a| Frame::bare(a, Marker::Gone))
@@ -181,10 +219,12 @@ impl Inner {
         let mut out = Vec::with_capacity(frames.len());
         for (i, &addr) in frames.iter().enumerate() {
             match find(regions, addr) {
-                Some(r) if r.perms.exec => out.push(self.frame(pid, r, addr)),
+                Some(r) if r.perms.exec => out.push(self.frame(pid, r, addr, true)),
+                // Not code: where it points is told, but no symbol is looked up (a data
+                // symbol there is no function).
                 Some(r) if i == 0 => out.push(Frame {
                     marker: Some(Marker::NotCode),
-                    ..self.frame(pid, r, addr)
+                    ..self.frame(pid, r, addr, false)
                 }),
                 None if i == 0 => out.push(Frame::bare(addr, Marker::Unmapped)),
                 _ => break,
@@ -193,7 +233,7 @@ impl Inner {
         out
     }
 
-    fn frame(&mut self, pid: u32, r: &Region, addr: u64) -> Frame {
+    fn frame(&mut self, pid: u32, r: &Region, addr: u64, name: bool) -> Frame {
         let mut f = Frame::bare(addr, Marker::Unmapped);
         f.marker = None;
         match r.kind {
@@ -253,9 +293,17 @@ impl Inner {
             }
             return f;
         };
-        f.build_id = self.build_id(&file);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            f.marker.get_or_insert(Marker::Unreadable);
+            return f;
+        };
+        let id = Identity::of(&meta);
+        f.build_id = self.build_id(&file, id);
+        if !name {
+            return f;
+        }
         // A return address is just past its call: name the call.
-        match self.name(&file, f.offset.unwrap_or(0).saturating_sub(1)) {
+        match self.name(&file, id, f.offset.unwrap_or(0).saturating_sub(1)) {
             Some((name, off)) => {
                 f.function = Some(name);
                 f.function_offset = Some(off + 1);
@@ -267,20 +315,20 @@ impl Inner {
         f
     }
 
-    fn build_id(&mut self, file: &Path) -> Option<String> {
-        if let Some(b) = self.build_ids.get(file) {
+    fn build_id(&mut self, file: &Path, id: Identity) -> Option<String> {
+        if let Some(b) = self.build_ids.get(&id) {
             return b.clone();
         }
-        let id = blazesym::helper::read_elf_build_id(file)
+        let build = blazesym::helper::read_elf_build_id(file)
             .ok()
             .flatten()
             .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
-        self.build_ids.insert(file.to_path_buf(), id.clone());
-        id
+        self.build_ids.insert(id, build.clone());
+        build
     }
 
-    fn name(&mut self, file: &Path, offset: u64) -> Option<(String, u64)> {
-        let key = (file.to_path_buf(), offset);
+    fn name(&mut self, file: &Path, id: Identity, offset: u64) -> Option<(String, u64)> {
+        let key = (id, offset);
         if let Some(n) = self.names.get(&key) {
             return n.clone();
         }
@@ -293,7 +341,9 @@ impl Inner {
             Ok(Symbolized::Unknown(_)) | Err(_) => None,
         };
         if self.names.len() >= NAMES_KEPT {
-            self.names.clear();
+            // Start again, the symbolizer too: it keeps every file it opened (deleted ones
+            // among them) open.
+            *self = Inner::new();
         }
         self.names.insert(key, named.clone());
         named

@@ -55,17 +55,17 @@ pub fn refresh_detail(app: &mut App, source: &mut dyn Source) {
             return;
         }
     }
-    match source.sites(d.pid) {
-        Ok(Some(s)) => d.sites = Some(s),
-        Ok(None) => {}
-        Err(e) => {
-            app.failed(e.to_string(), now_s());
-            return;
-        }
+    // A failure to name call sites leaves the events to come.
+    let sites = source.sites(d.pid);
+    if let Ok(Some(s)) = &sites {
+        d.sites = Some(s.clone());
     }
     match source.events(d.pid, d.next) {
         Ok(v) => d.add_events(v.next, v.missed, v.events),
         Err(e) => app.failed(e.to_string(), now_s()),
+    }
+    if let Err(e) = sites {
+        app.failed(e.to_string(), now_s());
     }
 }
 
