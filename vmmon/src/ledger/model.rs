@@ -2,7 +2,7 @@
 //! applies every call page by page. Over random sequences of every operation, overlaps and
 //! failures included, the two agree on every page's permissions and kind, and on the totals.
 
-use super::{AddressSpace, PAGE, Perms, RegionKind, apply};
+use super::{AddressSpace, Call, PAGE, Perms, RegionKind, apply_call};
 use crate::event::Kind;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -376,7 +376,10 @@ proptest! {
         for (i, op) in ops.iter().enumerate() {
             let Some(ev) = kernel(&mut model, op) else { continue };
             let before = pages_of(&space);
-            apply(&mut space, &ev, 1, i as u64);
+            // Every call from a site of its own: the sites' bytes must add up to what is
+            // mapped, whatever splits, merges and moves did to the regions.
+            let call = Call { tid: 1, ts_ns: i as u64, site: i as u64 + 1 };
+            apply_call(&mut space, &ev, call);
             let got = pages_of(&space);
             if ev.errno().is_some() {
                 prop_assert!(got == before, "failed call #{} {:?} changed the ledger:\n  before {}\n  after  {}", i, ev, render(&before), render(&got));
@@ -385,6 +388,13 @@ proptest! {
             let total: u64 = space.regions().map(|r| r.len()).sum();
             prop_assert_eq!(total, model.pages.len() as u64 * PAGE);
             prop_assert_eq!(space.totals().virtual_bytes, total);
+            let by_sites: u64 = space.sites().iter().map(|t| t.bytes).sum();
+            prop_assert_eq!(by_sites, total, "the call sites' bytes are not what is mapped");
+            for r in space.regions() {
+                let mut runs = 0;
+                r.sites.each(r.len(), |_, b| runs += b);
+                prop_assert_eq!(runs, r.len(), "runs of {:?} do not cover it", r);
+            }
             prop_assert!(space.totals().peak_virtual_bytes >= total);
             // No two regions overlap, and they are in order.
             for w in space.regions().collect::<Vec<_>>().windows(2) {

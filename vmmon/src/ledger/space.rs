@@ -408,11 +408,11 @@ impl AddressSpace {
         for mut r in moved.drain(..) {
             r.start = r.start.wrapping_add(delta);
             r.end = r.end.wrapping_add(delta).min(limit);
-            let len = r.len();
-            r.sites.truncate(len);
             if r.start >= limit {
                 continue;
             }
+            let len = r.len();
+            r.sites.truncate(len);
             r.origin = Origin::Mremap;
             r.changes = r.changes.saturating_add(1);
             placed.push(r);
