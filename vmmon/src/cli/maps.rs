@@ -214,6 +214,7 @@ mod tests {
                 offset: 0,
                 origin: "procfs".into(),
                 changes: 0,
+                sites: Vec::new(),
             },
             RegionView {
                 start: 0x7f00_0000_0000,
@@ -224,6 +225,7 @@ mod tests {
                 offset: 0,
                 origin: "mmap".into(),
                 changes: 1,
+                sites: Vec::new(),
             },
         ];
         let text = render(42, None, &regions, None);

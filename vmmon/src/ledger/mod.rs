@@ -42,5 +42,5 @@ pub use figures::{BytesByKind, Figures, PermBytes, coalesce};
 pub use process::{Applied, CallCounts, Exited, Kernel, Need, Process, Reason};
 pub use reconcile::{Reconciled, Snapshot, Why};
 pub use region::{Attrs, Origin, PAGE, Perms, Region, RegionKind, page_up};
-pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTable, SiteTotal};
+pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTable, SiteTotal, site_name};
 pub use space::{AddressSpace, RegionMap, Totals};

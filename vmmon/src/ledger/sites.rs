@@ -15,6 +15,11 @@ pub type SiteId = u64;
 /// The site of bytes no captured call made.
 pub const NO_SITE: SiteId = 0;
 
+/// How a site is named in the API: its id in hex, 16 digits.
+pub fn site_name(site: SiteId) -> String {
+    format!("{site:016x}")
+}
+
 /// Runs of call sites over a region, as `(offset from the region's start, site)` in offset
 /// order, the first at offset 0; empty when no byte of it has a known site (most regions
 /// read from `/proc`, and every one when sites are not captured).

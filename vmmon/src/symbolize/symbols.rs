@@ -174,7 +174,7 @@ impl Symbols {
             .filter(|t| t.site != NO_SITE)
             .take(limit)
             .map(|t| SiteView {
-                site: Some(format!("{:016x}", t.site)),
+                site: Some(crate::ledger::site_name(t.site)),
                 bytes: t.bytes,
                 regions: t.regions,
                 frames: table

@@ -180,6 +180,7 @@ fn the_detail_view_shows_regions_events_and_a_sparkline() {
             offset: 0,
             origin: "procfs".into(),
             changes: 0,
+            sites: Vec::new(),
         },
         RegionView {
             start: 0x7f00_0000_0000,
@@ -190,6 +191,7 @@ fn the_detail_view_shows_regions_events_and_a_sparkline() {
             offset: 0,
             origin: "mmap".into(),
             changes: 0,
+            sites: Vec::new(),
         },
     ];
     d.add_events(

@@ -93,6 +93,10 @@ pub struct RegionView {
     pub origin: String,
     /// mprotect/mremap calls that changed it since.
     pub changes: u32,
+    /// The call sites that made its bytes, first to last, by id as in
+    /// `/api/v1/processes/{pid}/sites`; empty when no captured call made any of it.
+    #[serde(default)]
+    pub sites: Vec<String>,
 }
 
 /// A process's view from its ledger entry and address space.
@@ -160,6 +164,16 @@ pub fn region_view(r: &Region) -> RegionView {
         offset: r.offset,
         origin: format!("{:?}", r.origin).to_lowercase(),
         changes: r.changes,
+        sites: {
+            let mut ids: Vec<String> = Vec::new();
+            r.sites.each(r.len(), |s, _| {
+                let id = crate::ledger::site_name(s);
+                if s != crate::ledger::NO_SITE && !ids.contains(&id) {
+                    ids.push(id);
+                }
+            });
+            ids
+        },
     }
 }
 
@@ -210,6 +224,11 @@ pub fn merge_adjacent(regions: Vec<RegionView>) -> Vec<RegionView> {
         {
             last.end = r.end;
             last.changes += r.changes;
+            for s in r.sites {
+                if !last.sites.contains(&s) {
+                    last.sites.push(s);
+                }
+            }
             continue;
         }
         out.push(r);

@@ -178,6 +178,20 @@ fn call_sites_are_published_and_named_without_guessing() {
     );
     let s = core.snapshot(1.0);
     assert_eq!(s.sites.get(&0xa1).map(|f| f.len()), Some(2));
+    let maps = s.maps(PID).unwrap();
+    let app_region = maps.iter().find(|r| r.start == 0x7f10_0000_0000).unwrap();
+    assert_eq!(
+        app_region.sites,
+        ["00000000000000a1"],
+        "each region names its sites"
+    );
+    assert!(
+        maps.iter()
+            .find(|r| r.kind == "stack")
+            .unwrap()
+            .sites
+            .is_empty()
+    );
     let named = Symbols::new().process_sites(&s, PID, 10).expect("tracked");
     let by = |site: &str| {
         let v = named.sites.iter().find(|x| x.site.as_deref() == Some(site));
