@@ -21,29 +21,41 @@ pub fn site_name(site: SiteId) -> String {
 }
 
 /// Runs of call sites over a region, as `(offset from the region's start, site)` in offset
-/// order, the first at offset 0; empty when no byte of it has a known site (most regions
-/// read from `/proc`, and every one when sites are not captured).
+/// order, the first at offset 0; none when no byte of it has a known site (most regions read
+/// from `/proc`, and every one when sites are not captured). One pointer in a region, boxed
+/// only when some site is known: every region pays for it, few have one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SiteSpans(SmallVec<[(u64, SiteId); 1]>);
+pub struct SiteSpans(Option<Box<Runs>>);
+
+type Runs = SmallVec<[(u64, SiteId); 2]>;
 
 impl SiteSpans {
     /// Every byte made by `site`.
     pub fn of(site: SiteId) -> Self {
-        let mut s = Self::default();
-        if site != NO_SITE {
-            s.0.push((0, site));
+        if site == NO_SITE {
+            return Self::default();
         }
-        s
+        let mut runs = Runs::new();
+        runs.push((0, site));
+        Self(Some(Box::new(runs)))
+    }
+
+    fn runs(&self) -> &[(u64, SiteId)] {
+        self.0.as_deref().map_or(&[], |r| r.as_slice())
+    }
+
+    fn runs_mut(&mut self) -> &mut Runs {
+        self.0.get_or_insert_with(Default::default)
     }
 
     /// No byte with a known site.
     pub fn is_unknown(&self) -> bool {
-        self.0.is_empty()
+        self.runs().is_empty()
     }
 
     /// The site of the byte at offset `at`.
     pub fn at(&self, at: u64) -> SiteId {
-        self.0
+        self.runs()
             .iter()
             .take_while(|&&(o, _)| o <= at)
             .last()
@@ -53,19 +65,19 @@ impl SiteSpans {
     /// Keeps the runs before offset `at` and returns those from it on, rebased to 0 (a
     /// region split at `at`).
     pub fn split_off(&mut self, at: u64) -> SiteSpans {
-        if self.0.is_empty() {
+        if self.is_unknown() {
             return Self::default();
         }
-        let first = self.at(at);
-        let mut right = SiteSpans(SmallVec::new());
-        right.0.push((0, first));
-        right.0.extend(
-            self.0
+        let mut right = Runs::new();
+        right.push((0, self.at(at)));
+        right.extend(
+            self.runs()
                 .iter()
                 .filter(|&&(o, _)| o > at)
                 .map(|&(o, s)| (o - at, s)),
         );
-        self.0.retain(|&mut (o, _)| o < at);
+        let mut right = SiteSpans(Some(Box::new(right)));
+        self.runs_mut().retain(|&mut (o, _)| o < at);
         self.normalize();
         right.normalize();
         right
@@ -73,24 +85,27 @@ impl SiteSpans {
 
     /// Keeps only the runs of the first `len` bytes (a region cut short).
     pub fn truncate(&mut self, len: u64) {
-        self.0.retain(|&mut (o, _)| o < len);
-        self.normalize();
+        if let Some(runs) = &mut self.0 {
+            runs.retain(|&mut (o, _)| o < len);
+            self.normalize();
+        }
     }
 
     /// Appends `next`'s runs after this region's first `len` bytes (a merge with the region
     /// that follows); runs of this one past `len` go.
     pub fn append(&mut self, len: u64, next: &SiteSpans) {
         self.truncate(len);
-        if self.0.is_empty() && next.0.is_empty() {
+        if self.is_unknown() && next.is_unknown() {
             return;
         }
-        if self.0.is_empty() {
-            self.0.push((0, NO_SITE));
+        let runs = self.runs_mut();
+        if runs.is_empty() {
+            runs.push((0, NO_SITE));
         }
-        if next.0.is_empty() {
-            self.0.push((len, NO_SITE));
+        if next.is_unknown() {
+            runs.push((len, NO_SITE));
         } else {
-            self.0.extend(next.0.iter().map(|&(o, s)| (o + len, s)));
+            runs.extend(next.runs().iter().map(|&(o, s)| (o + len, s)));
         }
         self.normalize();
     }
@@ -109,32 +124,36 @@ impl SiteSpans {
 
     /// Each run's site and bytes, over a region of `len` bytes.
     pub fn each(&self, len: u64, mut f: impl FnMut(SiteId, u64)) {
-        if self.0.is_empty() {
+        let runs = self.runs();
+        if runs.is_empty() {
             f(NO_SITE, len);
             return;
         }
-        for (i, &(o, s)) in self.0.iter().enumerate() {
-            let end = self.0.get(i + 1).map_or(len, |&(n, _)| n).min(len);
+        for (i, &(o, s)) in runs.iter().enumerate() {
+            let end = runs.get(i + 1).map_or(len, |&(n, _)| n).min(len);
             if end > o {
                 f(s, end - o);
             }
         }
     }
 
-    /// Runs of the same site joined; all unknown is empty.
+    /// Runs of the same site joined; all unknown is none.
     fn normalize(&mut self) {
+        let Some(runs) = &mut self.0 else {
+            return;
+        };
         // A run that the next starts at the same offset as covers nothing.
         let mut i = 0;
-        while i + 1 < self.0.len() {
-            if self.0[i].0 == self.0[i + 1].0 {
-                self.0.remove(i);
+        while i + 1 < runs.len() {
+            if runs[i].0 == runs[i + 1].0 {
+                runs.remove(i);
             } else {
                 i += 1;
             }
         }
-        self.0.dedup_by(|b, a| a.1 == b.1);
-        if self.0.len() == 1 && self.0[0].1 == NO_SITE {
-            self.0.clear();
+        runs.dedup_by(|b, a| a.1 == b.1);
+        if runs.is_empty() || (runs.len() == 1 && runs[0].1 == NO_SITE) {
+            self.0 = None;
         }
     }
 }
