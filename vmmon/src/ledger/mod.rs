@@ -43,4 +43,4 @@ pub use process::{Applied, CallCounts, Exited, Kernel, Need, Process, Reason};
 pub use reconcile::{Reconciled, Snapshot, Why};
 pub use region::{Attrs, Origin, PAGE, Perms, Region, RegionKind, page_up};
 pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTable, SiteTotal, site_name};
-pub use space::{AddressSpace, RegionMap, Totals};
+pub use space::{AddressSpace, RegionMap, Totals, region_at};

@@ -29,6 +29,18 @@ fn held(s: &AddressSpace) -> Vec<(SiteId, u64, usize)> {
     v
 }
 
+/// `mremap(old_addr, old_len, new_len, flags)` that returned `ret`.
+fn mremap(old_addr: u64, old_len: u64, new_len: u64, flags: u32, ret: i64) -> Kind {
+    Kind::Mremap {
+        old_addr,
+        old_len,
+        new_len,
+        flags,
+        new_addr: 0,
+        ret,
+    }
+}
+
 fn mmap(s: &mut AddressSpace, at: u64, pages: u64, site: SiteId) {
     apply_call(s, &Kind::anon_mmap(at, pages * P), call(site));
 }
@@ -88,38 +100,17 @@ fn a_move_keeps_the_sites_and_what_it_adds_is_the_movers() {
     mmap(&mut s, 0x10000, 2, 1);
     mmap(&mut s, 0x12000, 2, 2);
     // Move all four pages away and grow them to six, from site 3.
-    let moved = Kind::Mremap {
-        old_addr: 0x10000,
-        old_len: 4 * P,
-        new_len: 6 * P,
-        flags: MREMAP_MAYMOVE,
-        new_addr: 0,
-        ret: 0x40000,
-    };
+    let moved = mremap(0x10000, 4 * P, 6 * P, MREMAP_MAYMOVE, 0x40000);
     apply_call(&mut s, &moved, call(3));
     assert_eq!(s.find(0x10000), None);
     assert_eq!(held(&s), vec![(1, 2 * P, 1), (2, 2 * P, 1), (3, 2 * P, 1)]);
     assert_eq!(s.find(0x40000).map(|r| r.sites.at(0)), Some(1));
     assert_eq!(s.find(0x42000).map(|r| r.sites.at(2 * P)), Some(2));
     // Grow in place from site 4, then shrink back past it.
-    let grown = Kind::Mremap {
-        old_addr: 0x40000,
-        old_len: 6 * P,
-        new_len: 8 * P,
-        flags: 0,
-        new_addr: 0,
-        ret: 0x40000,
-    };
+    let grown = mremap(0x40000, 6 * P, 8 * P, 0, 0x40000);
     apply_call(&mut s, &grown, call(4));
     assert_eq!(held(&s).last(), Some(&(4, 2 * P, 1)));
-    let shrunk = Kind::Mremap {
-        old_addr: 0x40000,
-        old_len: 8 * P,
-        new_len: 3 * P,
-        flags: 0,
-        new_addr: 0,
-        ret: 0x40000,
-    };
+    let shrunk = mremap(0x40000, 8 * P, 3 * P, 0, 0x40000);
     apply_call(&mut s, &shrunk, call(NO_SITE));
     assert_eq!(held(&s), vec![(1, 2 * P, 1), (2, P, 1)]);
 }
@@ -206,24 +197,10 @@ fn a_move_that_shrinks_drops_the_cut_runs_before_anything_grows_back() {
     mmap(&mut s, 0x10000, 2, 1);
     mmap(&mut s, 0x12000, 2, 2);
     // Move the four pages away keeping one, then grow that in place by three from site 3.
-    let moved = Kind::Mremap {
-        old_addr: 0x10000,
-        old_len: 4 * P,
-        new_len: P,
-        flags: MREMAP_MAYMOVE,
-        new_addr: 0,
-        ret: 0x40000,
-    };
+    let moved = mremap(0x10000, 4 * P, P, MREMAP_MAYMOVE, 0x40000);
     apply_call(&mut s, &moved, call(NO_SITE));
     assert_eq!(held(&s), vec![(1, P, 1)]);
-    let grown = Kind::Mremap {
-        old_addr: 0x40000,
-        old_len: P,
-        new_len: 4 * P,
-        flags: 0,
-        new_addr: 0,
-        ret: 0x40000,
-    };
+    let grown = mremap(0x40000, P, 4 * P, 0, 0x40000);
     apply_call(&mut s, &grown, call(3));
     assert_eq!(held(&s), vec![(1, P, 1), (3, 3 * P, 1)]);
 }

@@ -10,6 +10,14 @@ use super::sites::{SiteId, SiteTotal};
 /// published snapshot) costs a pointer, and a change copies only the nodes on its path.
 pub type RegionMap = imbl::OrdMap<u64, Region>;
 
+/// The region of `regions` containing `addr`.
+pub fn region_at(regions: &RegionMap, addr: u64) -> Option<&Region> {
+    regions
+        .get_prev(&addr)
+        .map(|(_, r)| r)
+        .filter(|r| addr < r.end)
+}
+
 /// Running totals of what has happened to an address space.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
@@ -90,10 +98,7 @@ impl AddressSpace {
 
     /// The region containing `addr`.
     pub fn find(&self, addr: u64) -> Option<&Region> {
-        self.regions
-            .get_prev(&addr)
-            .map(|(_, r)| r)
-            .filter(|r| addr < r.end)
+        region_at(&self.regions, addr)
     }
 
     /// Removes every region overlapping `[start, end)`, cut to that range (the parts outside

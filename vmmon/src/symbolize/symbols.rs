@@ -2,7 +2,7 @@
 //! and build ids cached per file.
 
 use super::frame::{Frame, Marker, ProcessSites, SiteView};
-use crate::ledger::{NO_SITE, Region, RegionKind, RegionMap, SiteTable, SiteTotal};
+use crate::ledger::{NO_SITE, Region, RegionKind, RegionMap, SiteTable, SiteTotal, region_at};
 use blazesym::symbolize::source::{Elf, Source};
 use blazesym::symbolize::{Input, Symbolized, Symbolizer};
 use std::collections::HashMap;
@@ -195,13 +195,6 @@ impl Symbols {
     }
 }
 
-fn find(regions: &RegionMap, addr: u64) -> Option<&Region> {
-    regions
-        .get_prev(&addr)
-        .map(|(_, r)| r)
-        .filter(|r| addr < r.end)
-}
-
 impl Inner {
     fn new() -> Self {
         Self {
@@ -218,7 +211,7 @@ impl Inner {
     fn frames(&mut self, pid: u32, regions: &RegionMap, frames: &[u64]) -> Vec<Frame> {
         let mut out = Vec::with_capacity(frames.len());
         for (i, &addr) in frames.iter().enumerate() {
-            match find(regions, addr) {
+            match region_at(regions, addr) {
                 Some(r) if r.perms.exec => out.push(self.frame(pid, r, addr, true)),
                 // Not code: where it points is told, but no symbol is looked up (a data
                 // symbol there is no function).
