@@ -1,7 +1,8 @@
 //! What an address space's regions add up to, kept up to date as regions come and go, so
 //! that reading a process's figures costs nothing however many mappings it has.
 
-use super::region::{Attrs, Perms, Region, RegionKind};
+use super::attrs::Attrs;
+use super::region::{Perms, Region, RegionKind};
 
 /// Bytes mapped with each kind of backing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

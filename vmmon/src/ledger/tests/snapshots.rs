@@ -1,135 +1,7 @@
-//! The process-level ledger: fork, threads, vfork, exec, exit, pid reuse, reconciliation.
+//! `/proc` reads taken into the ledger: after exec, for an unknown process, a resync; the
+//! events replayed on top; reads refused; the kernel's figures taken in order.
 
-use super::region::{Origin, Perms, Region, RegionKind};
-use super::{Cause, Ledger, Need, Reason, Reconciled, Snapshot, Why};
-use crate::event::{Comm, Event, Kind};
-use std::sync::Arc;
-use vmmon_common::linux::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
-
-const P: u64 = 4096;
-
-fn ev(tgid: u32, ts_ns: u64, kind: Kind) -> Event {
-    Event::new(ts_ns, tgid, tgid, Comm::default(), kind)
-}
-
-fn mmap(tgid: u32, ts: u64, at: u64, pages: u64) -> Event {
-    ev(tgid, ts, Kind::anon_mmap(at, pages * P))
-}
-
-fn fork(parent: u32, ts: u64, child: u32, flags: u64) -> Event {
-    ev(
-        parent,
-        ts,
-        Kind::Fork {
-            child_tgid: if flags & CLONE_THREAD != 0 {
-                parent
-            } else {
-                child
-            },
-            child_tid: child,
-            clone_flags: Some(flags),
-        },
-    )
-}
-
-fn region(start: u64, pages: u64, perms: &str, kind: RegionKind, path: Option<&str>) -> Region {
-    let perms = Perms::parse(perms).unwrap();
-    let mut r = Region::new(start, start + pages * P, perms, kind, Origin::Procfs);
-    r.path = path.map(Arc::from);
-    r
-}
-
-fn bytes(l: &Ledger, tgid: u32) -> u64 {
-    l.space(tgid).map_or(0, |s| s.totals().virtual_bytes)
-}
-
-/// A ledger tracking pid 10 with one 4-page region at 0x10000 and a stack.
-fn ledger_with_10() -> Ledger {
-    let mut l = Ledger::new();
-    l.insert_snapshot(
-        10,
-        Comm::default(),
-        Snapshot {
-            regions: vec![
-                region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x")),
-                region(0x7ff0000, 8, "rw-p", RegionKind::Stack, Some("[stack]")),
-            ],
-            start_brk: 0,
-            taken_ns: 1,
-            done_ns: 0,
-        },
-    );
-    l
-}
-
-#[test]
-fn fork_copies_and_then_the_two_diverge() {
-    let mut l = ledger_with_10();
-    assert_eq!(l.apply(&fork(10, 5, 11, 0x11)).need, None);
-    assert_eq!(bytes(&l, 11), 12 * P);
-    // The child keeps how each region was made (here: read from /proc).
-    assert!(
-        l.space(11)
-            .unwrap()
-            .regions()
-            .all(|r| r.origin == Origin::Procfs)
-    );
-    l.apply(&mmap(11, 6, 0x100000, 2));
-    assert_eq!(bytes(&l, 11), 14 * P);
-    assert_eq!(bytes(&l, 10), 12 * P);
-    assert_eq!(l.space_count(), 2);
-}
-
-#[test]
-fn threads_share_the_process_ledger() {
-    let mut l = ledger_with_10();
-    l.apply(&fork(10, 5, 12, CLONE_VM | CLONE_THREAD));
-    assert!(l.process(12).is_none(), "a thread is not a process");
-    let mut e = mmap(10, 6, 0x100000, 1);
-    e.tid = 12;
-    l.apply(&e);
-    assert_eq!(bytes(&l, 10), 13 * P);
-    // A thread leaving does not end the process.
-    let mut exit = ev(
-        10,
-        7,
-        Kind::Exit {
-            group_dead: false,
-            footprint: None,
-        },
-    );
-    exit.tid = 12;
-    l.apply(&exit);
-    assert!(l.process(10).is_some());
-}
-
-#[test]
-fn vfork_child_shares_until_exec() {
-    let mut l = ledger_with_10();
-    l.apply(&fork(10, 5, 13, CLONE_VM | CLONE_VFORK | 0x11));
-    l.apply(&mmap(13, 6, 0x100000, 1));
-    assert_eq!(bytes(&l, 10), 13 * P, "the child's mmap is the parent's");
-    assert_eq!(l.space_count(), 1);
-    let need = l
-        .apply(&ev(
-            13,
-            7,
-            Kind::Exec {
-                filename: "/bin/y".into(),
-                old_tid: 13,
-            },
-        ))
-        .need;
-    assert_eq!(
-        need,
-        Some(Need {
-            tgid: 13,
-            reason: Reason::Exec
-        })
-    );
-    assert_eq!(bytes(&l, 10), 13 * P, "the parent keeps its space");
-    assert_eq!(l.space_count(), 2);
-}
+use super::*;
 
 #[test]
 fn exec_waits_for_a_snapshot_and_replays_later_events() {
@@ -169,32 +41,6 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
     assert_eq!(
         l.space(10).unwrap().find(0x10000).unwrap().path.as_deref(),
         Some("/bin/y")
-    );
-}
-
-#[test]
-fn exit_removes_and_a_reused_pid_is_a_new_process() {
-    let mut l = ledger_with_10();
-    l.apply(&fork(10, 5, 11, 0x11));
-    l.apply(&ev(
-        11,
-        6,
-        Kind::Exit {
-            group_dead: true,
-            footprint: None,
-        },
-    ));
-    assert!(l.process(11).is_none());
-    assert_eq!(l.space_count(), 1);
-    // A fork reusing a pid the ledger still holds (its exit was missed).
-    l.apply(&fork(10, 7, 12, 0x11));
-    l.apply(&mmap(12, 8, 0x100000, 1));
-    l.apply(&fork(10, 9, 12, 0x11));
-    assert_eq!(l.counters().pid_reuse, 1);
-    assert_eq!(
-        bytes(&l, 12),
-        12 * P,
-        "the new process starts from its parent, not the old one"
     );
 }
 
@@ -299,27 +145,6 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
 }
 
 #[test]
-fn a_child_forked_before_its_parent_was_filled_asks_for_its_own_snapshot() {
-    let mut l = Ledger::new();
-    l.apply(&ev(
-        40,
-        1,
-        Kind::Exec {
-            filename: "/bin/x".into(),
-            old_tid: 40,
-        },
-    ));
-    let need = l.apply(&fork(40, 2, 41, 0x11)).need;
-    assert_eq!(
-        need,
-        Some(Need {
-            tgid: 41,
-            reason: Reason::Unknown
-        })
-    );
-}
-
-#[test]
 fn a_snapshot_from_before_an_exec_is_refused() {
     let mut l = ledger_with_10();
     l.apply(&ev(
@@ -342,19 +167,6 @@ fn a_snapshot_from_before_an_exec_is_refused() {
     );
     assert!(!l.is_filled(10));
     assert_eq!(l.counters().stale_snapshots, 1);
-}
-
-#[test]
-fn a_parent_event_from_before_the_fork_that_arrives_after_it_reaches_the_child() {
-    let mut l = ledger_with_10();
-    l.apply(&fork(10, 50, 11, 0x11));
-    // A thread of 10 mapped at ts 40, before the fork copied the address space; its record
-    // comes through after the fork's.
-    l.apply(&mmap(10, 40, 0x100000, 2));
-    assert_eq!(bytes(&l, 11), 14 * P, "the child has it too");
-    l.apply(&mmap(10, 60, 0x200000, 1));
-    assert_eq!(bytes(&l, 11), 14 * P, "a later event is the parent's alone");
-    assert_eq!(bytes(&l, 10), 15 * P);
 }
 
 #[test]
@@ -381,31 +193,12 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
     assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
 }
 
-#[test]
-fn the_unit_and_user_are_inherited_at_fork_and_kept_through_exec() {
-    let mut l = ledger_with_10();
-    l.set_identity(10, Some("ssh.service"), Some(1000));
-    l.apply(&fork(10, 5, 11, 0x11));
-    assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
-    assert_eq!(l.process(11).unwrap().uid, Some(1000));
-    l.apply(&ev(
-        11,
-        6,
-        Kind::Exec {
-            filename: "/bin/sh".into(),
-            old_tid: 11,
-        },
-    ));
-    assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
-    assert_eq!(l.process(11).unwrap().uid, Some(1000));
-}
-
 /// A mapping read from `/proc` (flags guessed) merged with a neighbour marked
 /// `MADV_DONTFORK` takes its flags: the figures count the merged region as it now is, so
 /// unmapping it all later leaves them at zero instead of underflowing.
 #[test]
 fn a_lenient_merge_counts_the_flags_it_takes() {
-    use super::figures::Figures;
+    use crate::ledger::figures::Figures;
     let mut l = Ledger::new();
     let mut guessed = region(0x20000, 4, "rw-p", RegionKind::Anon, None);
     guessed.guessed = true;

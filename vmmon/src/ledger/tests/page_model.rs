@@ -1,23 +1,22 @@
-//! Property tests: the ledger against a reference model that keeps one entry per page and
-//! applies every call page by page. Over random sequences of every operation, overlaps and
-//! failures included, the two agree on every page's permissions and kind, and on the totals.
+//! The reference the ledger is held to: an address space kept as one entry per page, every
+//! call applied page by page as the kernel would, and random sequences of calls to apply.
 
-use super::{AddressSpace, Call, PAGE, Perms, RegionKind, apply_call};
 use crate::event::Kind;
+use crate::ledger::{PAGE, Perms, RegionKind};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-const BASE: u64 = 0x7f00_0000_0000;
-const SPAN: u64 = 96; // pages in play
+pub(super) const BASE: u64 = 0x7f00_0000_0000;
+pub(super) const SPAN: u64 = 96; // pages in play
 
-fn addr(page: u64) -> u64 {
+pub(super) fn addr(page: u64) -> u64 {
     BASE + page * PAGE
 }
 
 /// The reference: page -> (perms, kind), heap start and break.
 #[derive(Default)]
-struct Model {
-    pages: BTreeMap<u64, (Perms, RegionKind)>,
+pub(super) struct Model {
+    pub(super) pages: BTreeMap<u64, (Perms, RegionKind)>,
     brk_start: Option<u64>,
     brk: Option<u64>,
 }
@@ -43,7 +42,7 @@ impl Model {
 }
 
 #[derive(Clone, Debug)]
-enum Op {
+pub(super) enum Op {
     /// mmap of `n` pages; `fixed` at `page`, else where the "kernel" finds room.
     Mmap {
         page: u64,
@@ -84,7 +83,7 @@ enum Op {
     },
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub(super) fn op() -> impl Strategy<Value = Op> {
     let page = 0..SPAN;
     let n = 1..12u64;
     prop_oneof![
@@ -105,7 +104,7 @@ const HEAP_START: u64 = 200; // pages: the heap lives above the mmap area in thi
 /// Turns `op` into the event the kernel would report, updating the model as the kernel would
 /// change the address space. `None` when the kernel would refuse the call in a way the test
 /// does not model (then no event is applied to either side).
-fn kernel(model: &mut Model, op: &Op) -> Option<Kind> {
+pub(super) fn kernel(model: &mut Model, op: &Op) -> Option<Kind> {
     let prot_of = |prot: u32, shared: bool| Perms::from_prot(prot, shared);
     match *op {
         Op::Mmap {
@@ -328,78 +327,5 @@ fn kernel(model: &mut Model, op: &Op) -> Option<Kind> {
                 ret: -22,
             },
         }),
-    }
-}
-
-/// Pages as runs, `12-19 rw-p Anon`, for readable failures.
-fn render(pages: &BTreeMap<u64, (Perms, RegionKind)>) -> String {
-    let mut out = String::new();
-    let mut run: Option<(u64, u64, (Perms, RegionKind))> = None;
-    for (&p, &v) in pages {
-        match &mut run {
-            Some((_, e, rv)) if *e + 1 == p && *rv == v => *e = p,
-            _ => {
-                if let Some((s, e, (perm, k))) = run.take() {
-                    out.push_str(&format!("{s}-{e} {perm} {k:?}; "));
-                }
-                run = Some((p, p, v));
-            }
-        }
-    }
-    if let Some((s, e, (perm, k))) = run {
-        out.push_str(&format!("{s}-{e} {perm} {k:?}"));
-    }
-    out
-}
-
-/// The ledger's view, page by page.
-fn pages_of(space: &AddressSpace) -> BTreeMap<u64, (Perms, RegionKind)> {
-    let mut out = BTreeMap::new();
-    for r in space.regions() {
-        assert_eq!(r.start % PAGE, 0, "region start not page aligned: {r:?}");
-        assert_eq!(r.end % PAGE, 0, "region end not page aligned: {r:?}");
-        assert!(r.start < r.end, "empty region {r:?}");
-        for a in (r.start..r.end).step_by(PAGE as usize) {
-            out.insert((a - BASE) / PAGE, (r.perms, r.kind));
-        }
-    }
-    out
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-    #[test]
-    fn ledger_agrees_with_the_page_model(ops in proptest::collection::vec(op(), 1..60)) {
-        let mut model = Model::default();
-        let mut space = AddressSpace::new();
-        for (i, op) in ops.iter().enumerate() {
-            let Some(ev) = kernel(&mut model, op) else { continue };
-            let before = pages_of(&space);
-            // Every call from a site of its own: the sites' bytes must add up to what is
-            // mapped, whatever splits, merges and moves did to the regions.
-            let call = Call { tid: 1, ts_ns: i as u64, site: i as u64 + 1 };
-            apply_call(&mut space, &ev, call);
-            let got = pages_of(&space);
-            if ev.errno().is_some() {
-                prop_assert!(got == before, "failed call #{} {:?} changed the ledger:\n  before {}\n  after  {}", i, ev, render(&before), render(&got));
-            }
-            prop_assert!(got == model.pages, "after op #{} {:?} -> {:?}\n  ledger {}\n  model  {}\n  before {}", i, op, ev, render(&got), render(&model.pages), render(&before));
-            let total: u64 = space.regions().map(|r| r.len()).sum();
-            prop_assert_eq!(total, model.pages.len() as u64 * PAGE);
-            prop_assert_eq!(space.totals().virtual_bytes, total);
-            let by_sites: u64 = space.sites().iter().map(|t| t.bytes).sum();
-            prop_assert_eq!(by_sites, total, "the call sites' bytes are not what is mapped");
-            for r in space.regions() {
-                let mut runs = 0;
-                r.sites.each(r.len(), |_, b| runs += b);
-                prop_assert_eq!(runs, r.len(), "runs of {:?} do not cover it", r);
-            }
-            prop_assert!(space.totals().peak_virtual_bytes >= total);
-            // No two regions overlap, and they are in order.
-            for w in space.regions().collect::<Vec<_>>().windows(2) {
-                prop_assert!(w[0].end <= w[1].start, "overlap {:?} {:?}", w[0], w[1]);
-            }
-        }
     }
 }

@@ -1,11 +1,11 @@
 //! Per-call-site accounting through what the kernel does to mappings: merges of mappings
 //! different calls made, splits, moves, growth, unmaps, forks and reads from `/proc`.
 
-use super::apply::{Call, apply_call};
-use super::region::{Origin, Perms, Region, RegionKind};
-use super::sites::{NO_SITE, SiteId};
-use super::{AddressSpace, Ledger, Snapshot, Why};
 use crate::event::{CallSite, Comm, Event, Kind};
+use crate::ledger::apply::{Call, apply_call};
+use crate::ledger::region::{Origin, Perms, Region, RegionKind};
+use crate::ledger::sites::{NO_SITE, SiteId};
+use crate::ledger::{AddressSpace, Ledger, Snapshot, Why};
 use vmmon_common::linux::{MREMAP_MAYMOVE, PROT_READ};
 
 const P: u64 = 4096;
