@@ -1,15 +1,16 @@
 //! The ledger's owner as a state machine: it applies events in ring order, holds the ledger
 //! to the kernel's figures they carry, asks for `/proc` reads and sweeps and folds their
-//! results back in (`fold.rs`), samples growth, keeps recent exits, and publishes snapshots.
+//! results back in (`fold.rs`; what it asks for, and when, is in `asks.rs`), samples growth,
+//! keeps recent exits, and publishes snapshots.
 //! It does no I/O of its own: events come from an [`EventSource`], reads and sweeps go out
 //! through [`Reads`] and come back through [`Core::hold`], and time comes in as arguments.
 
 use super::publish::Publisher;
 use super::reads::{FromProc, Priority, Reads};
-use crate::event::{DecodeError, Event, Kind};
+use crate::event::{DecodeError, Event};
 use crate::ledger::SiteTable;
-use crate::ledger::{Applied, Exited, Ledger, Need, Reason, page_up};
-use crate::source::{EventSource, Sweep};
+use crate::ledger::{Applied, Exited, Ledger};
+use crate::source::EventSource;
 use crate::stats::Growth;
 use crate::view::{
     EventLog, ExitView, MachineTotals, PublishedTally, Snapshot, Status, Tally, TallyOptions,
@@ -21,11 +22,6 @@ use std::time::{Duration, Instant};
 /// How many times a process's read is retried because it changed its mappings meanwhile,
 /// before one is taken as it is.
 pub const MAX_TORN_TRIES: u32 = 32;
-
-/// After a read asked for because a check found a ledger wrong, further mismatches of that
-/// process within this long wait (its read is on the way, or it changes faster than it can
-/// be read): then, if its latest check still finds it wrong, it is read again.
-const TARGETED_EVERY_NS: u64 = 200_000_000;
 
 /// How the owner runs (from the configuration: `CoreOptions::from_config`).
 #[derive(Clone, Debug)]
@@ -97,16 +93,16 @@ pub struct Core {
     /// Reads refused as torn, per pid, to give up after a few and accept one.
     pub(super) torn: HashMap<u32, u32>,
     /// When each process was last read because a check found it wrong (event ns).
-    targeted: HashMap<u32, u64>,
-    /// Processes found wrong again within [`TARGETED_EVERY_NS`] of their last such read.
-    deferred: HashSet<u32>,
-    cursor: u32,
+    pub(super) targeted: HashMap<u32, u64>,
+    /// Processes found wrong again within [`TARGETED_EVERY_NS`](super::asks::TARGETED_EVERY_NS) of their last such read.
+    pub(super) deferred: HashSet<u32>,
+    pub(super) cursor: u32,
     /// When the last sweep started, on the loop's clock.
-    last_sweep: Option<Duration>,
-    opts: CoreOptions,
+    pub(super) last_sweep: Option<Duration>,
+    pub(super) opts: CoreOptions,
     publisher: Publisher,
     /// Something changed since the last snapshot.
-    dirty: bool,
+    pub(super) dirty: bool,
     /// Every call site's frames, by id.
     pub(super) sites: SiteTable,
     /// Call sites known at the last pruning of those no region holds any more.
@@ -210,7 +206,7 @@ impl Core {
                 return;
             }
         };
-        count_syscall(&mut self.totals, &e.kind);
+        self.totals.count(&e.kind);
         if e.is_process_exit() {
             self.exited.insert(e.tgid);
         }
@@ -227,69 +223,6 @@ impl Core {
         }
         if let Some(x) = applied.exited {
             self.keep_exit(x);
-        }
-    }
-
-    /// Asks for the read `need` calls for, with the priority its reason gives.
-    fn ask(&mut self, need: Need, ts_ns: u64) {
-        log::trace!("reading pid {} ({:?})", need.tgid, need.reason);
-        let priority = match need.reason {
-            Reason::Mismatch(_) => {
-                let last = self.targeted.insert(need.tgid, ts_ns);
-                if let Some(last) = last
-                    && ts_ns.saturating_sub(last) < TARGETED_EVERY_NS
-                {
-                    self.targeted.insert(need.tgid, last);
-                    self.deferred.insert(need.tgid);
-                    return;
-                }
-                self.ledger.expect_snapshot(need.tgid);
-                Priority::Front
-            }
-            Reason::Exec | Reason::Unknown | Reason::Effect => {
-                self.ledger.expect_snapshot(need.tgid);
-                Priority::Urgent
-            }
-        };
-        self.reads.request(need.tgid, priority);
-    }
-
-    /// At `now_ns` (`CLOCK_MONOTONIC`), reads again the processes whose mismatch waited out
-    /// [`TARGETED_EVERY_NS`] and that their latest check still finds wrong.
-    pub fn retry_deferred(&mut self, now_ns: u64) {
-        if self.deferred.is_empty() {
-            return;
-        }
-        let due: Vec<u32> = self
-            .deferred
-            .iter()
-            .copied()
-            .filter(|pid| {
-                self.targeted
-                    .get(pid)
-                    .is_none_or(|&t| now_ns.saturating_sub(t) >= TARGETED_EVERY_NS)
-            })
-            .collect();
-        for pid in due {
-            self.deferred.remove(&pid);
-            let wrong = self
-                .ledger
-                .process(pid)
-                .and_then(|p| p.verdict)
-                .and_then(|v| match v {
-                    crate::ledger::Verdict::Mismatch(m) => Some(m),
-                    _ => None,
-                });
-            if let Some(m) = wrong {
-                self.targeted.remove(&pid);
-                self.ask(
-                    Need {
-                        tgid: pid,
-                        reason: Reason::Mismatch(m),
-                    },
-                    now_ns,
-                );
-            }
         }
     }
 
@@ -339,23 +272,6 @@ impl Core {
         trim
     }
 
-    /// Whether a sweep is due at `now` (the loop's clock): the caller starts one from its
-    /// event source and hands it to [`Core::sweep`].
-    pub fn sweep_due(&self, now: Duration) -> bool {
-        !self.opts.sweep_interval.is_zero()
-            && self.status.self_check
-            && self
-                .last_sweep
-                .is_none_or(|t| now.saturating_sub(t) >= self.opts.sweep_interval)
-    }
-
-    /// Sends `sweep`, started at `now` (the loop's clock) and `now_ns` (`CLOCK_MONOTONIC`),
-    /// to be read off the event path.
-    pub fn sweep(&mut self, sweep: Sweep, now: Duration, now_ns: u64) {
-        self.last_sweep = Some(now);
-        self.reads.sweep(sweep, now_ns);
-    }
-
     fn should_trim(&mut self) -> bool {
         let now = self.ledger.processes().count();
         if now + 1000 < self.trimmed_at {
@@ -366,27 +282,6 @@ impl Core {
             self.trimmed_at = self.trimmed_at.max(now);
             false
         }
-    }
-
-    fn schedule_resyncs(&mut self) {
-        let mut pids: Vec<u32> = self.ledger.processes().map(|p| p.tgid).collect();
-        pids.sort_unstable();
-        let start = pids.partition_point(|&p| p <= self.cursor);
-        let n = (self.opts.resyncs_per_second as usize).min(pids.len());
-        for i in 0..n {
-            let pid = pids[(start + i) % pids.len()];
-            self.ledger.expect_snapshot(pid);
-            self.reads.request(pid, Priority::Periodic);
-            self.cursor = pid;
-        }
-    }
-
-    /// A new drift-check rate (from a configuration reload).
-    pub fn set_resync_rate(&mut self, per_second: u32) {
-        self.reads.set_rate(per_second);
-        self.opts.resyncs_per_second = per_second;
-        self.status.resyncs_per_second = per_second;
-        self.dirty = true;
     }
 
     /// Counts the time the ring waited since the drain before.
@@ -411,32 +306,5 @@ impl Core {
             sites: self.sites.clone(),
             published_s: now_s,
         })
-    }
-}
-
-/// Counts a syscall event in the machine totals.
-fn count_syscall(totals: &mut MachineTotals, kind: &Kind) {
-    let Some(syscall) = kind.syscall() else {
-        return;
-    };
-    let failed = kind.errno().is_some();
-    totals.syscalls.count(syscall, failed);
-    if failed {
-        return;
-    }
-    match *kind {
-        Kind::Mmap { len, .. } => totals.bytes_mapped += page_up(len),
-        Kind::Munmap { len, .. } => totals.bytes_unmapped += page_up(len),
-        Kind::Mremap {
-            old_len, new_len, ..
-        } => {
-            let (old, new) = (page_up(old_len), page_up(new_len));
-            if new > old {
-                totals.bytes_mapped += new - old;
-            } else {
-                totals.bytes_unmapped += old - new;
-            }
-        }
-        _ => {}
     }
 }

@@ -1,12 +1,14 @@
 //! `vmmon agent`'s engine: the ledger's owner and what feeds it.
 //!
 //! - [`core`]: the owner as a state machine (pure: events and `/proc` reads in, snapshots
-//!   out), with [`publish`] keeping the published processes up to date;
+//!   out), with [`publish`] keeping the published processes up to date, `asks` choosing what
+//!   to read and when, `fold` taking reads in and `sites` keeping the call sites' frames;
 //! - [`reads`]: the seam to the `/proc` side, and [`resync`], the thread that reads `/proc`;
 //! - [`run`]: the owner's async loop;
 //! - [`start`]: the owner, its pipeline and its reader on a thread of their own, so that
 //!   nothing a reader does (a scrape, an API call) can delay a drain.
 
+mod asks;
 pub mod core;
 mod fold;
 pub mod publish;

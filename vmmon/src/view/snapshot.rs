@@ -6,8 +6,9 @@
 use super::events::{EventLog, EventsView};
 use super::process::{ProcessView, RegionView, region_view};
 use super::status::Status;
-use crate::event::Syscall;
+use crate::event::{Kind, Syscall};
 use crate::ledger::RegionMap;
+use crate::ledger::page_up;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -61,6 +62,35 @@ pub struct MachineTotals {
     pub bytes_unmapped: u64,
     /// eBPF programs attached.
     pub programs_attached: u64,
+}
+
+impl MachineTotals {
+    /// Counts a syscall event.
+    pub fn count(&mut self, kind: &Kind) {
+        let Some(syscall) = kind.syscall() else {
+            return;
+        };
+        let failed = kind.errno().is_some();
+        self.syscalls.count(syscall, failed);
+        if failed {
+            return;
+        }
+        match *kind {
+            Kind::Mmap { len, .. } => self.bytes_mapped += page_up(len),
+            Kind::Munmap { len, .. } => self.bytes_unmapped += page_up(len),
+            Kind::Mremap {
+                old_len, new_len, ..
+            } => {
+                let (old, new) = (page_up(old_len), page_up(new_len));
+                if new > old {
+                    self.bytes_mapped += new - old;
+                } else {
+                    self.bytes_unmapped += old - new;
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The published picture.
