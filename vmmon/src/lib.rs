@@ -11,8 +11,8 @@
 //!
 //! I/O: [`bpf`] (loads programs, reads the ring), [`procfs`]'s readers, [`agent::resync`]
 //! (a thread reading `/proc`), [`agent::run`] and [`agent::start`] (the owner's loop and its
-//! thread), [`symbolize`] (reads the mapped files to name call sites), [`api`] (HTTP server), [`client`] (HTTP client), and [`top`]'s sources and
-//! terminal.
+//! thread), [`symbolize`] (reads the mapped files to name call sites), [`api`] (HTTP
+//! server), [`client`] (HTTP client), and [`top`]'s sources and terminal.
 
 pub mod agent;
 pub mod api;

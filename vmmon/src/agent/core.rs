@@ -94,8 +94,9 @@ pub struct Core {
     pub(super) torn: HashMap<u32, u32>,
     /// When each process was last read because a check found it wrong (event ns).
     pub(super) targeted: HashMap<u32, u64>,
-    /// Processes found wrong again within [`TARGETED_EVERY_NS`](super::asks::TARGETED_EVERY_NS) of their last such read.
+    /// Processes found wrong again soon after their last such read (`asks.rs`).
     pub(super) deferred: HashSet<u32>,
+    /// The pid the round robin of periodic resyncs reached.
     pub(super) cursor: u32,
     /// When the last sweep started, on the loop's clock.
     pub(super) last_sweep: Option<Duration>,
