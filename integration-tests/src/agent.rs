@@ -128,16 +128,7 @@ impl Launch {
             cmd.args(["--listen", &addr]);
         }
         let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
-        let (tx, lines) = channel();
-        let err = BufReader::new(child.stderr.take().unwrap());
-        // Keep reading its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in err.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = lines(child.stderr.take().unwrap());
         let agent = Agent {
             child: Some(child),
             addr,
@@ -230,6 +221,28 @@ impl Drop for Agent {
             let _ = child.wait();
         }
     }
+}
+
+/// The lines `r` gives, read on a thread of their own: a test waits for one with a limit
+/// (`recv_timeout`), and the writer never blocks on a full pipe.
+pub fn lines(r: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, lines) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// Waits for `child` to exit; fails the test after `limit` (the child is left to whoever
+/// owns it, a [`Killed`] for one).
+pub fn exit_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    wait_until("the process to exit", limit, || {
+        child.try_wait().expect("waiting for a child")
+    })
 }
 
 /// A JSON document from `url`, or `None` when there is no answer.

@@ -11,7 +11,9 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
-use vmmon_integration_tests::agent::{Agent, Launch, vmmon, wait_until};
+use vmmon_integration_tests::agent::{
+    Agent, Killed, Launch, exit_within, lines, vmmon, wait_until,
+};
 use vmmon_integration_tests::output::said;
 
 const MIB: u64 = 1 << 20;
@@ -278,15 +280,19 @@ fn real_ebpf_call_sites_name_the_functions_that_mapped_and_the_bytes_they_still_
 fn real_ebpf_trace_stacks_prints_the_call_site_of_each_growing_call() {
     let fp = build("sites-trace", &["-fno-omit-frame-pointer"], false);
     let out_path = fp.with_extension("trace");
-    let mut trace = Command::new(vmmon_integration_tests::agent::vmmon_bin())
-        .args(["trace", "--stacks", "--comm", "sites-trace"])
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(trace.stderr.take().unwrap());
-    let mut l = String::new();
-    err.read_line(&mut l).unwrap();
+    // Killed when the test ends, also when it fails.
+    let mut trace = Killed(
+        vmmon()
+            .args(["trace", "--stacks", "--comm", "sites-trace"])
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let err = lines(trace.0.stderr.take().unwrap());
+    let l = err
+        .recv_timeout(Duration::from_secs(60))
+        .expect("vmmon trace said nothing within 60 s");
     assert!(l.contains("programs attached"), "{l}");
     let mut w = Workload::start(&fp);
     w.unmap();
@@ -296,8 +302,8 @@ fn real_ebpf_trace_stacks_prints_the_call_site_of_each_growing_call() {
     });
     drop(w);
     // SAFETY: signalling our own child.
-    unsafe { libc::kill(trace.id() as i32, libc::SIGINT) };
-    assert!(trace.wait().unwrap().success());
+    unsafe { libc::kill(trace.pid() as i32, libc::SIGINT) };
+    assert!(exit_within(&mut trace.0, Duration::from_secs(20)).success());
     // Each 3 MiB and 5 MiB mmap, with its call site under it.
     for (len, caller, above) in [
         ("3145728", "sites_map_cache", "sites_load_caches"),

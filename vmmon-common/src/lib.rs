@@ -42,6 +42,8 @@ pub const GLOBAL_SITE_DEPTH: &str = "SITE_DEPTH";
 pub const SITES_OFF: u64 = u64::MAX;
 /// The most frames a call site keeps.
 pub const SITE_FRAMES: usize = 32;
+/// Frames kept per call site unless configured (`pipeline.call_site_depth`).
+pub const DEFAULT_SITE_DEPTH: u32 = 8;
 /// Entries in [`MAP_STACKS`] (least recently used out first). The agent reads each new id
 /// at its next drain and keeps what it read, so this bounds the new call sites between two
 /// drains, not the call sites known.

@@ -32,6 +32,12 @@ named! {
     }
 }
 
+/// The size of a page, which lengths round up to and the kernel's page counts are in.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// `EEXIST`: a map entry that must be new exists already.
+pub const EEXIST: i32 = 17;
+
 /// The bits of a protection that are access rights (read, write, exec).
 pub const PROT_ACCESS: u32 = PROT_READ | PROT_WRITE | PROT_EXEC;
 
@@ -154,6 +160,9 @@ named! {
         CLONE_IO = 0x8000_0000,
     }
 }
+
+/// The low byte of clone flags: the signal sent to the parent at the child's exit, not a flag.
+pub const CSIGNAL: u64 = 0xff;
 
 /// The x86_64 numbers of the syscalls vmmon traces.
 pub mod nr {

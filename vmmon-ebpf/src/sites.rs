@@ -6,7 +6,10 @@
 
 use crate::maps::{STACKS, count};
 use aya_ebpf::{bindings::pt_regs, helpers::bpf_probe_read_user, macros::map, maps::PerCpuArray};
-use vmmon_common::{Counter, EventKind, SITE_FRAMES, SITES_OFF, SiteFrames, SiteRecord};
+use vmmon_common::linux::EEXIST;
+use vmmon_common::{
+    Counter, DEFAULT_SITE_DEPTH, EventKind, SITE_FRAMES, SITES_OFF, SiteFrames, SiteRecord,
+};
 
 /// Where a call site's frames are gathered (too big for the program's stack).
 #[map(name = "SITE_SCRATCH")]
@@ -18,14 +21,12 @@ static SITE_MIN_BYTES: u64 = SITES_OFF;
 
 /// The most frames kept per site.
 #[unsafe(no_mangle)]
-static SITE_DEPTH: u32 = 8;
+static SITE_DEPTH: u32 = DEFAULT_SITE_DEPTH;
 
 /// How far above the stack pointer a frame may be: further is taken for a register that
 /// holds something else than a frame pointer.
 const STACK_SPAN: u64 = 256 << 20;
 
-/// `EEXIST`: the frames are already stored under that id.
-const EEXIST: i32 = 17;
 /// `BPF_NOEXIST`.
 const NOEXIST: u64 = 1;
 
@@ -127,6 +128,7 @@ pub fn capture(regs: *const pt_regs) -> SiteRecord {
     // SAFETY: as above: the entry is not changed while the map copies it.
     match STACKS.insert(id, unsafe { &*scratch }, NOEXIST) {
         Ok(()) => site.stack = id,
+        // EEXIST: the frames are already stored under that id.
         Err(e) if e == -EEXIST => site.stack = id,
         Err(_) => count(Counter::SitesUnstored),
     }

@@ -35,6 +35,11 @@ impl SiteCapture {
     }
 }
 
+/// A call-site setting that is none of `off`, `all` or a size.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not off, all, or a size such as 65536, 64KiB or 1MiB")]
+pub struct BadSiteCapture(pub String);
+
 const UNITS: [(&str, u64); 7] = [
     ("GiB", 1 << 30),
     ("MiB", 1 << 20),
@@ -46,9 +51,9 @@ const UNITS: [(&str, u64); 7] = [
 ];
 
 impl FromStr for SiteCapture {
-    type Err = String;
+    type Err = BadSiteCapture;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, BadSiteCapture> {
         let t = s.trim();
         match t {
             "off" => return Ok(SiteCapture::Off),
@@ -65,7 +70,7 @@ impl FromStr for SiteCapture {
             .and_then(|n| n.checked_mul(unit))
             .filter(|&n| n < vmmon_common::SITES_OFF)
             .map(SiteCapture::AtLeast)
-            .ok_or_else(|| format!("{s:?} is not off, all, or a size such as 65536, 64KiB or 1MiB"))
+            .ok_or_else(|| BadSiteCapture(s.to_string()))
     }
 }
 

@@ -94,7 +94,7 @@ impl Default for PipelineConfig {
             ring_buffer_bytes: DEFAULT_RING_BYTES.into(),
             poll_interval_ms: 10,
             call_sites: SiteCapture::AtLeast(64 << 10),
-            call_site_depth: 8,
+            call_site_depth: vmmon_common::DEFAULT_SITE_DEPTH,
         }
     }
 }
@@ -117,6 +117,15 @@ pub enum ConfigError {
         key: &'static str,
         message: String,
     },
+}
+
+/// A listen address that is not one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AddrError {
+    #[error("port {port} in {addr:?} is out of range 0..=65535")]
+    PortOutOfRange { port: u64, addr: String },
+    #[error("{0:?} is not an address:port such as 127.0.0.1:9464")]
+    NotAnAddress(String),
 }
 
 impl Config {
@@ -158,7 +167,8 @@ impl Config {
                 Err(invalid(key, format!("{v} is out of range {lo}..={hi}")))
             }
         };
-        self.listen_addr().map_err(|m| invalid("agent.listen", m))?;
+        self.listen_addr()
+            .map_err(|e| invalid("agent.listen", e.to_string()))?;
         range(
             "agent.resyncs_per_second",
             self.agent.resyncs_per_second.into(),
@@ -209,21 +219,23 @@ impl Config {
     }
 
     /// The listen address, or why it is not one.
-    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+    pub fn listen_addr(&self) -> Result<SocketAddr, AddrError> {
         let s = &self.agent.listen;
         if let Some((_, port)) = s.rsplit_once(':')
             && let Ok(n) = port.parse::<u64>()
             && n > u64::from(u16::MAX)
         {
-            return Err(format!("port {n} in {s:?} is out of range 0..=65535"));
+            return Err(AddrError::PortOutOfRange {
+                port: n,
+                addr: s.clone(),
+            });
         }
-        s.parse()
-            .map_err(|_| format!("{s:?} is not an address:port such as 127.0.0.1:9464"))
+        s.parse().map_err(|_| AddrError::NotAnAddress(s.clone()))
     }
 
     /// Where a client reaches the agent: the listen address, with an unspecified one
     /// (`0.0.0.0`, `::`) turned into loopback.
-    pub fn connect_addr(&self) -> Result<SocketAddr, String> {
+    pub fn connect_addr(&self) -> Result<SocketAddr, AddrError> {
         Ok(match self.listen_addr()? {
             SocketAddr::V4(a) if a.ip().is_unspecified() => {
                 SocketAddr::from(([127, 0, 0, 1], a.port()))

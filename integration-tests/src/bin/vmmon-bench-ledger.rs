@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 use vmmon::event::{Comm, Event, Kind};
-use vmmon::ledger::{Ledger, Snapshot};
+use vmmon::ledger::{Ledger, MapsRead};
 use vmmon::procfs::parse_maps;
 
 const P: u64 = 4096;
@@ -30,7 +30,7 @@ fn main() {
         ledger.insert_snapshot(
             pid,
             Comm::default(),
-            Snapshot {
+            MapsRead {
                 regions: regions.clone(),
                 start_brk: 0x55f7_1200_0000,
                 taken_ns: 0,

@@ -3,7 +3,8 @@
 //! results back in (`fold.rs`; what it asks for, and when, is in `asks.rs`), samples growth,
 //! keeps recent exits, and publishes snapshots.
 //! It does no I/O of its own: events come from an [`EventSource`], reads and sweeps go out
-//! through [`Reads`] and come back through [`Core::hold`], and time comes in as arguments.
+//! through [`Reads`] and come back through [`Core::hold`], and time comes in as arguments (but
+//! for the bootstrap's duration, timed from the core's creation).
 
 use super::publish::Publisher;
 use super::reads::{FromProc, Priority, Reads};

@@ -1,8 +1,7 @@
 //! The kernel's own figures for an address space, as records and sweeps carry them.
 
+use vmmon_common::linux::PAGE_SIZE;
 use vmmon_common::{FIGURES_KNOWN, FIGURES_OWN_CALL};
-
-const PAGE: u64 = 4096;
 
 /// An address space's figures, read from its `mm` in the kernel.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,8 +43,8 @@ impl Figures {
     /// not resolved, or the task had no address space).
     pub fn from_raw(f: &vmmon_common::Figures) -> Option<Self> {
         (f.flags & FIGURES_KNOWN != 0).then(|| Self {
-            virtual_bytes: f.total_vm * PAGE,
-            peak_virtual_bytes: f.total_vm.max(f.hiwater_vm) * PAGE,
+            virtual_bytes: f.total_vm * PAGE_SIZE,
+            peak_virtual_bytes: f.total_vm.max(f.hiwater_vm) * PAGE_SIZE,
             mappings: f.map_count,
             calls: Calls {
                 inflight: f.inflight,
@@ -78,11 +77,11 @@ impl Resident {
     pub fn from_raw(r: &vmmon_common::Resident) -> Self {
         let total = r.file + r.anon + r.shmem;
         Self {
-            peak_bytes: r.hiwater_rss.max(total) * PAGE,
-            file_bytes: r.file * PAGE,
-            anon_bytes: r.anon * PAGE,
-            shmem_bytes: r.shmem * PAGE,
-            swap_bytes: r.swap * PAGE,
+            peak_bytes: r.hiwater_rss.max(total) * PAGE_SIZE,
+            file_bytes: r.file * PAGE_SIZE,
+            anon_bytes: r.anon * PAGE_SIZE,
+            shmem_bytes: r.shmem * PAGE_SIZE,
+            swap_bytes: r.swap * PAGE_SIZE,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use vmmon_common::linux::{
-    CLONE_NAMES as CLONE, MAP_HUGE_MASK, MAP_HUGE_SHIFT, MAP_NAMES as MAP, MAP_TYPE,
+    CLONE_NAMES as CLONE, CSIGNAL, MAP_HUGE_MASK, MAP_HUGE_SHIFT, MAP_NAMES as MAP, MAP_TYPE,
     MAP_TYPE_NAMES as MAP_TYPES, MREMAP_NAMES as MREMAP, PROT_NAMES as PROT,
 };
 
@@ -89,7 +89,7 @@ pub fn mremap_flags(value: u32) -> String {
 /// `CLONE_VM|CLONE_THREAD|...`, the exit signal (low byte) left out; `0` for a plain fork.
 pub fn clone_flags(value: u64) -> String {
     let mut out = String::new();
-    bits(&mut out, value & !0xff, CLONE);
+    bits(&mut out, value & !CSIGNAL, CLONE);
     if out.is_empty() {
         out.push('0');
     }

@@ -6,7 +6,7 @@
 use super::apply::Call;
 use super::counters::Counters;
 use super::process::{Applied, Process};
-use super::reconcile::{Snapshot, Why};
+use super::reconcile::{MapsRead, Why};
 use super::space::AddressSpace;
 use crate::event::{Comm, Event, Kind};
 use std::collections::{HashMap, HashSet};
@@ -169,7 +169,7 @@ impl Ledger {
     }
 
     /// Starts tracking a process from a snapshot taken at start-up (bootstrap).
-    pub fn insert_snapshot(&mut self, tgid: u32, comm: Comm, snap: Snapshot) {
+    pub fn insert_snapshot(&mut self, tgid: u32, comm: Comm, snap: MapsRead) {
         self.track_unfilled(tgid, comm, (snap.taken_ns, 0), false);
         self.reconcile(tgid, snap, (true, Why::Other));
     }

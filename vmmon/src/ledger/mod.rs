@@ -3,8 +3,8 @@
 //!
 //! - [`region`]: one mapping, and [`attrs`], its flags beyond permissions;
 //! - [`space`]: an address space as an ordered interval map, with the kernel's split rules,
-//!   [`moves`] (regions moved or grown by `mremap` and `brk`), and [`figures`], its sums
-//!   kept as it changes;
+//!   [`moves`] (regions moved or grown by `mremap` and `brk`), and [`sums`], what its
+//!   regions add up to, kept as it changes;
 //! - [`sites`]: the call site behind each byte of a region;
 //! - [`displaced`]: what a mapping displaced because another thread's unmap arrives late;
 //! - [`apply`]: what each syscall does to an address space, and [`adjust`], the calls that
@@ -25,7 +25,6 @@ pub mod check;
 pub mod counters;
 pub mod diff;
 pub mod displaced;
-pub mod figures;
 mod judge;
 mod lineage;
 mod moves;
@@ -34,6 +33,7 @@ pub mod reconcile;
 pub mod region;
 pub mod sites;
 pub mod space;
+pub mod sums;
 mod syscall;
 
 #[cfg(test)]
@@ -44,9 +44,9 @@ pub use attrs::Attrs;
 pub use book::Ledger;
 pub use check::{CheckCounters, CheckState, Mismatch, Verdict};
 pub use counters::{Cause, Counters};
-pub use figures::{BytesByKind, Figures, PermBytes, coalesce};
 pub use process::{Applied, CallCounts, Exited, Kernel, Need, Process, Reason};
-pub use reconcile::{Reconciled, Snapshot, Why};
+pub use reconcile::{MapsRead, Reconciled, Why};
 pub use region::{Origin, PAGE, Perms, Region, RegionKind, page_up};
 pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTable, SiteTotal, site_name};
 pub use space::{AddressSpace, RegionMap, Totals, region_at};
+pub use sums::{BytesByKind, PermBytes, Sums, coalesce};

@@ -10,7 +10,7 @@ use super::space::AddressSpace;
 
 /// What a snapshot of `/proc/PID/maps` said, and when it was taken.
 #[derive(Clone, Debug, Default)]
-pub struct Snapshot {
+pub struct MapsRead {
     pub regions: Vec<Region>,
     /// `start_brk` from `/proc/PID/stat` (0 if unknown).
     pub start_brk: u64,
@@ -61,7 +61,7 @@ impl Ledger {
     pub fn reconcile(
         &mut self,
         tgid: u32,
-        snap: Snapshot,
+        snap: MapsRead,
         (accept_torn, why): (bool, Why),
     ) -> Reconciled {
         let Some(p) = self.procs.get_mut(&tgid) else {

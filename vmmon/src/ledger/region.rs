@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 /// The page size the ledger rounds lengths to.
-pub const PAGE: u64 = 4096;
+pub const PAGE: u64 = vmmon_common::linux::PAGE_SIZE;
 
 /// Rounds `len` up to whole pages.
 pub fn page_up(len: u64) -> u64 {

@@ -3,9 +3,9 @@
 
 use super::attrs::Attrs;
 use super::displaced::Displacements;
-use super::figures::{BytesByKind, Figures, PermBytes, coalesce};
 use super::region::{Perms, Region, RegionKind};
 use super::sites::SiteTotal;
+use super::sums::{BytesByKind, PermBytes, Sums, coalesce};
 
 /// The regions of an address space by start address. A persistent map: a clone (a fork, a
 /// published snapshot) costs a pointer, and a change copies only the nodes on its path.
@@ -34,14 +34,14 @@ pub struct Totals {
     pub protected_bytes: u64,
 }
 
-/// An address space's regions, totals and figures. The region map is persistent (see
+/// An address space's regions, totals and sums. The region map is persistent (see
 /// [`RegionMap`]), so idle forked children and published snapshots cost next to nothing.
 #[derive(Clone, Debug, Default)]
 pub struct AddressSpace {
     pub(super) regions: RegionMap,
     pub(super) displaced: Displacements,
     pub(super) totals: Totals,
-    figures: Figures,
+    sums: Sums,
     /// The heap's start and the current break, when known.
     pub(super) brk_start: Option<u64>,
     pub(super) brk: Option<u64>,
@@ -93,8 +93,8 @@ impl AddressSpace {
     }
 
     /// Bytes by kind and by permission class.
-    pub fn figures(&self) -> &Figures {
-        &self.figures
+    pub fn sums(&self) -> &Sums {
+        &self.sums
     }
 
     /// The region containing `addr`.
@@ -131,7 +131,7 @@ impl AddressSpace {
                 self.regions.insert(end, right);
             }
             self.totals.virtual_bytes -= r.len();
-            self.figures.sub(&r);
+            self.sums.sub(&r);
             f(r);
         }
     }
@@ -163,7 +163,7 @@ impl AddressSpace {
             .totals
             .peak_virtual_bytes
             .max(self.totals.virtual_bytes);
-        self.figures.add(&region);
+        self.sums.add(&region);
         self.regions.insert(region.start, region);
     }
 
@@ -171,7 +171,7 @@ impl AddressSpace {
     pub(super) fn restore(&mut self, regions: Vec<Region>) {
         for r in regions {
             self.totals.virtual_bytes += r.len();
-            self.figures.add(&r);
+            self.sums.add(&r);
             self.regions.insert(r.start, r);
         }
     }
@@ -281,8 +281,8 @@ impl AddressSpace {
                 let a = self.regions.get_mut(&at).expect("just looked at");
                 // A lenient merge may change the flags of either part: count both out
                 // and the merged region in.
-                self.figures.sub(a);
-                self.figures.sub(&b);
+                self.sums.sub(a);
+                self.sums.sub(&b);
                 let len = a.len();
                 a.sites.append(len, &b.sites);
                 a.end = b.end;
@@ -291,7 +291,7 @@ impl AddressSpace {
                     a.attrs = b.attrs;
                 }
                 a.guessed &= b.guessed;
-                self.figures.add(a);
+                self.sums.add(a);
             } else {
                 at = next;
             }
@@ -325,7 +325,7 @@ impl AddressSpace {
 
     /// Removes what a fork does not copy (`MADV_DONTFORK`), in a child's fresh copy.
     pub(super) fn drop_dontcopy(&mut self) {
-        if self.figures.dontcopy == 0 {
+        if self.sums.dontcopy == 0 {
             return;
         }
         let gone: Vec<(u64, u64)> = self
@@ -352,13 +352,13 @@ impl AddressSpace {
 
     /// Bytes mapped as the kernel counts them (`VmSize`): `[vsyscall]` is not part of it.
     pub fn kernel_bytes(&self) -> u64 {
-        self.totals.virtual_bytes - self.figures.by_kind.vsyscall
+        self.totals.virtual_bytes - self.sums.by_kind.vsyscall
     }
 
     /// Replaces the whole content with `other`'s regions.
     pub(super) fn replace_regions(&mut self, other: &AddressSpace) {
         self.regions = other.regions.clone();
-        self.figures = other.figures;
+        self.sums = other.sums;
         self.totals.virtual_bytes = other.totals.virtual_bytes;
         self.totals.peak_virtual_bytes = self
             .totals
@@ -374,17 +374,17 @@ impl AddressSpace {
 
     /// Bytes mapped with each kind of backing.
     pub fn bytes_by_kind(&self) -> BytesByKind {
-        self.figures.by_kind
+        self.sums.by_kind
     }
 
     /// Bytes by permission class: readable, writable, executable, shared.
     pub fn bytes_by_perm(&self) -> PermBytes {
-        self.figures.by_perm
+        self.sums.by_perm
     }
 
     /// Bytes that are writable and executable at once.
     pub fn wx_bytes(&self) -> u64 {
-        self.figures.by_perm.write_exec
+        self.sums.by_perm.write_exec
     }
 
     /// Maximal runs of adjacent regions with the same permissions, as `(start, end, perms)`:

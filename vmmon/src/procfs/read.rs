@@ -2,7 +2,7 @@
 //! never from a tokio worker).
 
 use super::{parse_maps, parse_stat};
-use crate::ledger::Snapshot;
+use crate::ledger::MapsRead;
 use std::io::ErrorKind;
 
 /// Why a process's maps could not be read.
@@ -19,7 +19,7 @@ pub enum ReadError {
 /// A snapshot of `pid`'s address space, and how many maps lines did not parse.
 #[derive(Debug, Default)]
 pub struct Read {
-    pub snapshot: Snapshot,
+    pub snapshot: MapsRead,
     pub comm: String,
     /// The container or systemd unit, from `/proc/PID/cgroup`.
     pub unit: Option<String>,
@@ -66,7 +66,7 @@ pub fn read_process(pid: u32) -> Result<Read, ReadError> {
         && std::fs::read_link(format!("/proc/{pid}/exe")).is_err()
         && stat.as_ref().is_some_and(|s| s.start_brk == 0);
     Ok(Read {
-        snapshot: Snapshot {
+        snapshot: MapsRead {
             regions,
             start_brk: stat.as_ref().map_or(0, |s| s.start_brk),
             taken_ns,

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// The source line, the totals line, the header and one line per process (as sorted and
 /// filtered in `app`).
 pub fn render(app: &App) -> String {
-    let t = app.table.totals();
+    let t = app.table.header();
     let mut out = String::new();
     let _ = writeln!(
         out,

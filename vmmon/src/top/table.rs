@@ -70,7 +70,7 @@ pub struct Row {
 
 /// Machine-wide figures for the header line.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Totals {
+pub struct Header {
     pub events_per_s: f64,
     pub dropped: u64,
     pub processes: usize,
@@ -89,7 +89,7 @@ pub struct Table {
     prev: Option<(f64, HashMap<u32, CallCounts>)>,
     prev_events: Option<(f64, u64)>,
     history: HashMap<u32, VecDeque<u64>>,
-    totals: Totals,
+    header: Header,
 }
 
 impl Table {
@@ -160,7 +160,7 @@ impl Table {
             _ => 0.0,
         };
         self.prev_events = Some((sample.at, events));
-        self.totals = Totals {
+        self.header = Header {
             events_per_s,
             dropped: sample.status.kernel.dropped(),
             processes: sample.processes.len(),
@@ -179,8 +179,8 @@ impl Table {
         self.rows.get(&pid)
     }
 
-    pub fn totals(&self) -> &Totals {
-        &self.totals
+    pub fn header(&self) -> &Header {
+        &self.header
     }
 
     /// The process's virtual size at each refresh, oldest first.
@@ -223,13 +223,13 @@ pub(crate) mod tests {
         assert_eq!(t.row(1).unwrap().rates.mmap, 0.0, "one sample: no rate yet");
         t.update(sample(12.0, 300, vec![view(1, "a", 8192, 30)]), &mut root);
         assert_eq!(t.row(1).unwrap().rates.mmap, 10.0);
-        assert_eq!(t.totals().events_per_s, 100.0);
+        assert_eq!(t.header().events_per_s, 100.0);
         assert_eq!(t.history(1), vec![4096, 8192]);
         assert_eq!(t.row(1).unwrap().user, "root");
         // A reused pid whose count starts again: no negative rate.
         t.update(sample(13.0, 10, vec![view(1, "b", 4096, 2)]), &mut root);
         assert_eq!(t.row(1).unwrap().rates.mmap, 0.0);
-        assert_eq!(t.totals().events_per_s, 0.0, "a restarted agent");
+        assert_eq!(t.header().events_per_s, 0.0, "a restarted agent");
     }
 
     #[test]
@@ -249,6 +249,6 @@ pub(crate) mod tests {
         t.update(sample(9.0, 0, vec![view(1, "a", 1, 0)]), &mut root);
         assert!(t.row(2).is_none());
         assert!(t.history(2).is_empty());
-        assert_eq!(t.totals().processes, 1);
+        assert_eq!(t.header().processes, 1);
     }
 }

@@ -81,7 +81,7 @@ fn totals_line(app: &App, theme: Theme) -> Paragraph<'static> {
         ))
         .style(theme.alarm());
     }
-    let t = app.table.totals();
+    let t = app.table.header();
     let mut spans = vec![
         Span::styled(format!("{}", t.processes), theme.header()),
         Span::raw(" processes  "),
@@ -189,7 +189,7 @@ fn cell_style(theme: Theme, col: Column, r: &Row) -> ratatui::style::Style {
 }
 
 fn draw_table(f: &mut Frame, app: &mut App, theme: Theme, area: Rect) {
-    let window_s = app.table.totals().window_s;
+    let window_s = app.table.header().window_s;
     let cols = visible(area.width.into(), app.scroll, app.sort);
     let header = TableRow::new(cols.iter().map(|&c| {
         let style = if c == app.sort {

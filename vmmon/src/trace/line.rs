@@ -4,6 +4,7 @@
 use crate::event::{Event, Kind};
 use crate::format::{clone_flags, errno_name, map_flags, mremap_flags, prot};
 use std::fmt::Write as _;
+use vmmon_common::linux::MREMAP_FIXED;
 
 /// Turns the events' monotonic timestamps into local wall-clock time.
 #[derive(Clone, Copy, Debug)]
@@ -121,7 +122,7 @@ pub fn write_call(out: &mut String, e: &Event) {
             out.push_str("mremap(");
             addr(out, *old_addr);
             let _ = write!(out, ", {old_len}, {new_len}, {}", mremap_flags(*flags));
-            if flags & 0x2 != 0 {
+            if flags & MREMAP_FIXED != 0 {
                 out.push_str(", ");
                 addr(out, *new_addr);
             }

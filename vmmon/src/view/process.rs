@@ -239,7 +239,7 @@ pub fn merge_adjacent(regions: Vec<RegionView>) -> Vec<RegionView> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::{Ledger, Snapshot};
+    use crate::ledger::{Ledger, MapsRead};
     use crate::procfs::parse_maps;
 
     #[test]
@@ -253,7 +253,7 @@ mod tests {
         l.insert_snapshot(
             7,
             crate::event::Comm::new(*b"x\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
-            Snapshot {
+            MapsRead {
                 regions,
                 start_brk: 0x5000,
                 taken_ns: 0,

@@ -30,57 +30,38 @@ impl Counts {
         }
     }
 
-    fn fields(&self) -> [u64; 10] {
-        let c = &self.calls;
-        [
-            c.mmap,
-            c.munmap,
-            c.mremap,
-            c.mprotect,
-            c.brk,
-            c.other,
-            c.failed,
-            c.enomem,
-            self.mapped_bytes,
-            self.unmapped_bytes,
-        ]
-    }
-
-    fn from_fields(f: [u64; 10]) -> Self {
-        Self {
+    /// `f` of each count of `self` and the same count of `o`, field by field.
+    fn zip(&self, o: &Counts, mut f: impl FnMut(u64, u64) -> u64) -> Counts {
+        let (a, b) = (&self.calls, &o.calls);
+        Counts {
             calls: CallCounts {
-                mmap: f[0],
-                munmap: f[1],
-                mremap: f[2],
-                mprotect: f[3],
-                brk: f[4],
-                other: f[5],
-                failed: f[6],
-                enomem: f[7],
+                mmap: f(a.mmap, b.mmap),
+                munmap: f(a.munmap, b.munmap),
+                mremap: f(a.mremap, b.mremap),
+                mprotect: f(a.mprotect, b.mprotect),
+                brk: f(a.brk, b.brk),
+                other: f(a.other, b.other),
+                failed: f(a.failed, b.failed),
+                enomem: f(a.enomem, b.enomem),
             },
-            mapped_bytes: f[8],
-            unmapped_bytes: f[9],
+            mapped_bytes: f(self.mapped_bytes, o.mapped_bytes),
+            unmapped_bytes: f(self.unmapped_bytes, o.unmapped_bytes),
         }
     }
 
     /// What `now` counted since `before` (nothing where a count is lower: another process
     /// under the pid, counted from zero).
     fn since(now: &Counts, before: &Counts) -> Counts {
-        let (n, b) = (now.fields(), before.fields());
-        let restarted = n.iter().zip(&b).any(|(n, b)| n < b);
-        let mut d = [0; 10];
-        for i in 0..10 {
-            d[i] = if restarted { n[i] } else { n[i] - b[i] };
-        }
-        Self::from_fields(d)
+        let mut restarted = false;
+        let d = now.zip(before, |n, b| {
+            restarted |= n < b;
+            n.saturating_sub(b)
+        });
+        if restarted { *now } else { d }
     }
 
     fn add(&mut self, d: &Counts) {
-        let (mut a, b) = (self.fields(), d.fields());
-        for i in 0..10 {
-            a[i] += b[i];
-        }
-        *self = Self::from_fields(a);
+        *self = self.zip(d, |a, b| a + b);
     }
 }
 

@@ -14,7 +14,7 @@ mod reads;
 use super::core::{Core, CoreOptions};
 use super::reads::{FromProc, Priority, Reads, Resynced};
 use crate::event::{Comm, Event, Kind};
-use crate::ledger::Snapshot as Maps;
+use crate::ledger::MapsRead;
 use crate::procfs::{Read, parse_maps};
 use crate::source::{Feed, Sweep};
 use crate::view::Snapshot;
@@ -83,7 +83,7 @@ pub(super) fn read(pid: u32, maps: &str, taken_ns: u64, done_ns: u64) -> Resynce
         tgid: pid,
         priority: Priority::Urgent,
         result: Ok(Read {
-            snapshot: Maps {
+            snapshot: MapsRead {
                 regions,
                 start_brk: 0,
                 taken_ns,

@@ -13,7 +13,7 @@ mod sites;
 mod snapshots;
 
 use super::region::{Origin, Perms, Region, RegionKind};
-use super::{Cause, Ledger, Need, Reason, Reconciled, Snapshot, Why};
+use super::{Cause, Ledger, MapsRead, Need, Reason, Reconciled, Why};
 use crate::event::{Comm, Event, Kind};
 use std::sync::Arc;
 use vmmon_common::linux::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
@@ -61,7 +61,7 @@ fn ledger_with_10() -> Ledger {
     l.insert_snapshot(
         10,
         Comm::default(),
-        Snapshot {
+        MapsRead {
             regions: vec![
                 region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x")),
                 region(0x7ff0000, 8, "rw-p", RegionKind::Stack, Some("[stack]")),

@@ -5,7 +5,7 @@ use crate::event::{CallSite, Comm, Event, Kind};
 use crate::ledger::apply::{Call, apply_call};
 use crate::ledger::region::{Origin, Perms, Region, RegionKind};
 use crate::ledger::sites::{NO_SITE, SiteId};
-use crate::ledger::{AddressSpace, Ledger, Snapshot, Why};
+use crate::ledger::{AddressSpace, Ledger, MapsRead, Why};
 use vmmon_common::linux::{MREMAP_MAYMOVE, PROT_READ};
 
 const P: u64 = 4096;
@@ -151,7 +151,7 @@ fn a_fork_copies_the_sites_and_a_read_from_proc_keeps_them_where_the_bytes_still
         r.path = Some("[stack]".into());
         r
     };
-    let snap = |regions: Vec<Region>, ts: u64| Snapshot {
+    let snap = |regions: Vec<Region>, ts: u64| MapsRead {
         regions,
         start_brk: 0,
         taken_ns: ts,
@@ -227,7 +227,7 @@ fn a_site_with_bytes_on_both_sides_of_another_counts_its_mapping_once() {
 #[test]
 fn bytes_a_read_from_proc_finds_that_the_ledger_never_had_are_no_sites() {
     let mut l = Ledger::new();
-    let snap = |regions: Vec<Region>, ts: u64| Snapshot {
+    let snap = |regions: Vec<Region>, ts: u64| MapsRead {
         regions,
         start_brk: 0,
         taken_ns: ts,

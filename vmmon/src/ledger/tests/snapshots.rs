@@ -18,7 +18,7 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
     // ld.so maps a library before the snapshot is read (already in it), and one after.
     l.apply(&mmap(10, 110, 0x200000, 2));
     l.apply(&mmap(10, 130, 0x300000, 3));
-    let snap = Snapshot {
+    let snap = MapsRead {
         regions: vec![
             region(0x10000, 2, "r-xp", RegionKind::File, Some("/bin/y")),
             region(0x200000, 2, "rw-p", RegionKind::Anon, None),
@@ -64,7 +64,7 @@ fn resync_counts_each_cause() {
     let mut l = ledger_with_10();
     l.expect_snapshot(10);
     l.apply(&mmap(10, 5, 0x100000, 2));
-    let snap = Snapshot {
+    let snap = MapsRead {
         regions: vec![
             // The file mapping's permissions changed without us seeing it...
             region(0x10000, 4, "r--p", RegionKind::File, Some("/bin/x")),
@@ -96,7 +96,7 @@ fn resync_counts_each_cause() {
     );
     assert_eq!(bytes(&l, 10), (4 + 10 + 4 + 2) * P);
     // A second resync with the same picture is exact.
-    let again = Snapshot {
+    let again = MapsRead {
         regions: l.space(10).unwrap().regions().cloned().collect(),
         start_brk: 0,
         taken_ns: 9,
@@ -112,7 +112,7 @@ fn brk_after_a_snapshot_grows_and_shrinks_the_heap() {
     l.insert_snapshot(
         30,
         Comm::default(),
-        Snapshot {
+        MapsRead {
             regions: vec![region(0x50000, 4, "rw-p", RegionKind::Heap, Some("[heap]"))],
             start_brk: 0x50000,
             taken_ns: 1,
@@ -155,7 +155,7 @@ fn a_snapshot_from_before_an_exec_is_refused() {
             old_tid: 10,
         },
     ));
-    let old = Snapshot {
+    let old = MapsRead {
         regions: vec![region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x"))],
         start_brk: 0,
         taken_ns: 90,
@@ -174,7 +174,7 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
     let mut l = ledger_with_10();
     l.expect_snapshot(10);
     l.apply(&mmap(10, 105, 0x100000, 2));
-    let snap = || Snapshot {
+    let snap = || MapsRead {
         regions: vec![region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x"))],
         start_brk: 0,
         taken_ns: 100,
@@ -198,14 +198,14 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
 /// unmapping it all later leaves them at zero instead of underflowing.
 #[test]
 fn a_lenient_merge_counts_the_flags_it_takes() {
-    use crate::ledger::figures::Figures;
+    use crate::ledger::Sums;
     let mut l = Ledger::new();
     let mut guessed = region(0x20000, 4, "rw-p", RegionKind::Anon, None);
     guessed.guessed = true;
     l.insert_snapshot(
         10,
         Comm::default(),
-        Snapshot {
+        MapsRead {
             regions: vec![guessed],
             start_brk: 0,
             taken_ns: 1,
@@ -247,7 +247,7 @@ fn a_lenient_merge_counts_the_flags_it_takes() {
     ));
     let s = l.space(10).unwrap();
     assert_eq!(s.mappings(), 1, "{:?}", s.regions().collect::<Vec<_>>());
-    assert_eq!(*s.figures(), Figures::of(s.regions()));
+    assert_eq!(*s.sums(), Sums::of(s.regions()));
     l.apply(&ev(
         10,
         5,
@@ -258,8 +258,8 @@ fn a_lenient_merge_counts_the_flags_it_takes() {
         },
     ));
     let s = l.space(10).unwrap();
-    assert_eq!(*s.figures(), Figures::of(s.regions()));
-    assert_eq!(s.figures().dontcopy, 0);
+    assert_eq!(*s.sums(), Sums::of(s.regions()));
+    assert_eq!(s.sums().dontcopy, 0);
 }
 
 /// A sweep that read a vfork child while it still shared its parent's address space, taken

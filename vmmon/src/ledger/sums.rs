@@ -90,14 +90,14 @@ impl PermBytes {
 
 /// The sums over an address space's regions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Figures {
+pub struct Sums {
     pub by_kind: BytesByKind,
     pub by_perm: PermBytes,
     /// Bytes a fork does not copy (`MADV_DONTFORK`).
     pub dontcopy: u64,
 }
 
-impl Figures {
+impl Sums {
     /// Counts `r` in.
     pub fn add(&mut self, r: &Region) {
         let n = r.len();
@@ -158,7 +158,7 @@ mod tests {
         let a = r(0, 0x3000, "rwxp", RegionKind::Anon);
         let b = r(0x3000, 0x4000, "---p", RegionKind::Heap);
         let c = r(0x4000, 0x6000, "r--s", RegionKind::Shm);
-        let mut f = Figures::of([&a, &b, &c]);
+        let mut f = Sums::of([&a, &b, &c]);
         assert_eq!(f.by_kind.get(RegionKind::Anon), 0x3000);
         assert_eq!(f.by_kind.heap, 0x1000);
         assert_eq!(
@@ -174,8 +174,8 @@ mod tests {
         );
         f.sub(&a);
         f.sub(&c);
-        assert_eq!(f, Figures::of([&b]));
+        assert_eq!(f, Sums::of([&b]));
         f.sub(&b);
-        assert_eq!(f, Figures::default());
+        assert_eq!(f, Sums::default());
     }
 }
