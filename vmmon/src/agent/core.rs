@@ -14,7 +14,8 @@ use crate::ledger::{Applied, Exited, Ledger};
 use crate::source::EventSource;
 use crate::stats::Growth;
 use crate::view::{
-    EventLog, ExitView, MachineTotals, PublishedTally, Snapshot, Status, Tally, TallyOptions,
+    EventLog, ExitView, MachineTotals, PublishedTally, RECENT_EVENTS, Recent, Snapshot, Status,
+    Tally, TallyOptions,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -83,6 +84,8 @@ pub struct Core {
     pub(super) exited: HashSet<u32>,
     /// Processes tracked at the last memory trim.
     trimmed_at: usize,
+    /// Whether the memory start-up left behind was given back.
+    trimmed_after_start: bool,
     growth: Growth,
     events: EventLog,
     exits: imbl::Vector<ExitView>,
@@ -141,6 +144,7 @@ impl Core {
             started: Instant::now(),
             exited: HashSet::new(),
             trimmed_at: 0,
+            trimmed_after_start: false,
             growth: Growth::new(opts.growth_window_s),
             events: EventLog::default(),
             exits: imbl::Vector::new(),
@@ -186,9 +190,9 @@ impl Core {
     /// began.
     pub fn drain<S: EventSource>(&mut self, source: &mut S) -> usize {
         let held = std::mem::take(&mut self.held);
-        let mut batch = Vec::new();
+        let mut batch = Recent::new(RECENT_EVENTS);
         let n = source.drain(&mut |r| self.record(r, &mut batch));
-        self.events.push_batch(batch);
+        batch.into_log(&mut self.events);
         let folded = !held.is_empty();
         for r in held {
             self.fold(r);
@@ -198,7 +202,7 @@ impl Core {
         n
     }
 
-    fn record(&mut self, r: Result<Event, DecodeError>, batch: &mut Vec<Event>) {
+    fn record(&mut self, r: Result<Event, DecodeError>, batch: &mut Recent) {
         self.status.events_received += 1;
         let e = match r {
             Ok(e) => e,
@@ -276,7 +280,11 @@ impl Core {
 
     fn should_trim(&mut self) -> bool {
         let now = self.ledger.processes().count();
-        if now + 1000 < self.trimmed_at {
+        // Once after start-up: loading the programs and the bootstrap's reads leave
+        // megabytes of freed memory behind.
+        let started = self.status.bootstrap_ms.is_some() && !self.trimmed_after_start;
+        self.trimmed_after_start |= started;
+        if started || now + 1000 < self.trimmed_at {
             self.ledger.shrink();
             self.trimmed_at = now;
             true

@@ -3,13 +3,13 @@
 //! `lineage.rs` (fork, exec, exit) and `judge.rs` (the kernel's figures); its reconciliation
 //! with `/proc` snapshots is in `reconcile.rs`.
 
-use super::apply::Call;
 use super::counters::Counters;
 use super::process::{Applied, Process};
 use super::reconcile::{MapsRead, Why};
+use super::replay_log::ReplayLog;
 use super::space::AddressSpace;
 use crate::event::{Comm, Event, Kind};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// An address space and what the ledger keeps about it.
 #[derive(Clone, Debug)]
@@ -18,7 +18,7 @@ pub(super) struct Shared {
     pub(super) users: u32,
     /// While a snapshot is awaited: the events applied since it was asked for, to replay on
     /// top of it.
-    pub(super) log: Option<Vec<(Call, Kind)>>,
+    pub(super) log: Option<ReplayLog>,
     /// Its contents so far are a placeholder until the first snapshot (after exec, or for a
     /// process first seen mid-life): filling it is not drift.
     pub(super) unfilled: bool,
@@ -45,12 +45,12 @@ pub(super) const FORK_LATE_NS: u64 = 2_000_000_000;
 /// Every tracked process and address space.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
-    pub(super) procs: HashMap<u32, Process>,
-    pub(super) spaces: HashMap<u64, Shared>,
+    pub(super) procs: FxHashMap<u32, Process>,
+    pub(super) spaces: FxHashMap<u64, Shared>,
     next_space: u64,
     pub(super) counters: Counters,
     /// Processes whose figures or regions changed since [`Ledger::take_touched`].
-    pub(super) touched: HashSet<u32>,
+    pub(super) touched: FxHashSet<u32>,
 }
 
 impl Ledger {
@@ -95,7 +95,7 @@ impl Ledger {
 
     /// The processes changed (in figures, regions or identity), started or gone since the
     /// last call: what a reader of the ledger must look at again.
-    pub fn take_touched(&mut self) -> HashSet<u32> {
+    pub fn take_touched(&mut self) -> FxHashSet<u32> {
         std::mem::take(&mut self.touched)
     }
 
@@ -122,7 +122,7 @@ impl Ledger {
             Shared {
                 space,
                 users: 1,
-                log: unfilled.then(Vec::new),
+                log: unfilled.then(ReplayLog::default),
                 unfilled,
                 created_ns,
                 forks: Vec::new(),
@@ -230,7 +230,7 @@ impl Ledger {
             && let Some(s) = self.spaces.get_mut(&p.space)
             && s.log.is_none()
         {
-            s.log = Some(Vec::new());
+            s.log = Some(ReplayLog::default());
         }
     }
 }

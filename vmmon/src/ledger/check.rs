@@ -112,13 +112,12 @@ impl CheckState {
     }
 }
 
-/// Where the likely assumption left `space` (after applying `kind` to `before`) with the
-/// right size in another number of mappings than figures `f` that can judge it, tries the
-/// others ([`Assume::others`]) on `before` and keeps the first that gives the kernel's
-/// count. True when one did.
+/// Where the likely assumption left `space` (after applying `kind`, since
+/// [`AddressSpace::begin`]) with the right size in another number of mappings than figures
+/// `f` that can judge it, tries the others ([`Assume::others`]) on the address space as it
+/// was before the call, and keeps the first that gives the kernel's count. True when one did.
 pub(super) fn settle_layout(
     space: &mut AddressSpace,
-    before: &AddressSpace,
     (kind, call): (&Kind, Call),
     f: &Figures,
     state: &CheckState,
@@ -130,14 +129,17 @@ pub(super) fn settle_layout(
     if judge(space) != Verdict::Mismatch(Mismatch::Layout) {
         return false;
     }
+    let likely = space.clone();
+    space.undo();
     for assume in Assume::others() {
-        let mut other = before.clone();
+        let mut other = space.clone();
         apply_assuming(&mut other, kind, call, assume);
         if judge(&other) == Verdict::Exact {
             *space = other;
             return true;
         }
     }
+    *space = likely;
     false
 }
 

@@ -32,6 +32,11 @@ pub struct Displaced {
 pub struct Displacements(Vec<Displaced>);
 
 impl Displacements {
+    /// Whether no range is displaced (almost always).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Notes that thread `tid`, at `ts_ns`, mapped over `regions` (each cut to the new
     /// mapping's range).
     pub fn note(&mut self, regions: Vec<Region>, tid: u32, ts_ns: u64) {

@@ -74,12 +74,14 @@ impl Ledger {
             self.counters.stale_snapshots += 1;
             return Reconciled::Stale;
         }
-        let torn = snap.done_ns != 0
-            && shared.log.as_ref().is_some_and(|log| {
-                log.iter().any(|(call, _)| {
-                    call.ts_ns >= snap.taken_ns && call.ts_ns <= snap.done_ns + TORN_MARGIN_NS
-                })
-            });
+        let Some(log) = &shared.log else {
+            // Another read came back first and took the calls to replay: this one, taken
+            // later, cannot have them replayed on top, and the first one did what it would.
+            self.counters.stale_snapshots += 1;
+            return Reconciled::Stale;
+        };
+        let torn = !log.covers(snap.taken_ns)
+            || (snap.done_ns != 0 && log.tears(snap.taken_ns, snap.done_ns + TORN_MARGIN_NS));
         if torn && !accept_torn {
             self.counters.torn_snapshots += 1;
             return Reconciled::Torn;
@@ -97,10 +99,8 @@ impl Ledger {
             rebuilt.brk_start = Some(snap.start_brk);
             rebuilt.brk = Some(heap_end.unwrap_or(snap.start_brk));
         }
-        for (call, ev) in shared.log.take().unwrap_or_default() {
-            if call.ts_ns >= snap.taken_ns {
-                apply_call(&mut rebuilt, &ev, call);
-            }
+        for (call, ev) in shared.log.take().unwrap_or_default().since(snap.taken_ns) {
+            apply_call(&mut rebuilt, &ev, call);
         }
         // Who made what is still mapped where it was: the read does not say. (After the
         // replay, both describe the same moment.)

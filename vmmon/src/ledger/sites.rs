@@ -177,7 +177,7 @@ impl super::AddressSpace {
             .map(|(&k, _)| k)
             .collect();
         for k in keys {
-            let r = self.regions.get_mut(&k).expect("key just listed");
+            let r = self.region_mut(k).expect("key just listed");
             let mut runs = Vec::new();
             let mut at = 0;
             r.sites.each(r.len(), |s, bytes| {

@@ -3,13 +3,12 @@
 
 use super::attrs::Attrs;
 use super::displaced::Displacements;
+use super::journal::{Journal, Scalars};
 use super::region::{Perms, Region, RegionKind};
 use super::sites::SiteTotal;
 use super::sums::{BytesByKind, PermBytes, Sums, coalesce};
 
-/// The regions of an address space by start address. A persistent map: a clone (a fork, a
-/// published snapshot) costs a pointer, and a change copies only the nodes on its path.
-pub type RegionMap = imbl::OrdMap<u64, Region>;
+pub use super::region_map::RegionMap;
 
 /// The region of `regions` containing `addr`.
 pub fn region_at(regions: &RegionMap, addr: u64) -> Option<&Region> {
@@ -49,6 +48,11 @@ pub struct AddressSpace {
     pub(super) future: Attrs,
     /// Shared anonymous mappings made so far: their made-up file identities.
     pub(super) anon_files: u64,
+    /// What the change in progress replaced (see [`Journal`]), kept (with its room) between
+    /// changes.
+    journal: Option<Box<Journal>>,
+    /// Whether a change in progress may be undone.
+    journaling: bool,
 }
 
 impl AddressSpace {
@@ -102,6 +106,96 @@ impl AddressSpace {
         region_at(&self.regions, addr)
     }
 
+    /// Starts keeping what changes replace, until [`AddressSpace::undo`] or
+    /// [`AddressSpace::keep`].
+    pub(super) fn begin(&mut self) {
+        let scalars = Scalars {
+            displaced: self.displaced.clone(),
+            totals: self.totals,
+            sums: self.sums,
+            brk_start: self.brk_start,
+            brk: self.brk,
+            future: self.future,
+            anon_files: self.anon_files,
+        };
+        match &mut self.journal {
+            Some(j) => j.restart(scalars),
+            None => self.journal = Some(Box::new(Journal::new(scalars))),
+        }
+        self.journaling = true;
+    }
+
+    /// Keeps the changes since [`AddressSpace::begin`].
+    pub(super) fn keep(&mut self) {
+        self.journaling = false;
+    }
+
+    /// Undoes the changes since [`AddressSpace::begin`]: the address space is as it was.
+    pub(super) fn undo(&mut self) {
+        if !std::mem::take(&mut self.journaling) {
+            return;
+        }
+        let Some(journal) = self.journal.take() else {
+            return;
+        };
+        let s = journal.undo(&mut self.regions);
+        self.displaced = s.displaced;
+        self.totals = s.totals;
+        self.sums = s.sums;
+        self.brk_start = s.brk_start;
+        self.brk = s.brk;
+        self.future = s.future;
+        self.anon_files = s.anon_files;
+    }
+
+    /// The journal, while a change may be undone.
+    fn journal(&mut self) -> Option<&mut Journal> {
+        if self.journaling {
+            self.journal.as_deref_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Notes what starts at `start`, before it changes in place, while a change may be
+    /// undone.
+    fn note_before(&mut self, start: u64) {
+        if self.journaling
+            && let Some(j) = self.journal.as_deref_mut()
+        {
+            j.note(start, || self.regions.get(&start).cloned());
+        }
+    }
+
+    /// The region starting at `start`, to change.
+    pub(super) fn region_mut(&mut self, start: u64) -> Option<&mut Region> {
+        let r = self.regions.get_mut(&start)?;
+        if self.journaling
+            && let Some(j) = self.journal.as_deref_mut()
+        {
+            j.note(start, || Some(r.clone()));
+        }
+        Some(r)
+    }
+
+    /// Takes out the region starting at `start`.
+    fn take_region(&mut self, start: u64) -> Option<Region> {
+        let r = self.regions.remove(&start)?;
+        if let Some(j) = self.journal() {
+            j.note(start, || Some(r.clone()));
+        }
+        Some(r)
+    }
+
+    /// Puts `r` in at its start.
+    fn put_region(&mut self, r: Region) {
+        let start = r.start;
+        let was = self.regions.insert(start, r);
+        if let Some(j) = self.journal() {
+            j.note(start, || was);
+        }
+    }
+
     /// Removes every region overlapping `[start, end)`, cut to that range (the parts outside
     /// it stay), handing each to `f`. The hot path: one walk of the map finds every region
     /// concerned, and a range nothing overlaps (most new mappings) costs one lookup.
@@ -121,14 +215,14 @@ impl AddressSpace {
         for k in overlapping.into_iter().rev() {
             let mut r = if k < start {
                 // It straddles the start: the part before stays where it is.
-                let straddling = self.regions.get_mut(&k).expect("key just found");
+                let straddling = self.region_mut(k).expect("key just found");
                 straddling.split_off(start)
             } else {
-                self.regions.remove(&k).expect("key just found")
+                self.take_region(k).expect("key just found")
             };
             if r.end > end {
                 let right = r.split_off(end);
-                self.regions.insert(end, right);
+                self.put_region(right);
             }
             self.totals.virtual_bytes -= r.len();
             self.sums.sub(&r);
@@ -164,7 +258,7 @@ impl AddressSpace {
             .peak_virtual_bytes
             .max(self.totals.virtual_bytes);
         self.sums.add(&region);
-        self.regions.insert(region.start, region);
+        self.put_region(region);
     }
 
     /// Re-inserts regions taken out by `carve` without counting them as new mappings.
@@ -172,7 +266,7 @@ impl AddressSpace {
         for r in regions {
             self.totals.virtual_bytes += r.len();
             self.sums.add(&r);
-            self.regions.insert(r.start, r);
+            self.put_region(r);
         }
     }
 
@@ -187,6 +281,14 @@ impl AddressSpace {
     /// it the ledger still has mapped: they were unmapped by a late event (see
     /// [`super::displaced`]).
     pub(super) fn note_displaced(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) {
+        // Most new mappings land where nothing is.
+        if self
+            .regions
+            .get_prev(&end.saturating_sub(1))
+            .is_none_or(|(_, r)| r.end <= start)
+        {
+            return;
+        }
         let overlapping: Vec<Region> = self
             .regions
             .range(..end)
@@ -202,6 +304,10 @@ impl AddressSpace {
     /// Unmaps `[start, end)` for thread `tid` at `ts_ns`, except the parts a later mapping by
     /// another thread displaced (their unmap already happened, before that mapping).
     pub(super) fn unmap_from(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) {
+        if self.displaced.is_empty() {
+            self.unmap(start, end);
+            return;
+        }
         let mut holes: Vec<(u64, u64)> = self
             .displaced
             .take(start, end, tid, ts_ns)
@@ -261,23 +367,26 @@ impl AddressSpace {
     /// each other and with their neighbours. With `lenient`, guessed flags take those of
     /// the neighbour.
     pub(super) fn merge_around(&mut self, start: u64, end: u64, lenient: bool) {
-        let from = self
+        let first = self
             .regions
             .get_prev(&start.saturating_sub(1))
-            .map_or(start, |(&k, _)| k);
-        let keys: smallvec::SmallVec<[u64; 8]> =
-            self.regions.range(from..=end).map(|(&k, _)| k).collect();
-        let Some((&first, rest)) = keys.split_first() else {
+            .or_else(|| self.regions.get_next(&start));
+        let Some(mut at) = first.map(|(&k, _)| k) else {
             return;
         };
-        let mut at = first;
-        for &next in rest {
-            let merges = match (self.regions.get(&at), self.regions.get(&next)) {
-                (Some(a), Some(b)) => a.merges_with(b, lenient),
-                _ => false,
-            };
+        // Each region from there to `end` with the one after it: no region starts at
+        // `u64::MAX`, so `at + 1` does not overflow.
+        while let Some((&next, b)) = self.regions.get_next(&(at + 1)) {
+            if next > end {
+                break;
+            }
+            let merges = self
+                .regions
+                .get(&at)
+                .is_some_and(|a| a.merges_with(b, lenient));
             if merges {
-                let b = self.regions.remove(&next).expect("just looked at");
+                let b = self.take_region(next).expect("just looked at");
+                self.note_before(at);
                 let a = self.regions.get_mut(&at).expect("just looked at");
                 // A lenient merge may change the flags of either part: count both out
                 // and the merged region in.

@@ -34,21 +34,24 @@ impl Ledger {
             .get_mut(&space)
             .expect("a process's space exists");
         let bytes_before = shared.space.kernel_bytes();
-        // What no event shows (written pages, merges refused) may decide the layout: kept
-        // to try the other assumptions on when the kernel's count disagrees.
-        let before = (e.figures.is_some() && !shared.unfilled && shared.users == 1)
-            .then(|| shared.space.clone());
+        // What no event shows (written pages, merges refused) may decide the layout: the
+        // call can be undone, to try the other assumptions when the kernel's count disagrees.
+        let judged = e.figures.is_some() && !shared.unfilled && shared.users == 1;
+        if judged {
+            shared.space.begin();
+        }
         let call = Call {
             tid: e.tid,
             ts_ns: e.ts_ns,
             site: e.site.as_ref().map_or(NO_SITE, |s| s.id()),
         };
         let outcome = apply_call(&mut shared.space, kind, call);
-        if let (Outcome::Applied, Some(before), Some(f)) = (outcome, &before, &e.figures)
-            && settle_layout(&mut shared.space, before, (kind, call), f, &p.check)
+        if let (true, Outcome::Applied, Some(f)) = (judged, outcome, &e.figures)
+            && settle_layout(&mut shared.space, (kind, call), f, &p.check)
         {
             self.counters.checks.layouts_settled += 1;
         }
+        shared.space.keep();
         // brk reports no errno: a break that could not grow stays below the one asked for.
         if let Kind::Brk { addr, ret } = *kind
             && addr != 0
@@ -97,7 +100,7 @@ impl Ledger {
             Outcome::Ignored => {}
         }
         if let Some(log) = &mut shared.log {
-            log.push((call, kind.clone()));
+            log.push(call, kind);
         }
         shared
             .forks
@@ -113,7 +116,7 @@ impl Ledger {
             if let Some(c) = self.spaces.get_mut(&child.space) {
                 apply_call(&mut c.space, kind, call);
                 if let Some(log) = &mut c.log {
-                    log.push((call, kind.clone()));
+                    log.push(call, kind);
                 }
                 self.touched.insert(child.pid);
             }

@@ -43,6 +43,40 @@ struct Chunk {
     events: Vec<Event>,
 }
 
+/// The newest events of one drain, at most a log's worth: the events a drain brings are
+/// as many as the ring held, and keeping more than the log keeps would make the owner's
+/// memory grow with the ring's size.
+#[derive(Debug)]
+pub struct Recent {
+    events: std::collections::VecDeque<Event>,
+    skipped: u64,
+    capacity: usize,
+}
+
+impl Recent {
+    /// Keeps the newest `capacity` events pushed.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            events: std::collections::VecDeque::new(),
+            skipped: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn push(&mut self, e: Event) {
+        if self.events.len() == self.capacity {
+            self.events.pop_front();
+            self.skipped += 1;
+        }
+        self.events.push_back(e);
+    }
+
+    /// Hands them to `log`.
+    pub fn into_log(self, log: &mut EventLog) {
+        log.push_newest(self.events, self.skipped);
+    }
+}
+
 /// The machine's last [`RECENT_EVENTS`] events. Persistent: the owner appends whole batches,
 /// and a clone (in a published snapshot) shares them, costing a few pointers.
 #[derive(Clone, Debug)]
@@ -73,15 +107,22 @@ impl EventLog {
     }
 
     /// Appends a batch of events, in order.
-    pub fn push_batch(&mut self, mut events: Vec<Event>) {
-        if events.is_empty() {
+    pub fn push_batch(&mut self, events: Vec<Event>) {
+        self.push_newest(events.into(), 0);
+    }
+
+    /// Appends the newest events of a batch, in order, after `skipped` older ones that were
+    /// not kept (a batch is kept up to the log's capacity: see [`Recent`]).
+    pub fn push_newest(&mut self, mut events: std::collections::VecDeque<Event>, skipped: u64) {
+        let total = events.len() as u64 + skipped;
+        if total == 0 {
             return;
         }
-        let total = events.len();
-        let excess = total.saturating_sub(self.capacity);
+        let excess = events.len().saturating_sub(self.capacity);
         events.drain(..excess);
-        let first = self.next + excess as u64;
-        self.next += total as u64;
+        let first = self.next + skipped + excess as u64;
+        self.next += total;
+        let events = Vec::from(events);
         self.held += events.len();
         self.chunks.push_back(Arc::new(Chunk { first, events }));
         while let Some(front) = self.chunks.front()
@@ -170,6 +211,25 @@ mod tests {
         assert!(!r.of(1, 4, 10).missed, "seq 5 on are all kept");
         assert_eq!(r.of(1, 0, 2).events.len(), 2, "the newest two");
         assert_eq!(r.of(1, 0, 2).events[1].seq, 8);
+    }
+
+    #[test]
+    fn a_drain_keeps_no_more_than_the_log_and_numbers_what_it_skipped() {
+        let mut r = EventLog::new(3);
+        let mut recent = Recent::new(3);
+        for a in 1..=5 {
+            recent.push(munmap(1, a << 12));
+        }
+        assert_eq!(recent.events.len(), 3);
+        recent.into_log(&mut r);
+        let v = r.of(1, 0, 10);
+        assert_eq!(
+            v.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
+        assert_eq!(v.events[0].text, "munmap(0x3000, 4096) = 0");
+        assert_eq!(v.next, 5);
+        assert!(r.of(1, 1, 10).missed);
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod snapshot;
 mod status;
 mod tally;
 
-pub use events::{EventLog, EventView, EventsView};
+pub use events::{EventLog, EventView, EventsView, RECENT_EVENTS, Recent};
 pub use exits::ExitView;
 pub use process::{KindBytes, ProcessView, RegionView, merge_adjacent, process_view, region_view};
 pub use snapshot::{MachineTotals, Outcomes, ProcessEntry, Snapshot, SyscallTotals};

@@ -26,14 +26,14 @@ pub struct Outcomes {
     pub error: u64,
 }
 
-/// Calls of each traced syscall on the machine.
+/// Calls of each traced syscall on the machine, by [`Syscall`] in declaration order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SyscallTotals(std::collections::BTreeMap<Syscall, Outcomes>);
+pub struct SyscallTotals([Outcomes; Syscall::ALL.len()]);
 
 impl SyscallTotals {
     /// Counts one call.
     pub fn count(&mut self, s: Syscall, failed: bool) {
-        let o = self.0.entry(s).or_default();
+        let o = &mut self.0[s as usize];
         if failed {
             o.error += 1;
         } else {
@@ -43,7 +43,7 @@ impl SyscallTotals {
 
     /// One syscall's counts.
     pub fn of(&self, s: Syscall) -> Outcomes {
-        self.0.get(&s).copied().unwrap_or_default()
+        self.0[s as usize]
     }
 
     /// Every traced syscall with its counts (zero for those not seen).

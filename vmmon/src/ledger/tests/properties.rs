@@ -80,3 +80,97 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// A call applied after `begin` and undone leaves the address space exactly as it was:
+    /// regions, totals, sums, break and the late unmaps it remembers (what the check's
+    /// other assumptions are tried on).
+    #[test]
+    fn an_undone_call_leaves_no_trace(ops in proptest::collection::vec(op(), 1..60)) {
+        let mut model = Model::default();
+        let mut space = AddressSpace::new();
+        for (i, op) in ops.iter().enumerate() {
+            let Some(ev) = kernel(&mut model, op) else { continue };
+            let call = Call { tid: 1 + i as u32 % 2, ts_ns: i as u64, site: i as u64 + 1 };
+            let before = space.clone();
+            space.begin();
+            apply_call(&mut space, &ev, call);
+            space.undo();
+            prop_assert!(space.regions().eq(before.regions()), "op #{} {:?} left regions", i, ev);
+            prop_assert_eq!(space.totals(), before.totals());
+            prop_assert_eq!(space.sums(), before.sums());
+            prop_assert_eq!((space.brk_start, space.brk), (before.brk_start, before.brk));
+            prop_assert_eq!(format!("{:?}", space.displaced), format!("{:?}", before.displaced));
+            apply_call(&mut space, &ev, call);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+    /// A `/proc` read the process changes its mappings during (the kernel writes the file a
+    /// few mappings at a time, each part as things were then), taken in without being read
+    /// again: when the replay can mend it (one thread's calls that set their range whatever
+    /// was there), the ledger ends page for page where the kernel is; when it cannot (a
+    /// move), the read is refused and the ledger is as the events left it.
+    #[test]
+    fn a_read_torn_by_one_threads_calls_is_mended_by_the_replay(
+        before in proptest::collection::vec(op(), 0..30),
+        during in proptest::collection::vec(op(), 1..20),
+        per_part in 1usize..4,
+    ) {
+        use crate::event::{Comm, Event};
+        use crate::ledger::{Ledger, MapsRead, Reconciled, Why};
+        let mut model = Model::default();
+        let mut ledger = Ledger::new();
+        ledger.insert_snapshot(10, Comm::default(), MapsRead::default());
+        let apply = |model: &mut Model, ledger: &mut Ledger, op: &super::page_model::Op, ts: &mut u64| {
+            if let Some(kind) = kernel(model, op) {
+                *ts += 1;
+                ledger.apply(&Event::new(*ts, 10, 10, Comm::default(), kind));
+            }
+        };
+        let mut ts = 10;
+        for op in &before {
+            apply(&mut model, &mut ledger, op, &mut ts);
+        }
+        ledger.expect_snapshot(10);
+        let taken_ns = 1_000;
+        ts = taken_ns;
+        // The read: a part, a call, a part, ..., then the rest.
+        let mut regions = Vec::new();
+        let mut at = BASE;
+        for op in &during {
+            let part = model.maps_from(at, per_part);
+            at = part.last().map_or(at, |r| r.end);
+            regions.extend(part);
+            apply(&mut model, &mut ledger, op, &mut ts);
+        }
+        regions.extend(model.maps_from(at, usize::MAX));
+        let done_ns = ts + 1;
+        let snap = MapsRead {
+            regions,
+            start_brk: model.brk_start().unwrap_or(0),
+            taken_ns,
+            done_ns,
+        };
+        let got = ledger.reconcile(10, snap, (false, Why::Periodic));
+        let space = ledger.space(10).expect("tracked");
+        match got {
+            Reconciled::Applied => prop_assert!(
+                pages_of(space) == model.pages,
+                "after the read\n  ledger {}\n  kernel {}",
+                render(&pages_of(space)),
+                render(&model.pages)
+            ),
+            Reconciled::Torn => prop_assert!(
+                during.iter().any(|op| matches!(op, super::page_model::Op::Mremap { .. })),
+                "refused without a move"
+            ),
+            other => prop_assert!(false, "{other:?}"),
+        }
+    }
+}

@@ -158,6 +158,7 @@ fn a_fork_copies_the_sites_and_a_read_from_proc_keeps_them_where_the_bytes_still
         done_ns: 0,
     };
     l.insert_snapshot(10, Comm::default(), snap(vec![stack.clone()], 1));
+    l.expect_snapshot(10);
     l.apply(&ev(5, Kind::anon_mmap(0x10000, 4 * P), Some(0xa1)));
     l.apply(&ev(6, Kind::anon_mmap(0x14000, 4 * P), Some(0xb1)));
     let fork = Kind::Fork {
@@ -243,6 +244,7 @@ fn bytes_a_read_from_proc_finds_that_the_ledger_never_had_are_no_sites() {
         )
     };
     l.insert_snapshot(10, Comm::default(), snap(vec![], 1));
+    l.expect_snapshot(10);
     l.apply(&ev(5, Kind::anon_mmap(0x10000, 2 * P), Some(0xa1)));
     // The mapping grew by two pages without an event the ledger saw.
     l.reconcile(10, snap(vec![anon(0x10000, 4)], 8), (true, Why::Targeted));

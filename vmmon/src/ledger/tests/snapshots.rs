@@ -102,6 +102,7 @@ fn resync_counts_each_cause() {
         taken_ns: 9,
         done_ns: 0,
     };
+    l.expect_snapshot(10);
     l.reconcile(10, again, (false, Why::Periodic));
     assert_eq!(l.counters().resyncs_exact, 1);
 }
@@ -173,7 +174,20 @@ fn a_snapshot_from_before_an_exec_is_refused() {
 fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
     let mut l = ledger_with_10();
     l.expect_snapshot(10);
-    l.apply(&mmap(10, 105, 0x100000, 2));
+    // A move during the read: it may have missed the mapping at both ends.
+    l.apply(&mmap(10, 103, 0x100000, 2));
+    l.apply(&ev(
+        10,
+        105,
+        Kind::Mremap {
+            old_addr: 0x100000,
+            old_len: 2 * P,
+            new_len: 2 * P,
+            flags: 1,
+            new_addr: 0,
+            ret: 0x200000,
+        },
+    ));
     let snap = || MapsRead {
         regions: vec![region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x"))],
         start_brk: 0,
@@ -190,7 +204,36 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
         l.reconcile(10, snap(), (true, Why::Periodic)),
         Reconciled::Applied
     );
-    assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
+    assert_eq!(
+        bytes(&l, 10),
+        6 * P,
+        "the snapshot and the replayed mmap and move"
+    );
+}
+
+#[test]
+fn a_read_that_was_not_asked_for_is_stale() {
+    let mut l = ledger_with_10();
+    let snap = || MapsRead {
+        regions: vec![region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x"))],
+        start_brk: 0,
+        taken_ns: 100,
+        done_ns: 110,
+    };
+    l.expect_snapshot(10);
+    l.apply(&mmap(10, 120, 0x100000, 2));
+    assert_eq!(
+        l.reconcile(10, snap(), (false, Why::Periodic)),
+        Reconciled::Applied
+    );
+    // A second read of the same request (asked again while the first was being read) came
+    // back after the first took the calls to replay: it would lose them.
+    l.apply(&mmap(10, 130, 0x300000, 2));
+    assert_eq!(
+        l.reconcile(10, snap(), (false, Why::Periodic)),
+        Reconciled::Stale
+    );
+    assert_eq!(bytes(&l, 10), 8 * P);
 }
 
 /// A mapping read from `/proc` (flags guessed) merged with a neighbour marked
@@ -306,4 +349,61 @@ fn figures_older_than_the_latest_are_not_taken() {
         k.resident, None,
         "the old image's resident memory is not the new one's"
     );
+}
+
+/// A call whose layout depends on what no event shows (whether a mapping's pages were
+/// written): the likely assumption merges, the kernel's count says it did not, and the
+/// assumption that gives the kernel's count is kept (the call undone and tried again).
+#[test]
+fn the_kernels_count_settles_a_layout_no_event_shows() {
+    use crate::event::{Calls, Figures};
+    let mut l = ledger_with_10();
+    let base = bytes(&l, 10);
+    let mut n = 0;
+    let mut with = |kind: Kind, mapped: u64, mappings: u32| {
+        n += 1;
+        let mut e = ev(10, 10 + n as u64, kind);
+        e.figures = Some(Figures {
+            virtual_bytes: base + mapped,
+            peak_virtual_bytes: base + mapped,
+            mappings,
+            calls: Calls {
+                inflight: 1,
+                own: true,
+                enters_before: n,
+                enters_after: n,
+                lost: 0,
+            },
+        });
+        e
+    };
+    let a = 0x4000_0000;
+    // Written-to anonymous memory (charged), then a read-only page after it (not charged):
+    // two mappings.
+    l.apply(&with(Kind::anon_mmap(a, 2 * P), 2 * P, 3));
+    let ro = Kind::Mmap {
+        addr: a + 2 * P,
+        len: P,
+        prot: 1,
+        flags: 0x32,
+        fd: -1,
+        offset: 0,
+        ret: (a + 2 * P) as i64,
+    };
+    l.apply(&with(ro, 3 * P, 4));
+    // Made read-only: unwritten, it would be refunded and merge with the page after it;
+    // written, it stays charged and apart, as the kernel's count of 4 says.
+    let protect = Kind::Mprotect {
+        addr: a,
+        len: 2 * P,
+        prot: 1,
+        ret: 0,
+    };
+    let applied = l.apply(&with(protect, 3 * P, 4));
+    assert_eq!(applied.verdict, Some(super::super::Verdict::Exact));
+    assert_eq!(l.counters().checks.layouts_settled, 1);
+    let s = l.space(10).unwrap();
+    assert_eq!(s.mappings(), 4);
+    assert_eq!(s.find(a).map(|r| r.end), Some(a + 2 * P));
+    assert_eq!(s.totals().virtual_bytes, base + 3 * P);
 }

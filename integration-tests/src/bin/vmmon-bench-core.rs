@@ -1,0 +1,317 @@
+//! The agent's cost per event, stage by stage, without root: `vmmon-bench-core EVENTS`
+//! replays the records two producer loops make (a 28 KiB anonymous mmap then its munmap,
+//! each process alone in its call, figures as the kernel reports them) through each stage
+//! and through the whole owner, in drains of the ring's quarter, and prints one line per
+//! stage: `stage ns_per_event`.
+//!
+//! The stages: `decode` (bytes to events); `apply` (the ledger without the kernel's figures,
+//! so no check); `check` (the ledger with them: what the self-check adds); `owner` (the
+//! owner's drain: counting, call sites, the event log, the reads asked for); `publish` (a
+//! snapshot after every drain, as the owner's loop does); `tally` (the one-second tick, once
+//! per second of the stream's time). Each is measured alone where it can be and reported
+//! as its own share: `owner` less `check`, and so on.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use vmmon::agent::{Core, CoreOptions, FromProc, Priority, Reads, Resynced};
+use vmmon::event::{Comm, DecodeError, Event, decode};
+use vmmon::ledger::{Ledger, MapsRead};
+use vmmon::procfs::{Read, parse_maps};
+use vmmon::source::{EventSource, KernelCounters, Sweep};
+use vmmon_common::{
+    COMM_LEN, EventKind, FIGURES_KNOWN, FIGURES_OWN_CALL, Figures, Header, SiteRecord,
+    SyscallRecord,
+};
+
+const PAGE: u64 = 4096;
+const LEN: u64 = 28 * 1024;
+/// Records per drain: a quarter of the default ring, where the kernel wakes the agent.
+const DRAIN: usize = 8 << 20 >> 2 >> 8;
+/// One event every this many ns of the stream's clock (two loops, 1.3M events/s each).
+const EVERY_NS: u64 = 385;
+
+/// A process as `/proc/PID/maps` shows one of the loops (a 28 KiB mapping merges into the
+/// anonymous one above it).
+const MAPS: &str = "\
+5610494b2000-5610494b3000 r--p 00000000 fe:00 10010745 /tmp/loop
+5610494b3000-5610494b4000 r-xp 00001000 fe:00 10010745 /tmp/loop
+5610494b4000-5610494b6000 r--p 00002000 fe:00 10010745 /tmp/loop
+5610494b6000-5610494b7000 rw-p 00003000 fe:00 10010745 /tmp/loop
+56104e0db000-56104e0fc000 rw-p 00000000 00:00 0 [heap]
+7f991974b000-7f991974e000 rw-p 00000000 00:00 0
+7f991974e000-7f9919774000 r--p 00000000 fe:00 326279 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f9919774000-7f99198ca000 r-xp 00026000 fe:00 326279 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f99198ca000-7f991991d000 r--p 0017c000 fe:00 326279 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f991991d000-7f9919921000 r--p 001cf000 fe:00 326279 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f9919921000-7f9919923000 rw-p 001d3000 fe:00 326279 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f9919923000-7f9919930000 rw-p 00000000 00:00 0
+7f9919939000-7f991993b000 rw-p 00000000 00:00 0
+7f991993b000-7f991993f000 r--p 00000000 00:00 0 [vvar]
+7f991993f000-7f9919941000 r--p 00000000 00:00 0 [vvar_vclock]
+7f9919941000-7f9919943000 r-xp 00000000 00:00 0 [vdso]
+7f9919943000-7f9919944000 r--p 00000000 fe:00 325843 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+7f9919944000-7f991996a000 r-xp 00001000 fe:00 325843 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+7f991996a000-7f9919974000 r--p 00027000 fe:00 325843 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+7f9919974000-7f9919976000 r--p 00031000 fe:00 325843 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+7f9919976000-7f9919978000 rw-p 00033000 fe:00 325843 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+7ffef4b05000-7ffef4b26000 rw-p 00000000 00:00 0 [stack]
+";
+/// Where the loops' mmap lands: just below the anonymous mapping at 0x7f9919939000.
+const AT: u64 = 0x7f99_1993_9000 - LEN;
+const PIDS: [u32; 2] = [4001, 4002];
+
+/// The kernel's figures for the maps above, in pages and mappings.
+fn base() -> (u64, u32) {
+    let (regions, _) = parse_maps(MAPS);
+    let pages = regions.iter().map(|r| (r.end - r.start) / PAGE).sum();
+    (pages, regions.len() as u32)
+}
+
+/// One record as the kernel writes it, appended to `out`.
+fn record(out: &mut Vec<u8>, (pages, maps): (u64, u32), pid: u32, n: u64, ts_ns: u64) {
+    let mapped = n.is_multiple_of(2);
+    let (kind, args, ret, total_vm) = if mapped {
+        let args = [0, LEN, 3, 0x22, u64::MAX, 0];
+        (EventKind::Mmap, args, AT as i64, pages + LEN / PAGE)
+    } else {
+        (EventKind::Munmap, [AT, LEN, 0, 0, 0, 0], 0, pages)
+    };
+    let mut comm = [0u8; COMM_LEN];
+    comm[..4].copy_from_slice(b"loop");
+    let enters = (n + 1) as u32;
+    let r = SyscallRecord {
+        header: Header {
+            kind: kind as u32,
+            tgid: pid,
+            tid: pid,
+            _pad: 0,
+            ts_ns,
+            comm,
+        },
+        args,
+        ret,
+        figures: Figures {
+            total_vm,
+            hiwater_vm: pages + LEN / PAGE,
+            map_count: maps,
+            flags: FIGURES_KNOWN | FIGURES_OWN_CALL,
+            inflight: 1,
+            enters_before: enters,
+            enters_after: enters,
+            lost: 0,
+        },
+        site: SiteRecord::default(),
+    };
+    // SAFETY: a `#[repr(C)]` record of integers with explicit padding, read as its bytes.
+    out.extend_from_slice(unsafe {
+        std::slice::from_raw_parts((&raw const r).cast::<u8>(), size_of::<SyscallRecord>())
+    });
+}
+
+/// The two loops' records, interleaved as they reach the ring, made a drain at a time into
+/// one buffer (as the ring holds them).
+struct Stream {
+    base: (u64, u32),
+    next: usize,
+    total: usize,
+    buf: Vec<u8>,
+}
+
+const RECORD: usize = size_of::<SyscallRecord>();
+
+impl Stream {
+    fn new(total: usize) -> Self {
+        Self {
+            base: base(),
+            next: 0,
+            total,
+            buf: Vec::with_capacity(DRAIN * RECORD),
+        }
+    }
+
+    /// The next drain's records; none when the stream is over.
+    fn fill(&mut self) -> bool {
+        self.buf.clear();
+        let end = (self.next + DRAIN).min(self.total);
+        for i in self.next..end {
+            let pid = PIDS[i % 2];
+            let ts = 1_000_000_000 + i as u64 * EVERY_NS;
+            record(&mut self.buf, self.base, pid, (i / 2) as u64, ts);
+        }
+        self.next = end;
+        !self.buf.is_empty()
+    }
+
+    /// Seconds of the stream's clock so far.
+    fn now_s(&self) -> u64 {
+        (self.next as u64 * EVERY_NS) / 1_000_000_000
+    }
+}
+
+/// Hands out one drain's records.
+struct Replay<'a> {
+    records: &'a [u8],
+}
+
+impl EventSource for Replay<'_> {
+    async fn ready(&mut self) {}
+
+    fn drain(&mut self, f: &mut dyn FnMut(Result<Event, DecodeError>)) -> usize {
+        let n = self.records.len() / RECORD;
+        for r in self.records.chunks_exact(RECORD) {
+            f(decode(r));
+        }
+        self.records = &[];
+        n
+    }
+
+    fn counters(&self) -> KernelCounters {
+        KernelCounters::default()
+    }
+
+    fn sweep(&mut self) -> Option<Sweep> {
+        None
+    }
+}
+
+/// Reads are answered by hand below; nothing else is read.
+struct NoReads;
+
+impl Reads for NoReads {
+    fn request(&self, _: u32, _: Priority) {}
+    fn set_rate(&self, _: u32) {}
+    fn sweep(&self, _: Sweep, _: u64) {}
+}
+
+fn opts() -> CoreOptions {
+    let config = vmmon::config::Config::default();
+    CoreOptions {
+        resyncs_per_second: 0,
+        ..CoreOptions::from_config(&config)
+    }
+}
+
+fn maps_read() -> MapsRead {
+    MapsRead {
+        regions: parse_maps(MAPS).0,
+        start_brk: 0x5610_4e0d_b000,
+        taken_ns: 0,
+        done_ns: 1,
+    }
+}
+
+/// An owner that knows both loops.
+fn owner() -> Core {
+    let mut core = Core::new(opts(), Box::new(NoReads), PIDS.to_vec());
+    for tgid in PIDS {
+        core.hold(FromProc::Read(Resynced {
+            tgid,
+            priority: Priority::Urgent,
+            result: Ok(Read {
+                snapshot: maps_read(),
+                comm: "loop".into(),
+                unit: Some("bench.service".into()),
+                uid: Some(1000),
+                malformed: 0,
+                kernel_thread: false,
+            }),
+        }));
+    }
+    core.drain(&mut Replay { records: &[] });
+    core
+}
+
+/// Runs `work` on every drain of a stream of `events`; returns ns per event of `work` alone.
+fn timed(events: usize, mut work: impl FnMut(&[u8], u64)) -> f64 {
+    let mut stream = Stream::new(events);
+    let mut spent = Duration::ZERO;
+    while stream.fill() {
+        let start = Instant::now();
+        work(&stream.buf, stream.now_s());
+        spent += start.elapsed();
+    }
+    spent.as_nanos() as f64 / events as f64
+}
+
+fn decode_only(events: usize) -> f64 {
+    timed(events, |buf, _| {
+        for r in buf.chunks_exact(RECORD) {
+            let _ = black_box(decode(black_box(r)));
+        }
+    })
+}
+
+/// The ledger alone (records decoded), with or without the kernel's figures.
+fn ledger(events: usize, figures: bool) -> f64 {
+    let mut ledger = Ledger::new();
+    for pid in PIDS {
+        ledger.insert_snapshot(pid, Comm::from_bytes(b"loop"), maps_read());
+    }
+    let ns = timed(events, |buf, _| {
+        for r in buf.chunks_exact(RECORD) {
+            let mut e = decode(r).expect("a well-formed record");
+            if !figures {
+                e.figures = None;
+            }
+            black_box(ledger.apply(&e));
+        }
+    });
+    let checks = &ledger.counters().checks;
+    assert!(
+        !figures || (checks.mismatches.is_empty() && checks.exact > 0),
+        "the stream must keep the ledger exact: {checks:?}"
+    );
+    ns
+}
+
+/// The owner's drains; with `publish`, a snapshot after each, and a tick once a second.
+fn owner_drains(events: usize, publish: bool) -> f64 {
+    let mut core = owner();
+    let mut second = 0;
+    let ns = timed(events, |records, now_s| {
+        core.drain(&mut Replay { records });
+        if publish {
+            if now_s > second {
+                second = now_s;
+                core.tick(now_s);
+            }
+            black_box(core.snapshot(now_s as f64));
+        }
+    });
+    let checks = &core.ledger().counters().checks;
+    assert!(
+        checks.mismatches.is_empty() && checks.exact > 0,
+        "the stream must keep the ledger exact: {checks:?}"
+    );
+    ns
+}
+
+fn main() {
+    let events: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000_000);
+    // One stage alone (for a profiler): decode, apply, check, owner or publish.
+    if let Some(stage) = std::env::args().nth(2) {
+        let ns = match stage.as_str() {
+            "decode" => decode_only(events),
+            "apply" => ledger(events, false),
+            "check" => ledger(events, true),
+            "owner" => owner_drains(events, false),
+            _ => owner_drains(events, true),
+        };
+        println!("{stage} {ns:.0}");
+        return;
+    }
+    let decode = decode_only(events);
+    let apply = ledger(events, false);
+    let checked = ledger(events, true);
+    let owner = owner_drains(events, false);
+    let all = owner_drains(events, true);
+    println!("decode {decode:.0}");
+    println!("apply {:.0}", apply - decode);
+    println!("check {:.0}", checked - apply);
+    println!("owner {:.0}", owner - checked);
+    println!("publish {:.0}", all - owner);
+    println!("total {all:.0}");
+}
