@@ -53,6 +53,26 @@ impl Drop for Killed {
     }
 }
 
+/// Mounts tracefs at `/sys/kernel/tracing` unless it is, as systemd does for the unit
+/// (`sys-kernel-tracing.mount`): for an agent started without the right to mount it.
+pub fn mount_tracefs_as_systemd_does() {
+    let mounted = std::fs::read_to_string("/proc/self/mounts")
+        .unwrap()
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some("/sys/kernel/tracing"));
+    if !mounted {
+        let out = Command::new("mount")
+            .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mounting tracefs: {}",
+            crate::output::said(&out)
+        );
+    }
+}
+
 /// How to start an agent.
 #[derive(Default)]
 pub struct Launch {

@@ -1,10 +1,12 @@
 //! `deploy/systemd/vmmon.service`: it passes `systemd-analyze verify`, `systemd-analyze
 //! security` rates it no worse than MEDIUM, and (as root, with the real programs) the agent
-//! runs with exactly the capabilities the unit grants it, as an unprivileged user.
+//! runs with exactly the capabilities the unit grants it, as an unprivileged user, with
+//! tracefs mounted as the unit has systemd mount it; without tracefs, it mounts it when it
+//! may and otherwise says in one line what to do.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use vmmon_integration_tests::agent::{Launch, vmmon, vmmon_bin};
+use vmmon_integration_tests::agent::{Launch, mount_tracefs_as_systemd_does, vmmon, vmmon_bin};
 use vmmon_integration_tests::output::said;
 
 fn unit_text() -> String {
@@ -74,8 +76,69 @@ fn unit_capabilities() -> String {
         .join(",")
 }
 
+/// Runs what follows in a mount namespace of its own without tracefs.
+const WITHOUT_TRACEFS: [&str; 7] = [
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    "umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null; \
+     ! grep -q ' tracefs ' /proc/self/mounts || exit 99; exec \"$@\"",
+];
+
+#[test]
+fn real_ebpf_agent_mounts_tracefs_when_it_is_missing_and_may() {
+    let mut wrapper = WITHOUT_TRACEFS.to_vec();
+    wrapper.push("sh");
+    let agent = match Launch::new().wrapper(&wrapper).try_start() {
+        Ok(a) => a,
+        Err(line) => panic!("the agent did not start without tracefs: {line}"),
+    };
+    let (code, body) = agent.get_text("/metrics");
+    assert_eq!(code, 200);
+    let attached = body
+        .lines()
+        .find_map(|l| l.strip_prefix("vmmon_programs_attached "))
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("no vmmon_programs_attached in {body}"));
+    assert!(attached > 20, "{attached} programs attached");
+}
+
+#[test]
+fn real_ebpf_agent_without_tracefs_and_the_right_to_mount_it_says_what_to_do() {
+    let caps = unit_capabilities();
+    let (inh, ambient, bounding) = (
+        format!("--inh-caps=-all,{caps}"),
+        format!("--ambient-caps=-all,{caps}"),
+        format!("--bounding-set=-all,{caps}"),
+    );
+    let mut wrapper = WITHOUT_TRACEFS.to_vec();
+    wrapper.extend([
+        "sh",
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        &inh,
+        &ambient,
+        &bounding,
+    ]);
+    let line = match Launch::new().wrapper(&wrapper).try_start() {
+        Ok(_) => panic!("the agent started without tracefs and without CAP_SYS_ADMIN"),
+        Err(line) => line,
+    };
+    assert!(
+        line.starts_with("vmmon: tracefs is not mounted")
+            && line.contains("mount -t tracefs nodev /sys/kernel/tracing"),
+        "{line}"
+    );
+}
+
 #[test]
 fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
+    mount_tracefs_as_systemd_does();
     let caps = unit_capabilities();
     assert!(
         caps.contains("+bpf") && !caps.contains("sys_admin"),

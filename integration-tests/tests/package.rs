@@ -2,7 +2,8 @@
 //! `minbase` with systemd, cached under `/var/cache/vmmon-tests`) booted with
 //! `systemd-nspawn -b` from a fresh snapshot each run. nspawn's own seccomp filter refuses
 //! `bpf(2)`, so it runs with `SYSTEMD_SECCOMP=0`: the unit's own filter is what is tested.
-//! Only `/sys/kernel/btf` is bound in: the programs need no tracefs.
+//! `/sys/kernel/btf` and tracefs (mounted on the host first, as systemd does) are bound in
+//! read-only: the syscall programs attach by their tracepoints' ids.
 //! Install, enable, reload with a changed setting, upgrade, remove and purge, each checked
 //! through systemd and through the agent's API (the container shares the host's network).
 //! The container is torn down however the test ends.
@@ -51,6 +52,8 @@ struct Container {
 
 impl Container {
     fn boot(dist: &Path) -> Self {
+        // The container gets the host's tracefs bound in.
+        vmmon_integration_tests::agent::mount_tracefs_as_systemd_does();
         let root = std::env::temp_dir().join(format!("vmmon-nspawn-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let copy = Command::new("cp")
@@ -70,6 +73,7 @@ impl Container {
                 "--console=passive",
                 "--machine=vmmon-test",
                 "--bind-ro=/sys/kernel/btf",
+                "--bind-ro=/sys/kernel/tracing",
                 "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE,CAP_DAC_READ_SEARCH",
             ])
             .arg(format!("--bind-ro={}:/dist", dist.display()))

@@ -100,4 +100,6 @@ mod pod {
     unsafe impl aya::Pod for super::InFlight {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::SiteFrames {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::ThreadSlot {}
 }

@@ -344,6 +344,17 @@ pub struct InFlight {
     pub lost: u64,
 }
 
+/// A thread's slot (in [`crate::MAP_THREADS`] at `tid % THREAD_SLOTS`, or in
+/// [`crate::MAP_SHARED_MARKS`]): the traced call it is in, and since when.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ThreadSlot {
+    /// A [`thread_mark`], 0 when the slot is free.
+    pub mark: u64,
+    /// When the call began (`CLOCK_MONOTONIC` ns).
+    pub since_ns: u64,
+}
+
 /// A thread's mark (in [`crate::MAP_THREADS`] at `tid % THREAD_SLOTS`, or in
 /// [`crate::MAP_SHARED_MARKS`]): the traced call `nr` it is in. One word, so that a free
 /// slot (0) is claimed by one compare-and-swap. Thread ids are never 0.
@@ -369,6 +380,7 @@ mod tests {
         assert_eq!(size_of::<ExitRecord>(), 40 + 16 + 40 + 40);
         assert_eq!(size_of::<SweepRecord>(), 24 + 40 + 40);
         assert_eq!(size_of::<InFlight>(), 24);
+        assert_eq!(size_of::<ThreadSlot>(), 16);
     }
 
     #[test]

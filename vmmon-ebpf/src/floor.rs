@@ -14,6 +14,15 @@ macro_rules! empty {
             0
         }
     };
+    (@one syscall_enter $name:ident ($event:literal, $kind:ident)) => {
+        #[aya_ebpf::macros::tracepoint]
+        pub fn $name(_ctx: aya_ebpf::programs::TracePointContext) -> u32 {
+            0
+        }
+    };
+    (@one syscall_exit $name:ident ($event:literal, $kind:ident)) => {
+        empty!(@one syscall_enter $name ($event, $kind));
+    };
     (@one iter $name:ident ("task")) => {
         #[unsafe(no_mangle)]
         #[unsafe(link_section = "iter/task")]

@@ -1,6 +1,6 @@
-//! vmmon's kernel programs. The raw syscall tracepoints report every address-space syscall
-//! with the kernel's own figures for the caller's address space; the scheduler's report forks,
-//! execs and exits; a task iterator sweeps every process's figures. Records go to userspace
+//! vmmon's kernel programs. The traced syscalls' own tracepoints report every address-space
+//! syscall with the kernel's own figures for the caller's address space; the scheduler's
+//! report forks, execs and exits; a task iterator sweeps every process's figures. Records go to userspace
 //! through one ring buffer; what cannot be sent is counted.
 //!
 //! The programs are the ones `vmmon_common::for_each_program!` lists, each defined here from
@@ -37,6 +37,18 @@ macro_rules! define {
         #[aya_ebpf::macros::btf_tracepoint(function = $event)]
         pub fn $name(ctx: aya_ebpf::programs::BtfTracePointContext) -> i32 {
             handlers::$name(&ctx)
+        }
+    };
+    (@one syscall_enter $name:ident ($event:literal, $kind:ident)) => {
+        #[aya_ebpf::macros::tracepoint]
+        pub fn $name(ctx: aya_ebpf::programs::TracePointContext) -> u32 {
+            handlers::syscall_enter(&ctx, vmmon_common::EventKind::$kind)
+        }
+    };
+    (@one syscall_exit $name:ident ($event:literal, $kind:ident)) => {
+        #[aya_ebpf::macros::tracepoint]
+        pub fn $name(ctx: aya_ebpf::programs::TracePointContext) -> u32 {
+            handlers::syscall_exit(&ctx, vmmon_common::EventKind::$kind)
         }
     };
     (@one iter $name:ident ("task")) => {

@@ -7,7 +7,7 @@ use aya_ebpf::{
 use core::intrinsics::{AtomicOrdering, atomic_cxchg, atomic_xadd};
 use vmmon_common::{
     COUNTER_COUNT, Counter, DEFAULT_RING_BYTES, InFlight, Layout, PROCESS_SLOTS, SHARED_MARK_SLOTS,
-    STACK_SLOTS, SiteFrames, THREAD_SLOTS, thread_mark,
+    STACK_SLOTS, SiteFrames, THREAD_SLOTS, ThreadSlot, thread_mark,
 };
 
 /// Every record for userspace. Its size is set again at load time (`RING_BYTES`).
@@ -15,14 +15,14 @@ use vmmon_common::{
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(DEFAULT_RING_BYTES, 0);
 
 /// Per thread, at `tid % THREAD_SLOTS`: the traced call it is in ([`thread_mark`], 0 when
-/// free). An array, so that the verifier inlines the lookup (a hash lookup would be a helper
-/// call on every syscall).
+/// free) and since when. An array, so that the verifier inlines the lookup (a hash lookup
+/// would be a helper call on every traced call).
 #[map(name = "THREADS")]
-pub static THREADS: Array<u64> = Array::with_max_entries(THREAD_SLOTS, 0);
+pub static THREADS: Array<ThreadSlot> = Array::with_max_entries(THREAD_SLOTS, 0);
 
-/// The marks of threads whose slot in [`THREADS`] was held by another thread's call.
+/// The slots of threads whose slot in [`THREADS`] was held by another thread's call.
 #[map(name = "SHARED_MARKS")]
-pub static SHARED_MARKS: HashMap<u32, u64> = HashMap::with_max_entries(SHARED_MARK_SLOTS, 0);
+pub static SHARED_MARKS: HashMap<u32, ThreadSlot> = HashMap::with_max_entries(SHARED_MARK_SLOTS, 0);
 
 /// Per process, at `tgid % PROCESS_SLOTS`: its calls in flight, entered, and records lost.
 #[map(name = "PROCESSES")]
@@ -124,28 +124,33 @@ pub fn process(tgid: u32) -> Option<*mut InFlight> {
     PROCESSES.get_ptr_mut(tgid & (PROCESS_SLOTS - 1))
 }
 
-/// Marks thread `tid` as in the traced call `nr`: in its slot of [`THREADS`] if that is
-/// free (claimed by one compare-and-swap, as another CPU may claim it at once), else in
-/// [`SHARED_MARKS`]. False when there is no room for the mark.
+/// Marks thread `tid` as in the traced call `nr` since `since_ns`: in its slot of
+/// [`THREADS`] if that is free (claimed by one compare-and-swap, as another CPU may claim it
+/// at once), else in [`SHARED_MARKS`]. False when there is no room for the mark.
 #[inline(always)]
-pub fn mark(tid: u32, nr: u32) -> bool {
+pub fn mark(tid: u32, nr: u32, since_ns: u64) -> bool {
     let mark = thread_mark(tid, nr);
     // SAFETY: a plain read of a global the loader may have rewritten.
     let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
     if let Some(slot) = THREADS.get_ptr_mut(tid & mask & (THREAD_SLOTS - 1)) {
-        // SAFETY: a live array element, changed only by this compare-and-swap (from free) and
-        // by its owner (back to free).
-        let (_, claimed) = unsafe {
-            atomic_cxchg::<u64, { AtomicOrdering::Relaxed }, { AtomicOrdering::Relaxed }>(
-                slot, 0, mark,
-            )
-        };
-        if claimed {
-            return true;
+        // SAFETY: a live array element, whose mark changes only by this compare-and-swap
+        // (from free) and by its owner (back to free); its time only by its owner.
+        unsafe {
+            let (_, claimed) = atomic_cxchg::<
+                u64,
+                { AtomicOrdering::Relaxed },
+                { AtomicOrdering::Relaxed },
+            >(&raw mut (*slot).mark, 0, mark);
+            if claimed {
+                (*slot).since_ns = since_ns;
+                return true;
+            }
         }
     }
     count(Counter::SharedMark);
-    SHARED_MARKS.insert(tid, mark, 0).is_ok()
+    SHARED_MARKS
+        .insert(tid, ThreadSlot { mark, since_ns }, 0)
+        .is_ok()
 }
 
 /// Takes thread `tid`'s mark for call `nr` away (any call's, for `None`); true if it was
@@ -161,15 +166,15 @@ pub fn unmark(tid: u32, nr: Option<u32>) -> bool {
     if let Some(slot) = THREADS.get_ptr_mut(tid & mask & (THREAD_SLOTS - 1)) {
         // SAFETY: as in `mark`; only the owner stores, and only its own mark back to free.
         unsafe {
-            if ours(core::ptr::read_volatile(slot)) {
-                core::ptr::write_volatile(slot, 0);
+            if ours(core::ptr::read_volatile(&raw const (*slot).mark)) {
+                core::ptr::write_volatile(&raw mut (*slot).mark, 0);
                 return true;
             }
         }
     }
     // SAFETY: only this thread inserts or removes its own entry.
     match unsafe { SHARED_MARKS.get(tid) } {
-        Some(&found) if ours(found) => SHARED_MARKS.remove(tid).is_ok(),
+        Some(found) if ours(found.mark) => SHARED_MARKS.remove(tid).is_ok(),
         _ => false,
     }
 }

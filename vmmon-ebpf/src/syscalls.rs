@@ -1,45 +1,78 @@
-//! Address-space syscalls, on the raw `sys_enter` and `sys_exit` tracepoints (BTF-typed):
-//! `sys_enter(struct pt_regs *regs, long id)` and `sys_exit(struct pt_regs *regs, long ret)`.
-//! Both fire for every syscall on the machine; anything but a traced call returns at once.
+//! Address-space syscalls, on their own `syscalls:sys_enter_*` and `sys_exit_*` tracepoints:
+//! a program runs only for the syscall it is attached to, so the calls vmmon does not trace
+//! run none.
 //!
-//! The exit reads the arguments from the registers (x86_64 keeps them in `pt_regs` through
-//! the call) and reports one record with the result and the address space's figures.
+//! The exit reads the arguments from the task's registers (x86_64 keeps them in `pt_regs`
+//! through the call) and reports one record with the result and the address space's
+//! figures.
 //!
-//! The enter only counts: it marks the thread and counts the call in flight for its process.
-//! The exit un-counts after its record is in the ring. So a record whose figures were read
-//! while its own call was the process's only one in flight, with no call entering meanwhile,
-//! shows every change whose record came before it and none whose record comes after: the
-//! agent can hold its ledger to those figures (see `Figures`).
+//! The enter only counts: it marks the thread (with the time the call began) and counts the
+//! call in flight for its process. The exit un-counts after its record is in the ring. So a
+//! record whose figures were read while its own call was the process's only one in flight,
+//! with no call entering meanwhile, shows every change whose record came before it and none
+//! whose record comes after: the agent can hold its ledger to those figures (see `Figures`).
 
 use crate::maps::{add, agent_tgid, count, mark, process, unmark};
 use crate::record::{header, send};
 use crate::sites;
 use crate::task::{Task, figures};
 use aya_ebpf::{
-    bindings::pt_regs, helpers::bpf_get_current_pid_tgid, programs::BtfTracePointContext,
+    EbpfContext,
+    helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns},
+    programs::TracePointContext,
 };
 use vmmon_common::linux::{PR_SET_MM, PR_SET_VMA, madvise_changes_flags};
 use vmmon_common::{Counter, EventKind, FIGURES_OWN_CALL, SiteRecord, SyscallRecord};
 
-/// The traced call `nr` is, given its registers: some calls count only with some arguments
-/// (madvise that changes a mapping's flags, prctl on mappings).
+/// Where a `sys_enter_*` record keeps the syscall's number and its arguments, and a
+/// `sys_exit_*` record its number and result (the tracepoints' `format` files):
+///
+/// ```text
+/// field:int __syscall_nr;  offset:8;   size:4;  signed:1;
+/// field:unsigned long addr;  offset:16;  size:8;  signed:0;   (sys_enter_*: six at most)
+/// field:long ret;  offset:16;  size:8;  signed:1;             (sys_exit_*)
+/// ```
+const NR_OFFSET: usize = 8;
+const ARGS_OFFSET: usize = 16;
+const RET_OFFSET: usize = 16;
+
+/// Reads a `T` at `offset` of a tracepoint's record.
+///
+/// # Safety
+/// `offset` must be within the record of the tracepoint the program is attached to; the
+/// verifier checks the load against the context's size.
 #[inline(always)]
-fn traced(nr: u64, regs: *const pt_regs) -> Option<EventKind> {
-    let kind = EventKind::of_syscall(nr)?;
-    // SAFETY: `regs` is the tracepoint's BTF-typed `struct pt_regs *`; the verifier checks
-    // the loads.
-    let (first, third) = unsafe { ((*regs).rdi, (*regs).rdx) };
+unsafe fn at<T: Copy>(ctx: &TracePointContext, offset: usize) -> T {
+    // SAFETY: see above; a direct context load, no helper call.
+    unsafe { core::ptr::read(ctx.as_ptr().cast::<u8>().add(offset).cast::<T>()) }
+}
+
+/// Whether a call of `kind` with these arguments is one vmmon reports: madvise only when
+/// it changes a mapping's flags, prctl only on mappings.
+#[inline(always)]
+fn wanted(kind: EventKind, first: u64, third: u64) -> bool {
     match kind {
-        EventKind::Madvise if !madvise_changes_flags(third) => None,
-        EventKind::Prctl if first != PR_SET_VMA && first != PR_SET_MM => None,
-        _ => Some(kind),
+        EventKind::Madvise => madvise_changes_flags(third),
+        EventKind::Prctl => first == PR_SET_VMA || first == PR_SET_MM,
+        _ => true,
     }
 }
 
-pub fn vmmon_sys_enter(ctx: &BtfTracePointContext) -> i32 {
-    let regs: *const pt_regs = ctx.arg(0);
-    let id: i64 = ctx.arg(1);
-    if traced(id as u64, regs).is_none() {
+/// `sys_enter_*` of a traced call: marks the thread and counts the call in flight.
+pub fn syscall_enter(ctx: &TracePointContext, kind: EventKind) -> u32 {
+    // SAFETY: within every `sys_enter_*` record (see the offsets above); a syscall with
+    // fewer than three arguments reads the slot after them, which is in its record too
+    // only for `madvise` and `prctl`, the two whose arguments are looked at.
+    let (first, third) = unsafe {
+        match kind {
+            EventKind::Madvise | EventKind::Prctl => (
+                at::<u64>(ctx, ARGS_OFFSET),
+                at::<u64>(ctx, ARGS_OFFSET + 16),
+            ),
+            _ => (0, 0),
+        }
+    };
+    if !wanted(kind, first, third) {
         return 0;
     }
     let pid_tgid = bpf_get_current_pid_tgid();
@@ -47,7 +80,11 @@ pub fn vmmon_sys_enter(ctx: &BtfTracePointContext) -> i32 {
     if tgid == agent_tgid() {
         return 0;
     }
-    let marked = mark(tid, id as u32);
+    // SAFETY: within every `sys_enter_*` record.
+    let nr: i32 = unsafe { at(ctx, NR_OFFSET) };
+    // SAFETY: no preconditions.
+    let since = unsafe { bpf_ktime_get_ns() };
+    let marked = mark(tid, nr as u32, since);
     if let Some(p) = process(tgid) {
         // SAFETY: a live array element.
         unsafe {
@@ -65,29 +102,16 @@ pub fn vmmon_sys_enter(ctx: &BtfTracePointContext) -> i32 {
     0
 }
 
-pub fn vmmon_sys_exit(ctx: &BtfTracePointContext) -> i32 {
-    let regs: *const pt_regs = ctx.arg(0);
-    let ret: i64 = ctx.arg(1);
-    // SAFETY: as in `traced`.
-    let nr = unsafe { (*regs).orig_rax };
-    let Some(kind) = traced(nr, regs) else {
-        return 0;
-    };
+/// `sys_exit_*` of a traced call: one record with the arguments, the result and the
+/// figures, then the call un-counted.
+pub fn syscall_exit(ctx: &TracePointContext, kind: EventKind) -> u32 {
     let task = Task::current();
-    let (tgid, tid) = (task.tgid(), task.tid());
-    if tgid == agent_tgid() {
+    let regs = task.regs();
+    if regs.is_null() {
         return 0;
     }
-    // Whether this call was counted at its enter (and so must be un-counted).
-    let marked = unmark(tid, Some(nr as u32));
-    if !marked {
-        count(Counter::Unmarked);
-    }
-    let mut figures = figures(task.mm(), tgid);
-    if marked {
-        figures.flags |= FIGURES_OWN_CALL;
-    }
-    // SAFETY: as in `traced`.
+    // SAFETY: `regs` is the helper's BTF-typed `struct pt_regs *` of the current task; the
+    // verifier checks the loads.
     let args = unsafe {
         [
             (*regs).rdi,
@@ -98,6 +122,24 @@ pub fn vmmon_sys_exit(ctx: &BtfTracePointContext) -> i32 {
             (*regs).r9,
         ]
     };
+    if !wanted(kind, args[0], args[2]) {
+        return 0;
+    }
+    let (tgid, tid) = (task.tgid(), task.tid());
+    if tgid == agent_tgid() {
+        return 0;
+    }
+    // SAFETY: within every `sys_exit_*` record.
+    let (nr, ret): (i32, i64) = unsafe { (at(ctx, NR_OFFSET), at(ctx, RET_OFFSET)) };
+    // Whether this call was counted at its enter (and so must be un-counted).
+    let marked = unmark(tid, Some(nr as u32));
+    if !marked {
+        count(Counter::Unmarked);
+    }
+    let mut figures = figures(task.mm(), tgid);
+    if marked {
+        figures.flags |= FIGURES_OWN_CALL;
+    }
     let site = if sites::wanted(kind, &args, ret) {
         sites::capture(regs)
     } else {

@@ -3,8 +3,11 @@
 
 use crate::layout;
 use crate::maps::{COUNTERS, process};
+use aya_ebpf::bindings::pt_regs;
 use aya_ebpf::helpers::bpf_probe_read_kernel;
-use aya_ebpf::helpers::generated::{bpf_get_current_task_btf, bpf_map_lookup_percpu_elem};
+use aya_ebpf::helpers::generated::{
+    bpf_get_current_task_btf, bpf_map_lookup_percpu_elem, bpf_task_pt_regs,
+};
 use vmmon_common::{COMM_LEN, FIGURES_KNOWN, Figures, Resident};
 
 /// A `struct task_struct *` the verifier knows by its BTF type.
@@ -56,6 +59,14 @@ impl Task {
     #[inline(always)]
     pub fn start_ns(self) -> u64 {
         field(self.0, layout!(task_start_time))
+    }
+
+    /// Its user registers (`struct pt_regs *`, BTF-typed): a syscall's arguments stay there
+    /// through the call.
+    #[inline(always)]
+    pub fn regs(self) -> *const pt_regs {
+        // SAFETY: the task is a BTF-typed task pointer, as the helper requires.
+        unsafe { bpf_task_pt_regs(self.0 as *mut _) as *const pt_regs }
     }
 
     /// Its address space (`struct mm_struct *`), null for a kernel thread or when the

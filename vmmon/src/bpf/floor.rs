@@ -18,7 +18,7 @@ impl Floor {
         super::preflight()?;
         let mut ebpf = EbpfLoader::new().load(FLOOR_OBJECT)?;
         load_programs(&mut ebpf)?;
-        attach_programs(&mut ebpf)?;
+        let _attached = attach_programs(&mut ebpf)?;
         Ok(Self { _ebpf: ebpf })
     }
 }

@@ -8,7 +8,7 @@ use crate::config::PipelineConfig;
 use crate::event::{DecodeError, Event};
 use crate::source::{EventSource, KernelCounters, Sweep};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
-use aya::programs::{BtfTracePoint, Iter};
+use aya::programs::{BtfTracePoint, Iter, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
@@ -77,6 +77,8 @@ pub fn validate_ring_bytes(bytes: u64) -> Result<u32, Error> {
 pub struct Pipeline {
     reader: Reader,
     layout: Resolved,
+    /// Programs attached (the iterator among them, attached at each sweep).
+    attached: usize,
     // Keeps the log map open.
     _logger: Option<tokio::task::JoinHandle<()>>,
     // Keeps the programs attached (and holds the sweep's iterator); dropped last.
@@ -120,18 +122,20 @@ impl Pipeline {
             take_stacks(&mut ebpf)?,
             opts.poll_interval,
         )?;
-        attach_programs(&mut ebpf)?;
+        let attached = attach_programs(&mut ebpf)?;
         Ok(Self {
             reader,
             layout: resolved,
+            attached,
             _logger: logger,
             ebpf,
         })
     }
 
-    /// Number of programs loaded (the iterator among them, attached at each sweep).
+    /// Number of programs attached (the iterator among them, attached at each sweep): the
+    /// table's, less the tracepoints of syscalls this kernel does not have.
     pub fn programs_attached(&self) -> usize {
-        PROGRAMS.len()
+        self.attached
     }
 
     /// The struct layout resolved from the kernel's BTF, and what it lacks.
@@ -207,6 +211,7 @@ pub(super) fn load_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
     let btf = Btf::from_sys_fs().map_err(|e| Error::KernelBtf(e.to_string()))?;
     for p in PROGRAMS {
         let loaded = match p.hook {
+            Hook::TracePoint { .. } => program_mut::<TracePoint>(ebpf, p.name)?.load(),
             Hook::BtfTracePoint { name } => {
                 program_mut::<BtfTracePoint>(ebpf, p.name)?.load(name, &btf)
             }
@@ -220,22 +225,49 @@ pub(super) fn load_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
     Ok(())
 }
 
-/// Attaches every program of the table to its hook (the iterator is attached at each sweep).
-pub(super) fn attach_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
+/// Attaches every program of the table to its hook (the iterator is attached at each sweep),
+/// but for the tracepoints of syscalls this kernel does not have. Returns how many are.
+pub(super) fn attach_programs(ebpf: &mut Ebpf) -> Result<usize, Error> {
+    let mut attached = 0;
     for p in PROGRAMS {
-        let attached = match p.hook {
+        let result = match p.hook {
+            Hook::TracePoint {
+                category,
+                name,
+                syscall,
+            } => {
+                if syscall.is_some() && !tracepoint_exists(category, name) {
+                    log::debug!("no tracepoint {category}:{name}: this kernel lacks the syscall");
+                    continue;
+                }
+                program_mut::<TracePoint>(ebpf, p.name)?
+                    .attach(category, name)
+                    .map(drop)
+            }
             Hook::BtfTracePoint { .. } => program_mut::<BtfTracePoint>(ebpf, p.name)?
                 .attach()
                 .map(drop),
             Hook::Iter { .. } => Ok(()),
         };
-        attached.map_err(|source| Error::Attach {
+        result.map_err(|source| Error::Attach {
             program: p.name,
             hook: p.hook,
             source: Box::new(source),
         })?;
+        attached += 1;
     }
-    Ok(())
+    Ok(attached)
+}
+
+/// Whether tracefs has tracepoint `category:name`.
+fn tracepoint_exists(category: &str, name: &str) -> bool {
+    super::preflight::tracefs().is_some_and(|fs| {
+        std::path::Path::new(fs)
+            .join("events")
+            .join(category)
+            .join(name)
+            .exists()
+    })
 }
 
 fn take_ring(ebpf: &mut Ebpf) -> Result<RingBuf<MapData>, Error> {
@@ -298,6 +330,7 @@ mod tests {
             .iter()
             .map(|p| {
                 let section = match p.hook {
+                    Hook::TracePoint { .. } => aya_obj::ProgramSection::TracePoint,
                     Hook::BtfTracePoint { .. } => aya_obj::ProgramSection::BtfTracePoint,
                     Hook::Iter { .. } => aya_obj::ProgramSection::Iter { sleepable: false },
                 };

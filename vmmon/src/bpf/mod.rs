@@ -27,7 +27,11 @@ pub enum Error {
     )]
     NoBtf,
     #[error(
-        "this kernel has no raw syscall tracepoints (its BTF lacks {0}); vmmon needs a kernel built with CONFIG_FTRACE_SYSCALLS=y"
+        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed ({0}); mount it with `mount -t tracefs nodev /sys/kernel/tracing` (systemd: enable sys-kernel-tracing.mount) and try again"
+    )]
+    Tracefs(std::io::Error),
+    #[error(
+        "this kernel has no syscall tracepoints ({0} is missing); vmmon needs a kernel built with CONFIG_FTRACE_SYSCALLS=y"
     )]
     NoSyscallTracepoints(String),
     #[error(
@@ -70,6 +74,9 @@ impl From<aya::EbpfError> for Error {
 /// A hook as the kernel names it: `tracepoint syscalls:sys_enter_mmap`.
 fn hook_name(hook: &vmmon_common::Hook) -> String {
     match hook {
+        vmmon_common::Hook::TracePoint { category, name, .. } => {
+            format!("tracepoint {category}:{name}")
+        }
         vmmon_common::Hook::BtfTracePoint { name } => format!("BTF tracepoint {name}"),
         vmmon_common::Hook::Iter { target } => format!("the {target} iterator"),
     }
