@@ -19,12 +19,12 @@ pub use records::*;
 
 /// Name of the ring buffer that carries every record to userspace.
 pub const MAP_EVENTS: &str = "EVENTS";
-/// Name of the array of per-thread marks (a [`thread_mark`] at `tid % THREAD_SLOTS`): which
+/// Name of the array of per-thread marks (a [`thread_mark`] at [`slot_of`] its tid): which
 /// traced call each thread is in.
 pub const MAP_THREADS: &str = "THREADS";
 /// Name of the hash map of the marks of threads whose slot in [`MAP_THREADS`] was taken.
 pub const MAP_SHARED_MARKS: &str = "SHARED_MARKS";
-/// Name of the array of per-process counters (an [`InFlight`] at `tgid % PROCESS_SLOTS`).
+/// Name of the array of per-process counters (an [`InFlight`] at [`slot_of`] its tgid).
 pub const MAP_PROCESSES: &str = "PROCESSES";
 /// Name of the per-CPU array of kernel-side counters, indexed by [`Counter`].
 pub const MAP_COUNTERS: &str = "COUNTERS";
@@ -70,6 +70,19 @@ pub const GLOBAL_THREAD_MASK: &str = "THREAD_MASK";
 /// counters: their records are checked less often, never wrongly.
 pub const PROCESS_SLOTS: u32 = 32768;
 
+/// The slot of id `id` (a tid or a tgid) in a map of `slots` entries (a power of two): a
+/// permutation of the ids modulo `slots` (multiplying by an odd number is one), so that two
+/// ids below `slots` never share a slot, that scatters neighbours. Threads and processes
+/// made one after the other have neighbouring ids and run on other CPUs: in neighbouring
+/// slots they would share a cache line, which every call would pull from CPU to CPU.
+#[inline(always)]
+pub const fn slot_of(id: u32, slots: u32) -> u32 {
+    id.wrapping_mul(SLOT_SPREAD) & (slots - 1)
+}
+
+/// The odd multiplier of [`slot_of`]: neighbouring ids land thousands of entries apart.
+const SLOT_SPREAD: u32 = 0x9E37;
+
 /// The programs check how full the ring buffer is once every this many records per CPU
 /// (a power of two), and wake the agent early when it is a quarter full.
 pub const FILL_CHECK_EVERY: u64 = 64;
@@ -102,4 +115,23 @@ mod pod {
     unsafe impl aya::Pod for super::SiteFrames {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::ThreadSlot {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_a_permutation_that_scatters_neighbours() {
+        let mut seen = [false; THREAD_SLOTS as usize];
+        for id in 0..THREAD_SLOTS {
+            let s = slot_of(id, THREAD_SLOTS) as usize;
+            assert!(!seen[s], "two ids in slot {s}");
+            seen[s] = true;
+            // Neighbours' slots are on other cache lines (four 16-byte slots to a line).
+            let next = slot_of(id + 1, THREAD_SLOTS);
+            assert!(next.abs_diff(s as u32) >= 4, "{id} and the next");
+        }
+        assert_eq!(slot_of(0, 1), 0);
+    }
 }

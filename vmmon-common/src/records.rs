@@ -331,31 +331,53 @@ pub struct SweepRecord {
     pub resident: Resident,
 }
 
-/// Per process (at `tgid % PROCESS_SLOTS` in [`crate::MAP_PROCESSES`]): what the records'
+/// Per process (at [`crate::slot_of`] its tgid in [`crate::MAP_PROCESSES`]): what the records'
 /// [`Figures`] report of its calls. Changed only by atomic adds.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InFlight {
-    /// Traced calls entered and not yet reported.
-    pub inflight: u64,
-    /// Traced calls entered, ever.
-    pub enters: u64,
+    /// Traced calls entered, ever (the high 32 bits, wrapping), and those entered and not
+    /// yet reported (the low 32 bits, which never go below zero): one word, so that an enter
+    /// counts both with one atomic add, and one read sees both at the same instant.
+    pub calls: u64,
     /// Records lost (ring full).
     pub lost: u64,
 }
 
-/// A thread's slot (in [`crate::MAP_THREADS`] at `tid % THREAD_SLOTS`, or in
+/// What one traced call's enter adds to [`InFlight::calls`] (and its exit takes away the
+/// low part of): one more entered, one more in flight.
+pub const CALL_ENTERED: u64 = (1 << 32) | 1;
+/// What a call whose enter could not mark its thread adds: entered, but not counted in
+/// flight (no exit will un-count it).
+pub const CALL_UNMARKED: u64 = 1 << 32;
+
+impl InFlight {
+    /// The calls in flight in a reading of [`InFlight::calls`].
+    #[inline(always)]
+    pub const fn in_flight(calls: u64) -> u32 {
+        calls as u32
+    }
+
+    /// The calls entered (wrapping) in a reading of [`InFlight::calls`].
+    #[inline(always)]
+    pub const fn entered(calls: u64) -> u32 {
+        (calls >> 32) as u32
+    }
+}
+
+/// A thread's slot (in [`crate::MAP_THREADS`] at [`crate::slot_of`] its tid, or in
 /// [`crate::MAP_SHARED_MARKS`]): the traced call it is in, and since when.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ThreadSlot {
     /// A [`thread_mark`], 0 when the slot is free.
     pub mark: u64,
-    /// When the call began (`CLOCK_MONOTONIC` ns).
-    pub since_ns: u64,
+    /// When the call began, in jiffies (`bpf_jiffies64`: the kernel's tick count, a word to
+    /// read where the clock reads the TSC).
+    pub since_jiffies: u64,
 }
 
-/// A thread's mark (in [`crate::MAP_THREADS`] at `tid % THREAD_SLOTS`, or in
+/// A thread's mark (in [`crate::MAP_THREADS`] at [`crate::slot_of`] its tid, or in
 /// [`crate::MAP_SHARED_MARKS`]): the traced call `nr` it is in. One word, so that a free
 /// slot (0) is claimed by one compare-and-swap. Thread ids are never 0.
 #[inline(always)]
@@ -379,8 +401,33 @@ mod tests {
         assert_eq!(size_of::<ExecRecord>(), 40 + 8 + FILENAME_LEN + 40);
         assert_eq!(size_of::<ExitRecord>(), 40 + 16 + 40 + 40);
         assert_eq!(size_of::<SweepRecord>(), 24 + 40 + 40);
-        assert_eq!(size_of::<InFlight>(), 24);
+        assert_eq!(size_of::<InFlight>(), 16);
         assert_eq!(size_of::<ThreadSlot>(), 16);
+    }
+
+    #[test]
+    fn one_word_counts_calls_entered_and_in_flight() {
+        let mut calls = 0u64;
+        calls = calls.wrapping_add(CALL_ENTERED);
+        calls = calls.wrapping_add(CALL_UNMARKED);
+        calls = calls.wrapping_add(CALL_ENTERED);
+        assert_eq!(
+            (InFlight::in_flight(calls), InFlight::entered(calls)),
+            (2, 3)
+        );
+        // An exit takes one away from the calls in flight only.
+        calls = calls.wrapping_add(u64::MAX);
+        assert_eq!(
+            (InFlight::in_flight(calls), InFlight::entered(calls)),
+            (1, 3)
+        );
+        // The count of calls entered wraps without touching those in flight.
+        let near = (u64::from(u32::MAX) << 32) | 1;
+        let wrapped = near.wrapping_add(CALL_ENTERED);
+        assert_eq!(
+            (InFlight::in_flight(wrapped), InFlight::entered(wrapped)),
+            (2, 0)
+        );
     }
 
     #[test]

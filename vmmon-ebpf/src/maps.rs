@@ -7,14 +7,14 @@ use aya_ebpf::{
 use core::intrinsics::{AtomicOrdering, atomic_cxchg, atomic_xadd};
 use vmmon_common::{
     COUNTER_COUNT, Counter, DEFAULT_RING_BYTES, InFlight, Layout, PROCESS_SLOTS, SHARED_MARK_SLOTS,
-    STACK_SLOTS, SiteFrames, THREAD_SLOTS, ThreadSlot, thread_mark,
+    STACK_SLOTS, SiteFrames, THREAD_SLOTS, ThreadSlot, slot_of, thread_mark,
 };
 
 /// Every record for userspace. Its size is set again at load time (`RING_BYTES`).
 #[map(name = "EVENTS")]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(DEFAULT_RING_BYTES, 0);
 
-/// Per thread, at `tid % THREAD_SLOTS`: the traced call it is in ([`thread_mark`], 0 when
+/// Per thread, at [`slot_of`] its tid: the traced call it is in ([`thread_mark`], 0 when
 /// free) and since when. An array, so that the verifier inlines the lookup (a hash lookup
 /// would be a helper call on every traced call).
 #[map(name = "THREADS")]
@@ -24,7 +24,7 @@ pub static THREADS: Array<ThreadSlot> = Array::with_max_entries(THREAD_SLOTS, 0)
 #[map(name = "SHARED_MARKS")]
 pub static SHARED_MARKS: HashMap<u32, ThreadSlot> = HashMap::with_max_entries(SHARED_MARK_SLOTS, 0);
 
-/// Per process, at `tgid % PROCESS_SLOTS`: its calls in flight, entered, and records lost.
+/// Per process, at [`slot_of`] its tgid: its calls in flight, entered, and records lost.
 #[map(name = "PROCESSES")]
 pub static PROCESSES: Array<InFlight> = Array::with_max_entries(PROCESS_SLOTS, 0);
 
@@ -121,18 +121,18 @@ pub fn add(counter: *mut u64, n: u64) {
 /// The process's entry in [`PROCESSES`].
 #[inline(always)]
 pub fn process(tgid: u32) -> Option<*mut InFlight> {
-    PROCESSES.get_ptr_mut(tgid & (PROCESS_SLOTS - 1))
+    PROCESSES.get_ptr_mut(slot_of(tgid, PROCESS_SLOTS))
 }
 
-/// Marks thread `tid` as in the traced call `nr` since `since_ns`: in its slot of
+/// Marks thread `tid` as in the traced call `nr` since `since_jiffies`: in its slot of
 /// [`THREADS`] if that is free (claimed by one compare-and-swap, as another CPU may claim it
 /// at once), else in [`SHARED_MARKS`]. False when there is no room for the mark.
 #[inline(always)]
-pub fn mark(tid: u32, nr: u32, since_ns: u64) -> bool {
+pub fn mark(tid: u32, nr: u32, since_jiffies: u64) -> bool {
     let mark = thread_mark(tid, nr);
     // SAFETY: a plain read of a global the loader may have rewritten.
     let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
-    if let Some(slot) = THREADS.get_ptr_mut(tid & mask & (THREAD_SLOTS - 1)) {
+    if let Some(slot) = THREADS.get_ptr_mut(slot_of(tid & mask, THREAD_SLOTS)) {
         // SAFETY: a live array element, whose mark changes only by this compare-and-swap
         // (from free) and by its owner (back to free); its time only by its owner.
         unsafe {
@@ -142,14 +142,21 @@ pub fn mark(tid: u32, nr: u32, since_ns: u64) -> bool {
                 { AtomicOrdering::Relaxed },
             >(&raw mut (*slot).mark, 0, mark);
             if claimed {
-                (*slot).since_ns = since_ns;
+                (*slot).since_jiffies = since_jiffies;
                 return true;
             }
         }
     }
     count(Counter::SharedMark);
     SHARED_MARKS
-        .insert(tid, ThreadSlot { mark, since_ns }, 0)
+        .insert(
+            tid,
+            ThreadSlot {
+                mark,
+                since_jiffies,
+            },
+            0,
+        )
         .is_ok()
 }
 
@@ -163,7 +170,7 @@ pub fn unmark(tid: u32, nr: Option<u32>) -> bool {
     };
     // SAFETY: as in `mark`.
     let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
-    if let Some(slot) = THREADS.get_ptr_mut(tid & mask & (THREAD_SLOTS - 1)) {
+    if let Some(slot) = THREADS.get_ptr_mut(slot_of(tid & mask, THREAD_SLOTS)) {
         // SAFETY: as in `mark`; only the owner stores, and only its own mark back to free.
         unsafe {
             if ours(core::ptr::read_volatile(&raw const (*slot).mark)) {

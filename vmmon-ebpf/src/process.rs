@@ -73,7 +73,7 @@ pub fn vmmon_sched_process_exit(ctx: &BtfTracePointContext) -> i32 {
         && let Some(p) = process(tgid)
     {
         // SAFETY: a live array element.
-        add(unsafe { &raw mut (*p).inflight }, u64::MAX);
+        add(unsafe { &raw mut (*p).calls }, u64::MAX);
     }
     if tgid == agent_tgid() {
         return 0;

@@ -6,7 +6,7 @@
 //! through the call) and reports one record with the result and the address space's
 //! figures.
 //!
-//! The enter only counts: it marks the thread (with the time the call began) and counts the
+//! The enter only counts: it marks the thread (with the tick the call began at) and counts the
 //! call in flight for its process. The exit un-counts after its record is in the ring. So a
 //! record whose figures were read while its own call was the process's only one in flight,
 //! with no call entering meanwhile, shows every change whose record came before it and none
@@ -18,11 +18,13 @@ use crate::sites;
 use crate::task::{Task, figures};
 use aya_ebpf::{
     EbpfContext,
-    helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns},
+    helpers::{bpf_get_current_pid_tgid, generated::bpf_jiffies64},
     programs::TracePointContext,
 };
 use vmmon_common::linux::{PR_SET_MM, PR_SET_VMA, madvise_changes_flags};
-use vmmon_common::{Counter, EventKind, FIGURES_OWN_CALL, SiteRecord, SyscallRecord};
+use vmmon_common::{
+    CALL_ENTERED, CALL_UNMARKED, Counter, EventKind, FIGURES_OWN_CALL, SiteRecord, SyscallRecord,
+};
 
 /// Where a `sys_enter_*` record keeps the syscall's number and its arguments, and a
 /// `sys_exit_*` record its number and result (the tracepoints' `format` files):
@@ -82,18 +84,20 @@ pub fn syscall_enter(ctx: &TracePointContext, kind: EventKind) -> u32 {
     }
     // SAFETY: within every `sys_enter_*` record.
     let nr: i32 = unsafe { at(ctx, NR_OFFSET) };
+    // Jiffies (a read of a word, where the clock reads the TSC, and the coarse clock is not
+    // for tracing programs) tell well enough how long a call has been in flight.
     // SAFETY: no preconditions.
-    let since = unsafe { bpf_ktime_get_ns() };
+    let since = unsafe { bpf_jiffies64() };
     let marked = mark(tid, nr as u32, since);
     if let Some(p) = process(tgid) {
         // SAFETY: a live array element.
         unsafe {
-            add(&raw mut (*p).enters, 1);
             if marked {
-                add(&raw mut (*p).inflight, 1);
+                add(&raw mut (*p).calls, CALL_ENTERED);
             } else {
                 // A call in flight that no exit will un-count: its process's figures cannot
                 // be trusted until it is read again, as after a lost record.
+                add(&raw mut (*p).calls, CALL_UNMARKED);
                 count(Counter::MarksFull);
                 add(&raw mut (*p).lost, 1);
             }
@@ -156,7 +160,7 @@ pub fn syscall_exit(ctx: &TracePointContext, kind: EventKind) -> u32 {
     if marked && let Some(p) = process(tgid) {
         // After the record is in the ring: see the module's comment.
         // SAFETY: a live array element.
-        add(unsafe { &raw mut (*p).inflight }, u64::MAX);
+        add(unsafe { &raw mut (*p).calls }, u64::MAX);
     }
     0
 }

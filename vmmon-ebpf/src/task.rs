@@ -8,7 +8,7 @@ use aya_ebpf::helpers::bpf_probe_read_kernel;
 use aya_ebpf::helpers::generated::{
     bpf_get_current_task_btf, bpf_map_lookup_percpu_elem, bpf_task_pt_regs,
 };
-use vmmon_common::{COMM_LEN, FIGURES_KNOWN, Figures, Resident};
+use vmmon_common::{COMM_LEN, FIGURES_KNOWN, Figures, InFlight, Resident};
 
 /// A `struct task_struct *` the verifier knows by its BTF type.
 #[derive(Clone, Copy)]
@@ -90,8 +90,9 @@ pub fn figures(mm: *const u8, tgid: u32) -> Figures {
         // SAFETY: a live array element; its fields change only by atomic adds, and a plain
         // read of an aligned u64 is not torn.
         unsafe {
-            f.inflight = core::ptr::read_volatile(&(*c).inflight) as u32;
-            f.enters_before = core::ptr::read_volatile(&(*c).enters) as u32;
+            let calls = core::ptr::read_volatile(&(*c).calls);
+            f.inflight = InFlight::in_flight(calls);
+            f.enters_before = InFlight::entered(calls);
         }
     }
     if !mm.is_null() {
@@ -103,7 +104,7 @@ pub fn figures(mm: *const u8, tgid: u32) -> Figures {
     if let Some(c) = counters {
         // SAFETY: as above.
         unsafe {
-            f.enters_after = core::ptr::read_volatile(&(*c).enters) as u32;
+            f.enters_after = InFlight::entered(core::ptr::read_volatile(&(*c).calls));
             f.lost = core::ptr::read_volatile(&(*c).lost) as u32;
         }
     }
