@@ -1,15 +1,21 @@
-//! The agent's cost per event, stage by stage, without root: `vmmon-bench-core EVENTS`
-//! replays the records two producer loops make (a 28 KiB anonymous mmap then its munmap,
-//! each process alone in its call, figures as the kernel reports them) through each stage
-//! and through the whole owner, in drains of the ring's quarter, and prints one line per
-//! stage: `stage ns_per_event`.
+//! The agent's cost per event, stage by stage, without root: `vmmon-bench-core [EVENTS]`
+//! replays the records two producer loops make (a 28 KiB anonymous mmap then its munmap, each
+//! process alone in its call, figures as the kernel reports them) through each stage and
+//! through the whole owner, in drains of the ring's quarter, and prints one line per stage:
+//! `stage ns_per_event`.
 //!
-//! The stages: `decode` (bytes to events); `apply` (the ledger without the kernel's figures,
-//! so no check); `check` (the ledger with them: what the self-check adds); `owner` (the
-//! owner's drain: counting, call sites, the event log, the reads asked for); `publish` (a
-//! snapshot after every drain, as the owner's loop does); `tally` (the one-second tick, once
-//! per second of the stream's time). Each is measured alone where it can be and reported
-//! as its own share: `owner` less `check`, and so on.
+//! - `decode`: ring bytes to events;
+//! - `apply`: the ledger without the kernel's figures (no check);
+//! - `check`: what holding the ledger to the figures adds (the self-check);
+//! - `owner`: what the owner's drain adds (counting, the event log, the reads asked for);
+//! - `sites`: what a call site on every mmap adds (the site table, the regions' runs);
+//! - `publish`: a snapshot after every drain, as the owner's loop makes;
+//! - `tally`: the one-second tick (growth, groups, the round robin), once per second of the
+//!   stream's clock;
+//! - `read`: folding one `/proc` read of a producer in, as after a loss (its replay of the
+//!   calls since included), per read in µs and as the events it costs as much as.
+//!
+//! `vmmon-bench-core EVENTS STAGE` runs one stage alone, for a profiler.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -68,7 +74,15 @@ fn base() -> (u64, u32) {
 }
 
 /// One record as the kernel writes it, appended to `out`.
-fn record(out: &mut Vec<u8>, (pages, maps): (u64, u32), pid: u32, n: u64, ts_ns: u64) {
+fn record(
+    out: &mut Vec<u8>,
+    (pages, maps): (u64, u32),
+    pid: u32,
+    n: u64,
+    ts_ns: u64,
+    sites: bool,
+    lost: u32,
+) {
     let mapped = n.is_multiple_of(2);
     let (kind, args, ret, total_vm) = if mapped {
         let args = [0, LEN, 3, 0x22, u64::MAX, 0];
@@ -98,9 +112,16 @@ fn record(out: &mut Vec<u8>, (pages, maps): (u64, u32), pid: u32, n: u64, ts_ns:
             inflight: 1,
             enters_before: enters,
             enters_after: enters,
-            lost: 0,
+            lost,
         },
-        site: SiteRecord::default(),
+        site: if sites && mapped {
+            SiteRecord {
+                caller: 0x5610_494b_3100 + pid as u64,
+                stack: 0x9e37_0000 + pid as u64,
+            }
+        } else {
+            SiteRecord::default()
+        },
     };
     // SAFETY: a `#[repr(C)]` record of integers with explicit padding, read as its bytes.
     out.extend_from_slice(unsafe {
@@ -115,17 +136,26 @@ struct Stream {
     next: usize,
     total: usize,
     buf: Vec<u8>,
+    /// Every mmap with a call site.
+    sites: bool,
+    /// Records of the first producer lost so far (as its records' figures say).
+    lost: u32,
+    /// Added to every stamp.
+    skew_ns: u64,
 }
 
 const RECORD: usize = size_of::<SyscallRecord>();
 
 impl Stream {
-    fn new(total: usize) -> Self {
+    fn new(total: usize, sites: bool) -> Self {
         Self {
             base: base(),
             next: 0,
             total,
             buf: Vec::with_capacity(DRAIN * RECORD),
+            sites,
+            lost: 0,
+            skew_ns: 0,
         }
     }
 
@@ -135,11 +165,25 @@ impl Stream {
         let end = (self.next + DRAIN).min(self.total);
         for i in self.next..end {
             let pid = PIDS[i % 2];
-            let ts = 1_000_000_000 + i as u64 * EVERY_NS;
-            record(&mut self.buf, self.base, pid, (i / 2) as u64, ts);
+            let ts = self.ts_ns(i);
+            let lost = if pid == PIDS[0] { self.lost } else { 0 };
+            record(
+                &mut self.buf,
+                self.base,
+                pid,
+                (i / 2) as u64,
+                ts,
+                self.sites,
+                lost,
+            );
         }
         self.next = end;
         !self.buf.is_empty()
+    }
+
+    /// The stamp of record `i`.
+    fn ts_ns(&self, i: usize) -> u64 {
+        1_000_000_000 + self.skew_ns + i as u64 * EVERY_NS
     }
 
     /// Seconds of the stream's clock so far.
@@ -222,8 +266,12 @@ fn owner() -> Core {
 }
 
 /// Runs `work` on every drain of a stream of `events`; returns ns per event of `work` alone.
-fn timed(events: usize, mut work: impl FnMut(&[u8], u64)) -> f64 {
-    let mut stream = Stream::new(events);
+fn timed(events: usize, work: impl FnMut(&[u8], u64)) -> f64 {
+    timed_stream(Stream::new(events, false), work)
+}
+
+fn timed_stream(mut stream: Stream, mut work: impl FnMut(&[u8], u64)) -> f64 {
+    let events = stream.total;
     let mut spent = Duration::ZERO;
     while stream.fill() {
         let start = Instant::now();
@@ -264,17 +312,31 @@ fn ledger(events: usize, figures: bool) -> f64 {
     ns
 }
 
-/// The owner's drains; with `publish`, a snapshot after each, and a tick once a second.
-fn owner_drains(events: usize, publish: bool) -> f64 {
+/// How the owner runs in [`owner_drains`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// Drains only.
+    Drains,
+    /// Drains of a stream with a call site on every mmap.
+    Sites,
+    /// A snapshot after every drain.
+    Publish,
+    /// And the one-second tick.
+    Tally,
+}
+
+/// The owner's drains, with what `how` adds.
+fn owner_drains(events: usize, how: Owner) -> f64 {
     let mut core = owner();
     let mut second = 0;
-    let ns = timed(events, |records, now_s| {
+    let stream = Stream::new(events, how == Owner::Sites);
+    let ns = timed_stream(stream, |records, now_s| {
         core.drain(&mut Replay { records });
-        if publish {
-            if now_s > second {
-                second = now_s;
-                core.tick(now_s);
-            }
+        if how == Owner::Tally && now_s > second {
+            second = now_s;
+            core.tick(now_s);
+        }
+        if how == Owner::Publish || how == Owner::Tally {
             black_box(core.snapshot(now_s as f64));
         }
     });
@@ -286,19 +348,69 @@ fn owner_drains(events: usize, publish: bool) -> f64 {
     ns
 }
 
+/// A record of the first producer lost, then `behind` of its calls, then the read the loss
+/// made the owner ask for, folded in (its calls since replayed on top): µs per read.
+fn read_after_loss(behind: usize, reads: usize) -> f64 {
+    let mut core = owner();
+    let mut stream = Stream::new(usize::MAX, false);
+    let mut spent = Duration::ZERO;
+    for _ in 0..reads {
+        // A second apart: a process found wrong is read at most every 200 ms.
+        stream.skew_ns += 1_000_000_000;
+        stream.lost += 1;
+        let taken_ns = stream.ts_ns(stream.next);
+        let mut left = behind * 2;
+        while left > 0 {
+            stream.fill();
+            let n = left.min(DRAIN);
+            core.drain(&mut Replay {
+                records: &stream.buf[..n * RECORD],
+            });
+            left -= n;
+        }
+        core.hold(FromProc::Read(Resynced {
+            tgid: PIDS[0],
+            priority: Priority::Front,
+            result: Ok(Read {
+                snapshot: MapsRead {
+                    taken_ns,
+                    done_ns: taken_ns + 1,
+                    ..maps_read()
+                },
+                comm: "loop".into(),
+                unit: Some("bench.service".into()),
+                uid: Some(1000),
+                malformed: 0,
+                kernel_thread: false,
+            }),
+        }));
+        let start = Instant::now();
+        core.drain(&mut Replay { records: &[] });
+        spent += start.elapsed();
+    }
+    let c = core.ledger().counters();
+    assert_eq!(
+        (c.targeted_resyncs, c.targeted_exact),
+        (reads as u64, reads as u64),
+        "every loss read once, and the ledger found exact"
+    );
+    spent.as_secs_f64() * 1e6 / reads as f64
+}
+
 fn main() {
     let events: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(2_000_000);
-    // One stage alone (for a profiler): decode, apply, check, owner or publish.
     if let Some(stage) = std::env::args().nth(2) {
         let ns = match stage.as_str() {
             "decode" => decode_only(events),
             "apply" => ledger(events, false),
             "check" => ledger(events, true),
-            "owner" => owner_drains(events, false),
-            _ => owner_drains(events, true),
+            "owner" => owner_drains(events, Owner::Drains),
+            "sites" => owner_drains(events, Owner::Sites),
+            "publish" => owner_drains(events, Owner::Publish),
+            _ => owner_drains(events, Owner::Tally),
         };
         println!("{stage} {ns:.0}");
         return;
@@ -306,12 +418,19 @@ fn main() {
     let decode = decode_only(events);
     let apply = ledger(events, false);
     let checked = ledger(events, true);
-    let owner = owner_drains(events, false);
-    let all = owner_drains(events, true);
+    let owner = owner_drains(events, Owner::Drains);
+    let sites = owner_drains(events, Owner::Sites);
+    let publish = owner_drains(events, Owner::Publish);
+    let tally = owner_drains(events, Owner::Tally);
+    let read_us = read_after_loss(1000, 200);
     println!("decode {decode:.0}");
     println!("apply {:.0}", apply - decode);
     println!("check {:.0}", checked - apply);
     println!("owner {:.0}", owner - checked);
-    println!("publish {:.0}", all - owner);
-    println!("total {all:.0}");
+    println!("sites {:.0}", sites - owner);
+    println!("publish {:.0}", publish - owner);
+    println!("tally {:.0}", tally - publish);
+    println!("total {tally:.0}");
+    println!("read_us {read_us:.1}");
+    println!("read_events {:.0}", read_us * 1000.0 / tally);
 }

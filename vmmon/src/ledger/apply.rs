@@ -180,8 +180,11 @@ pub fn apply_assuming(space: &mut AddressSpace, ev: &Kind, call: Call, assume: A
             }
             r.attrs = Attrs::of_mmap(prot, flags).with(space.future);
             r.sites = SiteSpans::of(site);
-            space.map(r);
-            merge_around(space, start, end);
+            if assume.merge {
+                space.map_merging(r, assume.lenient);
+            } else {
+                space.map(r);
+            }
             Outcome::Applied
         }
         Kind::Munmap { addr, len, .. } => {

@@ -267,6 +267,20 @@ impl Region {
         right
     }
 
+    /// Takes in `next`, the region right after it that it merges with
+    /// ([`Region::merges_with`]): one region from its start to `next`'s end.
+    pub fn absorb(&mut self, next: &Region) {
+        debug_assert_eq!(self.end, next.start);
+        let len = self.len();
+        self.sites.append(len, &next.sites);
+        self.end = next.end;
+        self.changes = self.changes.saturating_add(next.changes);
+        if self.guessed && !next.guessed {
+            self.attrs = next.attrs;
+        }
+        self.guessed &= next.guessed;
+    }
+
     /// The part of it inside `[start, end)` (which must overlap it).
     pub fn clipped(&self, start: u64, end: u64) -> Region {
         let mut r = self.clone();

@@ -116,6 +116,24 @@ impl RegionMap {
         None
     }
 
+    /// Puts `region` where the region starting at `start` is, in its place: its start may
+    /// differ, as long as no other region starts between the two (the order stays; a
+    /// region that grows down or shrinks from its start). Returns the one replaced.
+    pub fn replace_at(&mut self, start: u64, region: Region) -> Option<Region> {
+        let c = self.chunk_of(start)?;
+        let i = self.find_in(c, start).ok()?;
+        let chunk = Arc::make_mut(&mut self.chunks[c]);
+        debug_assert!(i == 0 || chunk[i - 1].start < region.start);
+        debug_assert!(chunk.get(i + 1).is_none_or(|n| region.start < n.start));
+        debug_assert!(c == 0 || self.firsts[c - 1] < region.start);
+        debug_assert!(self.firsts.get(c + 1).is_none_or(|&n| region.start < n));
+        let old = std::mem::replace(&mut chunk[i], region);
+        if i == 0 {
+            self.firsts[c] = chunk[0].start;
+        }
+        Some(old)
+    }
+
     /// Takes out the region starting at `start`.
     pub fn remove(&mut self, start: &u64) -> Option<Region> {
         let c = self.chunk_of(*start)?;
@@ -293,6 +311,8 @@ mod tests {
     enum Op {
         Insert(u64),
         Remove(u64),
+        /// Moves the start of the region at or after this key to just after the one before.
+        Rekey(u64),
         Clone,
     }
 
@@ -300,6 +320,7 @@ mod tests {
         prop_oneof![
             3 => (0u64..400).prop_map(Op::Insert),
             2 => (0u64..400).prop_map(Op::Remove),
+            1 => (0u64..400).prop_map(Op::Rekey),
             1 => Just(Op::Clone),
         ]
     }
@@ -330,6 +351,13 @@ mod tests {
                     Op::Remove(k) => {
                         prop_assert_eq!(map.remove(&k).map(|r| r.start),
                                         model.remove(&k).map(|r| r.start));
+                    }
+                    Op::Rekey(k) => {
+                        let Some((&at, _)) = model.range(k..).next() else { continue };
+                        let to = model.range(..at).next_back().map_or(0, |(&p, _)| p + 1);
+                        prop_assert_eq!(map.replace_at(at, region(to)).map(|r| r.start), Some(at));
+                        model.remove(&at);
+                        model.insert(to, region(to));
                     }
                     Op::Clone => frozen.push((map.clone(), model.keys().copied().collect())),
                 }

@@ -187,6 +187,21 @@ impl AddressSpace {
         Some(r)
     }
 
+    /// Puts `r` where the region starting at `start` is (see [`RegionMap::replace_at`]),
+    /// and returns that region.
+    fn replace_region(&mut self, start: u64, r: Region) -> Region {
+        let new_start = r.start;
+        let was = self
+            .regions
+            .replace_at(start, r)
+            .expect("a region starts there");
+        if let Some(j) = self.journal() {
+            j.note(start, || Some(was.clone()));
+            j.note(new_start, || None);
+        }
+        was
+    }
+
     /// Puts `r` in at its start.
     fn put_region(&mut self, r: Region) {
         let start = r.start;
@@ -217,6 +232,11 @@ impl AddressSpace {
                 // It straddles the start: the part before stays where it is.
                 let straddling = self.region_mut(k).expect("key just found");
                 straddling.split_off(start)
+            } else if self.regions.get(&k).is_some_and(|r| r.end > end) {
+                // It straddles the end: the part after takes its place (no other region
+                // starts between), the part before goes.
+                let after = self.region_mut(k).expect("key just found").split_off(end);
+                self.replace_region(k, after)
             } else {
                 self.take_region(k).expect("key just found")
             };
@@ -259,6 +279,66 @@ impl AddressSpace {
             .max(self.totals.virtual_bytes);
         self.sums.add(&region);
         self.put_region(region);
+    }
+
+    /// Puts `region` in place as [`AddressSpace::map`] does, merged with the neighbours it
+    /// merges with, as [`AddressSpace::merge_around`] would after it, but without putting
+    /// it in the map first: where it merges, a neighbour grows in its place.
+    pub(super) fn map_merging(&mut self, region: Region, lenient: bool) {
+        if region.is_empty() {
+            return;
+        }
+        let replaced = self.carve_bytes(region.start, region.end);
+        self.totals.unmapped_bytes += replaced;
+        self.totals.mapped_bytes += region.len();
+        self.totals.virtual_bytes += region.len();
+        self.totals.peak_virtual_bytes = self
+            .totals
+            .peak_virtual_bytes
+            .max(self.totals.virtual_bytes);
+        self.sums.add(&region);
+        let (start, end) = (region.start, region.end);
+        let before = self
+            .regions
+            .get_prev(&start.saturating_sub(1))
+            .filter(|(_, p)| p.merges_with(&region, lenient))
+            .map(|(&k, _)| k);
+        match before {
+            Some(at) => {
+                // It grows the region before it, which may then reach the one after.
+                self.note_before(at);
+                let a = self.regions.get_mut(&at).expect("just found");
+                self.sums.sub(a);
+                self.sums.sub(&region);
+                a.absorb(&region);
+                self.sums.add(a);
+                let merges_next = match (self.regions.get(&at), self.regions.get(&end)) {
+                    (Some(a), Some(next)) => a.merges_with(next, lenient),
+                    _ => false,
+                };
+                if merges_next {
+                    let next = self.take_region(end).expect("just found");
+                    self.note_before(at);
+                    let a = self.regions.get_mut(&at).expect("just found");
+                    self.sums.sub(a);
+                    self.sums.sub(&next);
+                    a.absorb(&next);
+                    self.sums.add(a);
+                }
+            }
+            None => match self.regions.get(&end) {
+                Some(next) if region.merges_with(next, lenient) => {
+                    // It takes in the region after it, in that region's place.
+                    let mut merged = region;
+                    self.sums.sub(&merged);
+                    self.sums.sub(next);
+                    merged.absorb(next);
+                    self.sums.add(&merged);
+                    self.replace_region(end, merged);
+                }
+                _ => self.put_region(region),
+            },
+        }
     }
 
     /// Re-inserts regions taken out by `carve` without counting them as new mappings.
@@ -392,14 +472,7 @@ impl AddressSpace {
                 // and the merged region in.
                 self.sums.sub(a);
                 self.sums.sub(&b);
-                let len = a.len();
-                a.sites.append(len, &b.sites);
-                a.end = b.end;
-                a.changes = a.changes.saturating_add(b.changes);
-                if a.guessed && !b.guessed {
-                    a.attrs = b.attrs;
-                }
-                a.guessed &= b.guessed;
+                a.absorb(&b);
                 self.sums.add(a);
             } else {
                 at = next;

@@ -174,3 +174,50 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// A mapping put in merged with its neighbours in one step leaves exactly what putting
+    /// it in and then merging around it leaves (regions, flags, sites, sums), read from
+    /// `/proc` or made by calls, leniently or not.
+    #[test]
+    fn mapping_and_merging_at_once_is_mapping_then_merging(
+        ops in proptest::collection::vec(op(), 0..40),
+        page in 0..super::page_model::SPAN,
+        n in 1u64..8,
+        prot in 0u32..8,
+        guessed in any::<bool>(),
+        lenient in any::<bool>(),
+    ) {
+        use crate::ledger::{Origin, Region};
+        let mut model = Model::default();
+        let mut space = AddressSpace::new();
+        for (i, op) in ops.iter().enumerate() {
+            if let Some(ev) = kernel(&mut model, op) {
+                apply_call(&mut space, &ev, Call { tid: 1, ts_ns: i as u64, site: i as u64 % 3 });
+            }
+        }
+        if guessed {
+            // As read from /proc: flags guessed.
+            let regions: Vec<Region> = space.regions().cloned().map(|mut r| {
+                r.guessed = true;
+                r.origin = Origin::Procfs;
+                r
+            }).collect();
+            space = AddressSpace::from_regions(regions);
+        }
+        let start = BASE + page * PAGE;
+        let mut r = Region::new(start, start + n * PAGE, Perms::from_prot(prot, false), RegionKind::Anon, Origin::Mmap);
+        r.sites = crate::ledger::SiteSpans::of(7);
+        r.attrs = crate::ledger::Attrs::of_mmap(prot, 0x22);
+        let mut one = space.clone();
+        one.map_merging(r.clone(), lenient);
+        let mut two = space;
+        two.map(r.clone());
+        two.merge_around(r.start, r.end, lenient);
+        prop_assert!(one.regions().eq(two.regions()), "\n  at once {:?}\n  then    {:?}", one.regions().collect::<Vec<_>>(), two.regions().collect::<Vec<_>>());
+        prop_assert_eq!(one.sums(), two.sums());
+        prop_assert_eq!(one.totals(), two.totals());
+    }
+}
