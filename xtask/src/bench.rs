@@ -25,10 +25,14 @@ pub struct Options {
     /// under scrapes, the self-check during a cargo build, or all.
     #[arg(long, value_enum, default_value_t = Part::All)]
     part: Part,
-    /// For `--part scrape`: the `vmmon` binary to measure instead of this build (to compare
-    /// with a build from before a change).
+    /// Another `vmmon` binary to measure (a build from before a change): `--part scrape`
+    /// measures the first instead of this build; `--part load` measures each beside this
+    /// build, interleaved (with the `vmmon-floor` beside it, when there is one).
     #[arg(long, value_name = "PATH")]
-    agent: Option<std::path::PathBuf>,
+    agent: Vec<std::path::PathBuf>,
+    /// For `--part load`: load runs per build (each: idle, one producer, two at once, after).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    load_runs: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,6 +42,7 @@ enum Part {
     Top,
     Scrape,
     Exact,
+    Load,
     All,
 }
 
@@ -123,8 +128,23 @@ pub fn run(opts: Options) -> Result<()> {
         crate::bench_top::report(&figures);
     }
     if part(Part::Scrape) {
-        let figures = crate::bench_scrape::run(&bin, opts.agent.as_deref())?;
+        let figures = crate::bench_scrape::run(&bin, opts.agent.first().map(PathBuf::as_path))?;
         crate::bench_scrape::report(&figures);
+    }
+    if part(Part::Load) {
+        let mut builds = vec![crate::bench_load::Build::of(
+            "this build",
+            &bin.join("vmmon"),
+        )];
+        for exe in &opts.agent {
+            builds.push(crate::bench_load::Build::of(
+                &exe.display().to_string(),
+                exe,
+            ));
+        }
+        let (figures, detached) =
+            crate::bench_load::run_all(&bin, &builds, opts.rounds, opts.load_runs)?;
+        crate::bench_load::report(&builds, &figures, &detached);
     }
     if part(Part::Exact) {
         let figures = crate::bench_exact::run(&bin, &root)?;

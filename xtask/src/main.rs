@@ -3,6 +3,7 @@
 mod bench;
 mod bench_agent;
 mod bench_exact;
+mod bench_load;
 mod bench_scrape;
 mod bench_top;
 mod cmd;

@@ -1,6 +1,6 @@
-//! The benchmark's loops: `vmmon-bench-loop mmap N` maps and unmaps one anonymous 4 KiB page
-//! N times; `vmmon-bench-loop getpid N` calls getpid N times (a syscall vmmon does not trace).
-//! Prints the nanoseconds per iteration.
+//! The benchmark's loops: `vmmon-bench-loop mmap N [BYTES]` maps and unmaps BYTES (4 KiB
+//! unless given) of anonymous memory N times; `vmmon-bench-loop getpid N` calls getpid N times
+//! (a syscall vmmon does not trace). Prints the nanoseconds per iteration.
 
 use std::time::Instant;
 
@@ -8,25 +8,33 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(kind), Some(n)) = (args.next(), args.next().and_then(|n| n.parse::<u64>().ok()))
     else {
-        eprintln!("usage: vmmon-bench-loop mmap|getpid ITERATIONS");
+        eprintln!("usage: vmmon-bench-loop mmap|getpid ITERATIONS [BYTES]");
         std::process::exit(2);
+    };
+    let bytes = match args.next().map(|b| b.parse::<usize>()) {
+        None => 4096,
+        Some(Ok(b)) if b > 0 => b,
+        Some(_) => {
+            eprintln!("BYTES must be a positive number");
+            std::process::exit(2);
+        }
     };
     let start = Instant::now();
     match kind.as_str() {
         "mmap" => {
             for _ in 0..n {
-                // SAFETY: an anonymous private page, unmapped right away; no memory is touched.
+                // SAFETY: anonymous private memory, unmapped right away; none of it is touched.
                 unsafe {
                     let p = libc::mmap(
                         std::ptr::null_mut(),
-                        4096,
+                        bytes,
                         libc::PROT_READ | libc::PROT_WRITE,
                         libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                         -1,
                         0,
                     );
                     assert_ne!(p, libc::MAP_FAILED);
-                    libc::munmap(p, 4096);
+                    libc::munmap(p, bytes);
                 }
             }
         }

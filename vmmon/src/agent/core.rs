@@ -21,6 +21,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Memory freed is given back to the system at least this often (ticks, seconds).
+const TRIM_EVERY_TICKS: u32 = 10;
+
 /// How many times a process's read is retried because it changed its mappings meanwhile,
 /// before one is taken as it is.
 pub const MAX_TORN_TRIES: u32 = 32;
@@ -86,6 +89,8 @@ pub struct Core {
     trimmed_at: usize,
     /// Whether the memory start-up left behind was given back.
     trimmed_after_start: bool,
+    /// Ticks since memory was last given back.
+    ticks_untrimmed: u32,
     growth: Growth,
     events: EventLog,
     exits: imbl::Vector<ExitView>,
@@ -145,6 +150,7 @@ impl Core {
             exited: HashSet::new(),
             trimmed_at: 0,
             trimmed_after_start: false,
+            ticks_untrimmed: 0,
             growth: Growth::new(opts.growth_window_s),
             events: EventLog::default(),
             exits: imbl::Vector::new(),
@@ -281,10 +287,16 @@ impl Core {
     fn should_trim(&mut self) -> bool {
         let now = self.ledger.processes().count();
         // Once after start-up: loading the programs and the bootstrap's reads leave
-        // megabytes of freed memory behind.
+        // megabytes of freed memory behind; and every few seconds, for what a burst of
+        // events left (its drains' batches, its replay logs).
         let started = self.status.bootstrap_ms.is_some() && !self.trimmed_after_start;
         self.trimmed_after_start |= started;
-        if started || now + 1000 < self.trimmed_at {
+        self.ticks_untrimmed += 1;
+        let due = self.ticks_untrimmed >= TRIM_EVERY_TICKS;
+        if due || started {
+            self.ticks_untrimmed = 0;
+        }
+        if started || due || now + 1000 < self.trimmed_at {
             self.ledger.shrink();
             self.trimmed_at = now;
             true
