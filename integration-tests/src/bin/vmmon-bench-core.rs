@@ -372,9 +372,11 @@ fn read_after_loss(behind: usize, reads: usize) -> f64 {
             tgid: PIDS[0],
             priority: Priority::Front,
             result: Ok(Read {
+                // When the read ended is not given: it is taken (not refused as torn by the
+                // calls made since), its cost the replay of those calls.
                 snapshot: MapsRead {
                     taken_ns,
-                    done_ns: taken_ns + 1,
+                    done_ns: 0,
                     ..maps_read()
                 },
                 comm: "loop".into(),
@@ -396,7 +398,10 @@ fn read_after_loss(behind: usize, reads: usize) -> f64 {
         reads as u64,
         "every loss read once"
     );
-    assert_eq!(c.targeted_exact, c.targeted_resyncs, "what was read was exact");
+    assert_eq!(
+        c.targeted_exact, c.targeted_resyncs,
+        "what was read was exact"
+    );
     eprintln!(
         "reads after a loss: {} taken, {} refused as torn",
         c.targeted_resyncs, c.torn_snapshots

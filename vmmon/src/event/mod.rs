@@ -140,35 +140,6 @@ impl Kind {
         }
     }
 
-    /// Whether applying this call again, onto a state that may already show it (or later
-    /// calls of the same thread), ends where applying it once does: it sets what its range
-    /// holds whatever was there (maps, unmaps, protects, locks, advises, moves the break),
-    /// or failed and changed nothing. Not a move (mremap needs what was at its source), nor
-    /// a call whose effect only `/proc` shows (shmat, prctl, ...).
-    pub fn replays_over_itself(&self) -> bool {
-        if self.errno().is_some() {
-            return true;
-        }
-        match self {
-            Kind::Mmap { .. }
-            | Kind::Munmap { .. }
-            | Kind::Mprotect { .. }
-            | Kind::PkeyMprotect { .. }
-            | Kind::Brk { .. } => true,
-            Kind::Adjust { call, .. } => matches!(
-                call,
-                Syscall::Madvise
-                    | Syscall::Mlock
-                    | Syscall::Mlock2
-                    | Syscall::Munlock
-                    | Syscall::Mlockall
-                    | Syscall::Munlockall
-                    | Syscall::Mseal
-            ),
-            _ => false,
-        }
-    }
-
     /// The event's name as used in output and filters.
     pub fn name(&self) -> &'static str {
         match self {

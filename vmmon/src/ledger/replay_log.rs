@@ -34,23 +34,17 @@ impl ReplayLog {
         self.dropped_until_ns < taken_ns
     }
 
-    /// Whether a read taken from `taken_ns` to `done_ns` may be torn in a way the replay
-    /// cannot mend. The kernel writes `/proc/PID/maps` a page at a time, each part as the
-    /// mappings were then: a call made during the read may be in it or not, at either end.
-    /// Replaying the calls from `taken_ns` on mends that when each sets the state of its
-    /// range whatever was there before (see [`Kind::replays_over_itself`]) and one thread
-    /// made them all (in the order it made them). A move (mremap) can take a mapping from
-    /// where the read had not come yet to where it had passed, and another thread's calls
-    /// may reach the read in another order than the log's.
+    /// Whether a call was made while a read was taken, from `taken_ns` to `done_ns`. The
+    /// kernel writes `/proc/PID/maps` a page at a time, each part as the mappings were then:
+    /// such a call may be in the read or not, at either end. Replaying it on top mends the
+    /// pages, but not always the layout: where neighbours merge depends on the order the
+    /// kernel saw the calls in, and a read that already shows later calls has lost it (a
+    /// `cargo xtask bench --part exact` found 13% of a `cargo build` wrong with such reads
+    /// taken when one thread made the calls).
     pub(super) fn tears(&self, taken_ns: u64, done_ns: u64) -> bool {
-        let mut window = self
-            .calls
+        self.calls
             .iter()
-            .filter(|(c, _)| c.ts_ns >= taken_ns && c.ts_ns <= done_ns);
-        let Some((first, _)) = window.clone().next() else {
-            return false;
-        };
-        !window.all(|(c, k)| c.tid == first.tid && k.replays_over_itself())
+            .any(|(c, _)| c.ts_ns >= taken_ns && c.ts_ns <= done_ns)
     }
 
     /// The calls stamped at or after `taken_ns`, in order.
@@ -99,35 +93,13 @@ mod tests {
     }
 
     #[test]
-    fn only_calls_a_replay_cannot_mend_tear_a_read() {
+    fn a_call_during_the_read_tears_it() {
         let mut log = ReplayLog::default();
         log.push(call(1, 5), &mmap());
         log.push(call(1, 20), &mmap());
-        log.push(
-            call(1, 21),
-            &Kind::Munmap {
-                addr: 0x1000,
-                len: 0x1000,
-                ret: 0,
-            },
-        );
-        assert!(!log.tears(10, 30), "one thread mapping and unmapping");
-        assert!(!log.tears(22, 30), "nothing during the read");
-        let mut other = log.clone();
-        other.push(call(2, 25), &mmap());
-        assert!(other.tears(10, 30), "two threads");
-        assert!(!other.tears(26, 30));
-        log.push(
-            call(1, 26),
-            &Kind::Mremap {
-                old_addr: 0x1000,
-                old_len: 0x1000,
-                new_len: 0x1000,
-                flags: 1,
-                new_addr: 0,
-                ret: 0x9000,
-            },
-        );
-        assert!(log.tears(10, 30), "a move");
+        assert!(log.tears(10, 30));
+        assert!(log.tears(20, 20));
+        assert!(!log.tears(21, 30), "nothing during the read");
+        assert!(!log.tears(6, 19));
     }
 }

@@ -22,52 +22,6 @@ pub(super) struct Model {
 }
 
 impl Model {
-    /// Where the heap starts, once a break was asked for.
-    pub(super) fn brk_start(&self) -> Option<u64> {
-        self.brk_start.map(addr)
-    }
-
-    /// The mappings `/proc/PID/maps` would show from `from` on, at most `n` of them: each a
-    /// run of pages alike (the kernel keeps such a run as one mapping, or a few; the test
-    /// compares pages).
-    pub(super) fn maps_from(&self, from: u64, n: usize) -> Vec<crate::ledger::Region> {
-        let mut out: Vec<crate::ledger::Region> = Vec::new();
-        for (&p, &(perms, kind)) in self.pages.range((from.saturating_sub(BASE) / PAGE)..) {
-            let at = addr(p);
-            let full = out.len() == n;
-            match out.last_mut() {
-                Some(r) if r.end == at && r.perms == perms && r.kind == kind => r.end += PAGE,
-                _ if full => break,
-                _ => {
-                    let mut r = crate::ledger::Region::new(
-                        at,
-                        at + PAGE,
-                        perms,
-                        kind,
-                        crate::ledger::Origin::Procfs,
-                    );
-                    if kind == RegionKind::Heap {
-                        r.path = Some("[heap]".into());
-                    }
-                    out.push(r);
-                }
-            }
-        }
-        // The kernel resumes at the mapping holding the address it stopped at.
-        if let Some(first) = out.first_mut()
-            && let Some(start) = (0..)
-                .map(|k| first.start - k * PAGE)
-                .take_while(|&a| {
-                    a >= BASE
-                        && self.pages.get(&((a - BASE) / PAGE)) == Some(&(first.perms, first.kind))
-                })
-                .last()
-        {
-            first.start = start;
-        }
-        out
-    }
-
     fn set(&mut self, from: u64, n: u64, v: (Perms, RegionKind)) {
         for p in from..from + n {
             self.pages.insert(p, v);
