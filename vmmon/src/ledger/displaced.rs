@@ -37,6 +37,14 @@ impl Displacements {
         self.0.is_empty()
     }
 
+    /// Whether an unmap or move of `[start, end)` by `tid` would take something (another
+    /// thread's displaced range overlaps it).
+    pub fn affects(&self, start: u64, end: u64, tid: u32) -> bool {
+        self.0
+            .iter()
+            .any(|d| d.tid != tid && d.start < end && start < d.end)
+    }
+
     /// Notes that thread `tid`, at `ts_ns`, mapped over `regions` (each cut to the new
     /// mapping's range).
     pub fn note(&mut self, regions: Vec<Region>, tid: u32, ts_ns: u64) {
@@ -59,11 +67,7 @@ impl Displacements {
     /// may still come for them.
     pub fn take(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) -> Vec<Displaced> {
         // Almost always there is nothing displaced, or nothing here: no work, no allocation.
-        if !self
-            .0
-            .iter()
-            .any(|d| d.tid != tid && d.start < end && start < d.end)
-        {
+        if !self.affects(start, end, tid) {
             return Vec::new();
         }
         self.0

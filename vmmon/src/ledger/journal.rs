@@ -16,7 +16,9 @@ use smallvec::SmallVec;
 /// What an address space held besides its regions, as a change began.
 #[derive(Clone, Debug)]
 pub(super) struct Scalars {
-    pub(super) displaced: Displacements,
+    /// Its displaced ranges, once the change is about to change them (most changes do not:
+    /// copied at every change, they would cost more than the change).
+    pub(super) displaced: Option<Displacements>,
     pub(super) totals: Totals,
     pub(super) sums: Sums,
     pub(super) brk_start: Option<u64>,

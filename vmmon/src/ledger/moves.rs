@@ -22,10 +22,10 @@ impl AddressSpace {
         let src_end = old + old_len;
         // Parts of the source that another thread has already mapped over (this event is
         // late): what moved was what the ledger had there before, saved when it was displaced.
-        let displaced = if keep_old || old_len == 0 {
+        let displaced = if keep_old || old_len == 0 || !self.displaced.affects(old, src_end, tid) {
             Vec::new()
         } else {
-            self.displaced.take(old, src_end, tid, ts_ns)
+            self.displaced_mut().take(old, src_end, tid, ts_ns)
         };
         let mut moved = if old_len == 0 {
             self.find(old).cloned().map(|mut r| {

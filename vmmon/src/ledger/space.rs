@@ -110,7 +110,7 @@ impl AddressSpace {
     /// [`AddressSpace::keep`].
     pub(super) fn begin(&mut self) {
         let scalars = Scalars {
-            displaced: self.displaced.clone(),
+            displaced: None,
             totals: self.totals,
             sums: self.sums,
             brk_start: self.brk_start,
@@ -139,7 +139,9 @@ impl AddressSpace {
             return;
         };
         let s = journal.undo(&mut self.regions);
-        self.displaced = s.displaced;
+        if let Some(d) = s.displaced {
+            self.displaced = d;
+        }
         self.totals = s.totals;
         self.sums = s.sums;
         self.brk_start = s.brk_start;
@@ -155,6 +157,18 @@ impl AddressSpace {
         } else {
             None
         }
+    }
+
+    /// The displaced ranges, to change: while a change may be undone, they are kept as they
+    /// were first.
+    pub(super) fn displaced_mut(&mut self) -> &mut Displacements {
+        if self.journaling
+            && let Some(j) = self.journal.as_deref_mut()
+            && j.scalars.displaced.is_none()
+        {
+            j.scalars.displaced = Some(self.displaced.clone());
+        }
+        &mut self.displaced
     }
 
     /// Notes what starts at `start`, before it changes in place, while a change may be
@@ -377,19 +391,19 @@ impl AddressSpace {
             .map(|(_, r)| r.clipped(start, end))
             .collect();
         if !overlapping.is_empty() {
-            self.displaced.note(overlapping, tid, ts_ns);
+            self.displaced_mut().note(overlapping, tid, ts_ns);
         }
     }
 
     /// Unmaps `[start, end)` for thread `tid` at `ts_ns`, except the parts a later mapping by
     /// another thread displaced (their unmap already happened, before that mapping).
     pub(super) fn unmap_from(&mut self, start: u64, end: u64, tid: u32, ts_ns: u64) {
-        if self.displaced.is_empty() {
+        if !self.displaced.affects(start, end, tid) {
             self.unmap(start, end);
             return;
         }
         let mut holes: Vec<(u64, u64)> = self
-            .displaced
+            .displaced_mut()
             .take(start, end, tid, ts_ns)
             .iter()
             .map(|d| (d.start.max(start), d.end.min(end)))
