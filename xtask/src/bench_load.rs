@@ -302,11 +302,15 @@ fn run(bin: &Path, agent: &Agent, n: usize, peak: Option<&AtomicU64>) -> Result<
 fn counted_mmaps(agent: &Agent) -> Option<u64> {
     let comm = format!("comm=\"{PRODUCER_COMM}\"");
     let read = || agent.metric_with("vmmon_comm_syscalls_total", &[&comm, "syscall=\"mmap\""]);
-    let mut last = read();
+    // A build without the family has nothing to wait for.
+    agent.metric("vmmon_comm_syscalls_total")?;
+    // At least one tick after the last producer left, then until two readings a tick apart
+    // agree.
+    let mut last = None;
     for _ in 0..10 {
         std::thread::sleep(Duration::from_millis(1200));
         let now = read();
-        if now == last {
+        if now.is_some() && now == last {
             break;
         }
         last = now;
@@ -317,7 +321,9 @@ fn counted_mmaps(agent: &Agent) -> Option<u64> {
 /// The mmaps a producer makes before its loop (the dynamic loader's), as the agent's comm
 /// group counts them: what a producer of no pairs adds.
 fn startup_mmaps(bin: &Path, agent: &Agent) -> Result<u64> {
-    let before = counted_mmaps(agent);
+    // A fresh agent: no producer counted yet.
+    let comm = format!("comm=\"{PRODUCER_COMM}\"");
+    let before = agent.metric_with("vmmon_comm_syscalls_total", &[&comm, "syscall=\"mmap\""]);
     producers(bin, 1, 0)?;
     Ok(counted_mmaps(agent).unwrap_or(0) - before.unwrap_or(0))
 }

@@ -50,6 +50,12 @@ impl Core {
                     };
                     let how = (tries >= MAX_TORN_TRIES, why);
                     match self.ledger.reconcile(r.tgid, read.snapshot, how) {
+                        // A drift check of a process busy changing its mappings: its records'
+                        // figures check it all the while; the next round reads it again.
+                        Reconciled::Torn if self.drift_check_only(r.tgid, r.priority) => {
+                            self.torn.remove(&r.tgid);
+                            self.ledger.cancel_snapshot(r.tgid);
+                        }
                         Reconciled::Torn => {
                             self.torn.insert(r.tgid, tries + 1);
                             self.ledger.expect_snapshot(r.tgid);
@@ -72,6 +78,17 @@ impl Core {
                 log::debug!("{e}");
             }
         }
+    }
+
+    /// Whether a read of `tgid` was only the round robin's drift check: asked at periodic
+    /// priority, of a process no check has found wrong since (a read a check asked for would
+    /// take the calls logged meanwhile).
+    fn drift_check_only(&self, tgid: u32, priority: Priority) -> bool {
+        priority == Priority::Periodic
+            && self
+                .ledger
+                .process(tgid)
+                .is_none_or(|p| !matches!(p.verdict, Some(crate::ledger::Verdict::Mismatch(_))))
     }
 
     /// A sweep begun at `started_ns`: every process's figures are held against its ledger;

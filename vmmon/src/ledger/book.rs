@@ -224,7 +224,18 @@ impl Ledger {
         self.spaces.shrink_to_fit();
     }
 
-    /// Starts logging `tgid`'s events for a snapshot about to be taken (a periodic resync).
+    /// Stops logging `tgid`'s calls for a read no longer awaited (a filled address space
+    /// only: an unfilled one waits for its first read whatever happens).
+    pub fn cancel_snapshot(&mut self, tgid: u32) {
+        if let Some(p) = self.procs.get(&tgid)
+            && let Some(s) = self.spaces.get_mut(&p.space)
+            && !s.unfilled
+        {
+            s.log = None;
+        }
+    }
+
+    /// Starts logging `tgid`'s events for a snapshot about to be taken.
     pub fn expect_snapshot(&mut self, tgid: u32) {
         if let Some(p) = self.procs.get(&tgid)
             && let Some(s) = self.spaces.get_mut(&p.space)

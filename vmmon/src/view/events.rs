@@ -2,12 +2,12 @@
 //! they arrive (`GET /api/v1/processes/{pid}/events?since=N`). Bounded: a busy machine pushes
 //! old events out, and a reader that fell behind is told it missed some.
 
-use crate::event::Event;
+use crate::event::{Event, Figures, Kind};
 use crate::trace::write_call;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// How many events are kept, machine-wide (about 100 bytes each).
+/// How many events are kept, machine-wide (about 100 bytes each: see [`Logged`]).
 pub const RECENT_EVENTS: usize = 8192;
 
 /// One event of a process, rendered.
@@ -36,11 +36,60 @@ pub struct EventsView {
     pub events: Vec<EventView>,
 }
 
+/// One event as the log keeps it: what its line needs, not the figures and call site every
+/// event carries (they would make it twice the size).
+#[derive(Clone, Debug)]
+struct Logged {
+    ts_ns: u64,
+    tgid: u32,
+    tid: u32,
+    kind: Kind,
+    /// For a process's last exit: the peak size and mappings of what it released.
+    released: Option<(u64, u32)>,
+}
+
+impl From<Event> for Logged {
+    fn from(e: Event) -> Self {
+        let released = match (&e.kind, e.figures) {
+            (Kind::Exit { .. }, Some(f)) => Some((f.peak_virtual_bytes, f.mappings)),
+            _ => None,
+        };
+        Self {
+            ts_ns: e.ts_ns,
+            tgid: e.tgid,
+            tid: e.tid,
+            kind: e.kind,
+            released,
+        }
+    }
+}
+
+impl Logged {
+    /// Its line, as `vmmon trace` writes the call.
+    fn text(&self) -> String {
+        let mut e = Event::new(
+            self.ts_ns,
+            self.tgid,
+            self.tid,
+            Default::default(),
+            self.kind.clone(),
+        );
+        e.figures = self.released.map(|(peak, mappings)| Figures {
+            peak_virtual_bytes: peak,
+            mappings,
+            ..Figures::default()
+        });
+        let mut text = String::new();
+        write_call(&mut text, &e);
+        text
+    }
+}
+
 /// Events numbered from `first` on, as one drain delivered them.
 #[derive(Debug)]
 struct Chunk {
     first: u64,
-    events: Vec<Event>,
+    events: Vec<Logged>,
 }
 
 /// The newest events of one drain, at most a log's worth: the events a drain brings are
@@ -48,7 +97,7 @@ struct Chunk {
 /// memory grow with the ring's size.
 #[derive(Debug)]
 pub struct Recent {
-    events: std::collections::VecDeque<Event>,
+    events: std::collections::VecDeque<Logged>,
     skipped: u64,
     capacity: usize,
 }
@@ -68,7 +117,7 @@ impl Recent {
             self.events.pop_front();
             self.skipped += 1;
         }
-        self.events.push_back(e);
+        self.events.push_back(e.into());
     }
 
     /// Hands them to `log`.
@@ -108,12 +157,12 @@ impl EventLog {
 
     /// Appends a batch of events, in order.
     pub fn push_batch(&mut self, events: Vec<Event>) {
-        self.push_newest(events.into(), 0);
+        self.push_newest(events.into_iter().map(Logged::from).collect(), 0);
     }
 
     /// Appends the newest events of a batch, in order, after `skipped` older ones that were
     /// not kept (a batch is kept up to the log's capacity: see [`Recent`]).
-    pub fn push_newest(&mut self, mut events: std::collections::VecDeque<Event>, skipped: u64) {
+    fn push_newest(&mut self, mut events: std::collections::VecDeque<Logged>, skipped: u64) {
         let total = events.len() as u64 + skipped;
         if total == 0 {
             return;
@@ -153,17 +202,13 @@ impl EventLog {
             .filter(|c| c.first + c.events.len() as u64 > from)
             .flat_map(|c| (c.first..).zip(&c.events))
             .filter(|(seq, e)| *seq >= from && e.tgid == pid)
-            .map(|(seq, e)| {
-                let mut text = String::new();
-                write_call(&mut text, e);
-                EventView {
-                    seq,
-                    ts_ns: e.ts_ns,
-                    tid: e.tid,
-                    name: e.kind.name().to_string(),
-                    failed: e.kind.errno().is_some(),
-                    text,
-                }
+            .map(|(seq, e)| EventView {
+                seq,
+                ts_ns: e.ts_ns,
+                tid: e.tid,
+                name: e.kind.name().to_string(),
+                failed: e.kind.errno().is_some(),
+                text: e.text(),
             })
             .collect();
         let excess = events.len().saturating_sub(limit);
