@@ -13,6 +13,7 @@
 //! Everything is read from `/proc` and `/metrics`, so builds from before any API change
 //! measure the same way.
 
+use crate::bench::median;
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -96,32 +97,13 @@ pub struct Tax {
     pub mmap: f64,
 }
 
-/// A running agent of some build, on a free port.
-struct Agent {
-    child: Child,
-    addr: String,
-}
+/// A running agent of some build, on a free port, stopped when dropped.
+struct Agent(crate::bench_agent::Agent);
 
 impl Agent {
+    /// Starts it and waits until `/metrics` answers and the bootstrap's reads are in.
     fn start(exe: &Path) -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(exe)
-            .args(["agent", "--listen", &addr])
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {} agent", exe.display()))?;
-        let mut err = BufReader::new(child.stderr.take().expect("piped"));
-        let mut line = String::new();
-        err.read_line(&mut line)?;
-        if !line.contains("attached") {
-            bail!("{} agent did not start: {line}", exe.display());
-        }
-        std::thread::spawn(move || for _ in err.lines() {});
-        let agent = Self { child, addr };
-        // Ready once /metrics answers and the bootstrap's reads are in.
+        let agent = Self(crate::bench_agent::Agent::start_exe(exe)?);
         let start = Instant::now();
         while agent.metric("vmmon_events_received_total").is_none() {
             if start.elapsed() > Duration::from_secs(30) {
@@ -134,11 +116,11 @@ impl Agent {
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.0.child.id()
     }
 
     fn metrics(&self) -> Option<String> {
-        let mut resp = ureq::get(&format!("http://{}/metrics", self.addr))
+        let mut resp = ureq::get(&format!("http://{}/metrics", self.0.addr))
             .call()
             .ok()?;
         resp.body_mut().read_to_string().ok()
@@ -170,14 +152,6 @@ impl Agent {
                 .context("schedstat")?;
         }
         Ok(total)
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        // SAFETY: a signal to our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
     }
 }
 
@@ -468,19 +442,6 @@ pub fn run_all(
         }
     }
     Ok((figures, detached))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// Median within-round ratio of `of` to `to`, for the loop `pick` picks.

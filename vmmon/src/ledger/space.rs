@@ -278,11 +278,9 @@ impl AddressSpace {
         bytes
     }
 
-    /// Puts `region` in place, replacing whatever overlapped it (as `MAP_FIXED` does).
-    pub(super) fn map(&mut self, region: Region) {
-        if region.is_empty() {
-            return;
-        }
+    /// Removes what overlaps `region` and counts it in (totals and sums), before it is put
+    /// in the map.
+    fn make_room(&mut self, region: &Region) {
         let replaced = self.carve_bytes(region.start, region.end);
         self.totals.unmapped_bytes += replaced;
         self.totals.mapped_bytes += region.len();
@@ -291,7 +289,15 @@ impl AddressSpace {
             .totals
             .peak_virtual_bytes
             .max(self.totals.virtual_bytes);
-        self.sums.add(&region);
+        self.sums.add(region);
+    }
+
+    /// Puts `region` in place, replacing whatever overlapped it (as `MAP_FIXED` does).
+    pub(super) fn map(&mut self, region: Region) {
+        if region.is_empty() {
+            return;
+        }
+        self.make_room(&region);
         self.put_region(region);
     }
 
@@ -302,15 +308,7 @@ impl AddressSpace {
         if region.is_empty() {
             return;
         }
-        let replaced = self.carve_bytes(region.start, region.end);
-        self.totals.unmapped_bytes += replaced;
-        self.totals.mapped_bytes += region.len();
-        self.totals.virtual_bytes += region.len();
-        self.totals.peak_virtual_bytes = self
-            .totals
-            .peak_virtual_bytes
-            .max(self.totals.virtual_bytes);
-        self.sums.add(&region);
+        self.make_room(&region);
         let (start, end) = (region.start, region.end);
         let before = self
             .regions
@@ -331,13 +329,7 @@ impl AddressSpace {
                     _ => false,
                 };
                 if merges_next {
-                    let next = self.take_region(end).expect("just found");
-                    self.note_before(at);
-                    let a = self.regions.get_mut(&at).expect("just found");
-                    self.sums.sub(a);
-                    self.sums.sub(&next);
-                    a.absorb(&next);
-                    self.sums.add(a);
+                    self.merge_next(at, end);
                 }
             }
             None => match self.regions.get(&end) {
@@ -479,19 +471,24 @@ impl AddressSpace {
                 .get(&at)
                 .is_some_and(|a| a.merges_with(b, lenient));
             if merges {
-                let b = self.take_region(next).expect("just looked at");
-                self.note_before(at);
-                let a = self.regions.get_mut(&at).expect("just looked at");
-                // A lenient merge may change the flags of either part: count both out
-                // and the merged region in.
-                self.sums.sub(a);
-                self.sums.sub(&b);
-                a.absorb(&b);
-                self.sums.add(a);
+                self.merge_next(at, next);
             } else {
                 at = next;
             }
         }
+    }
+
+    /// Merges the region starting at `next` into the one starting at `at`, right before it.
+    fn merge_next(&mut self, at: u64, next: u64) {
+        let b = self.take_region(next).expect("a region starts there");
+        self.note_before(at);
+        let a = self.regions.get_mut(&at).expect("a region starts there");
+        // A lenient merge may change the flags of either part: count both out and the merged
+        // region in.
+        self.sums.sub(a);
+        self.sums.sub(&b);
+        a.absorb(&b);
+        self.sums.add(a);
     }
 
     /// `shmdt(addr)`: the shared memory mappings attached at `addr` (the run of shared

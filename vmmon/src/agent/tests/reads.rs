@@ -50,8 +50,8 @@ fn a_read_is_folded_only_after_a_drain_that_began_after_it() {
     assert_eq!(virt(&s, 10), Some(MAPS_BYTES + 4 * P));
 }
 
-#[test]
-fn a_torn_read_is_refused_and_asked_again_until_the_tries_run_out() {
+/// An owner of pid 10 whose drift check is due, and the process mapping at 1,000 ns.
+fn busy_at_a_drift_check() -> (Core, Asked) {
     let (mut core, asked) = core(vec![10], 1);
     fold(&mut core, read(10, MAPS, S, S + 1000));
     asked.take();
@@ -61,6 +61,12 @@ fn a_torn_read_is_refused_and_asked_again_until_the_tries_run_out() {
     let mut feed = Feed::new();
     feed.push(mmap(10, 1_000, 0x7f00_0000_0000, 1));
     core.drain(&mut feed);
+    (core, asked)
+}
+
+#[test]
+fn a_torn_read_is_refused_and_asked_again_until_the_tries_run_out() {
+    let (mut core, asked) = busy_at_a_drift_check();
     // A read a check asked for, during which the process changed its mappings: refused,
     // asked again.
     let torn = |core: &mut Core| {
@@ -86,14 +92,7 @@ fn a_torn_read_is_refused_and_asked_again_until_the_tries_run_out() {
 
 #[test]
 fn a_drift_check_of_a_busy_process_waits_for_the_next_round() {
-    let (mut core, asked) = core(vec![10], 1);
-    fold(&mut core, read(10, MAPS, S, S + 1000));
-    asked.take();
-    core.tick(0);
-    assert_eq!(asked.take(), [(10, Priority::Periodic)]);
-    let mut feed = Feed::new();
-    feed.push(mmap(10, 1_000, 0x7f00_0000_0000, 1));
-    core.drain(&mut feed);
+    let (mut core, asked) = busy_at_a_drift_check();
     let mut r = read(10, MAPS, 900, 1_100);
     r.priority = Priority::Periodic;
     fold(&mut core, r);
