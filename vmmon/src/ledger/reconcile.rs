@@ -74,14 +74,10 @@ impl Ledger {
             self.counters.stale_snapshots += 1;
             return Reconciled::Stale;
         }
-        let Some(log) = &shared.log else {
-            // Another read came back first and took the calls to replay: this one, taken
-            // later, cannot have them replayed on top, and the first one did what it would.
-            self.counters.stale_snapshots += 1;
-            return Reconciled::Stale;
-        };
-        let torn = !log.covers(snap.taken_ns)
-            || (snap.done_ns != 0 && log.tears(snap.taken_ns, snap.done_ns + TORN_MARGIN_NS));
+        let torn = shared.log.as_ref().is_some_and(|log| {
+            !log.covers(snap.taken_ns)
+                || (snap.done_ns != 0 && log.tears(snap.taken_ns, snap.done_ns + TORN_MARGIN_NS))
+        });
         if torn && !accept_torn {
             self.counters.torn_snapshots += 1;
             return Reconciled::Torn;

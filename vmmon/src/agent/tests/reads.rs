@@ -99,11 +99,6 @@ fn a_drift_check_of_a_busy_process_waits_for_the_next_round() {
     // Refused as torn and not asked again: the records' figures check it all the while.
     assert!(asked.take().is_empty(), "not asked again");
     assert_eq!(core.ledger().counters().torn_snapshots, 1);
-    // Its calls are logged no more: a read of it now, which no one asked for, is stale.
-    let mut late = read(10, MAPS, 2_000, 2_100);
-    late.priority = Priority::Periodic;
-    fold(&mut core, late);
-    assert_eq!(core.ledger().counters().stale_snapshots, 1);
     // The next round reads it again.
     core.tick(1);
     assert_eq!(asked.take(), [(10, Priority::Periodic)]);

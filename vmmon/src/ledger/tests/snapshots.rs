@@ -194,31 +194,6 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
     assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
 }
 
-#[test]
-fn a_read_that_was_not_asked_for_is_stale() {
-    let mut l = ledger_with_10();
-    let snap = || MapsRead {
-        regions: vec![region(0x10000, 4, "r-xp", RegionKind::File, Some("/bin/x"))],
-        start_brk: 0,
-        taken_ns: 100,
-        done_ns: 0,
-    };
-    l.expect_snapshot(10);
-    l.apply(&mmap(10, 120, 0x100000, 2));
-    assert_eq!(
-        l.reconcile(10, snap(), (false, Why::Periodic)),
-        Reconciled::Applied
-    );
-    // A second read of the same request (asked again while the first was being read) came
-    // back after the first took the calls to replay: it would lose them.
-    l.apply(&mmap(10, 130, 0x300000, 2));
-    assert_eq!(
-        l.reconcile(10, snap(), (false, Why::Periodic)),
-        Reconciled::Stale
-    );
-    assert_eq!(bytes(&l, 10), 8 * P);
-}
-
 /// A mapping read from `/proc` (flags guessed) merged with a neighbour marked
 /// `MADV_DONTFORK` takes its flags: the figures count the merged region as it now is, so
 /// unmapping it all later leaves them at zero instead of underflowing.
