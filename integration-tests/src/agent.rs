@@ -1,7 +1,8 @@
 //! The one harness for running the real `vmmon` binary in tests: find it, start the agent on
-//! a free port (as it is, under a config file, or through a wrapper such as `setpriv`), wait
-//! until its programs are attached, ask its API, follow its log, and stop it when the test
-//! ends, also when the test fails.
+//! a free port and a socket of its own (as it is, under a config file, or through a wrapper
+//! such as `setpriv`), wait until its programs are attached, ask its API (on the socket, as
+//! `vmmon maps` does) or its TCP door, follow its log, and stop it when the test ends, also
+//! when the test fails.
 
 use crate::collect::require_root;
 use std::io::{BufRead as _, BufReader};
@@ -34,6 +35,22 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A socket path no other agent of this test run uses, in a directory any user may write
+/// (an agent run as nobody makes its socket there).
+pub fn fresh_socket() -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let root = std::path::Path::new("/tmp/vmmon-tests");
+    let dir = root.join(format!("{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (d, mode) in [(root, 0o1777), (dir.as_path(), 0o777)] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    format!("{}/api.sock", dir.display())
 }
 
 /// A child process that gets SIGTERM, and is waited for, when dropped.
@@ -80,6 +97,7 @@ pub struct Launch {
     global: Vec<String>,
     args: Vec<String>,
     port: Option<u16>,
+    socket: Option<String>,
     from_config: bool,
     env: Vec<(String, String)>,
 }
@@ -119,6 +137,12 @@ impl Launch {
         self
     }
 
+    /// Serves the API on this socket (otherwise a fresh one).
+    pub fn socket(mut self, socket: &str) -> Self {
+        self.socket = Some(socket.to_string());
+        self
+    }
+
     /// Takes the listen address from `--config FILE` (which names `port`) instead of a flag.
     pub fn config(mut self, file: &std::path::Path, port: u16) -> Self {
         self.args
@@ -147,11 +171,14 @@ impl Launch {
         if !self.from_config {
             cmd.args(["--listen", &addr]);
         }
+        let socket = self.socket.clone().unwrap_or_else(fresh_socket);
+        cmd.args(["--socket", &socket]);
         let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
         let lines = lines(child.stderr.take().unwrap());
         let agent = Agent {
             child: Some(child),
             addr,
+            socket,
             lines,
         };
         match agent.lines.recv_timeout(Duration::from_secs(60)) {
@@ -171,8 +198,10 @@ impl Launch {
 /// A running agent; stopped (SIGTERM) when dropped.
 pub struct Agent {
     child: Option<Child>,
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT`: `/metrics`, `/healthz`, `/livez`.
     pub addr: String,
+    /// The JSON API's socket: what `--connect` takes.
+    pub socket: String,
     lines: Receiver<String>,
 }
 
@@ -186,19 +215,18 @@ impl Agent {
         self.child.as_ref().expect("running").id()
     }
 
-    /// `GET path`: the status code and the body as text.
+    /// `GET path` on the API's socket: the status code and the body as text.
     pub fn get_text(&self, path: &str) -> (u16, String) {
-        let http: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
-        let mut resp = http
-            .get(&format!("http://{}{path}", self.addr))
-            .call()
+        let client = vmmon::client::Client::new(&self.socket, Duration::from_secs(10));
+        let (code, body) = client
+            .get_raw(path)
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let code = resp.status().as_u16();
-        (code, resp.body_mut().read_to_string().unwrap_or_default())
+        (code, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// `GET path` on the TCP door with `headers`: the status code and the body as text.
+    pub fn get_tcp(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        tcp_get(&format!("http://{}{path}", self.addr), headers)
     }
 
     /// `GET path`: the status code and the body as JSON (null when it is not JSON).
@@ -224,6 +252,22 @@ impl Agent {
     pub fn signal(&self, signal: i32) {
         // SAFETY: signalling our own child.
         unsafe { libc::kill(self.pid() as i32, signal) };
+    }
+
+    /// Stops it with SIGTERM; how it exited, or `None` when it is still running after
+    /// `limit` (it is then killed when dropped).
+    pub fn stop_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        self.signal(libc::SIGTERM);
+        let child = self.child.as_mut().expect("running");
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = child.try_wait().expect("waiting for the agent") {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// Stops it with SIGTERM and says how it exited.
@@ -263,6 +307,33 @@ pub fn exit_within(child: &mut Child, limit: Duration) -> ExitStatus {
     wait_until("the process to exit", limit, || {
         child.try_wait().expect("waiting for a child")
     })
+}
+
+/// `GET url` with `headers`: the status code and the body as text.
+pub fn tcp_get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut req = http.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut resp = req.call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let code = resp.status().as_u16();
+    (code, resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+/// A JSON document from the API's socket `socket` at `path`, or `None` when there is no
+/// answer.
+pub fn get_json_at(socket: &str, path: &str) -> Option<serde_json::Value> {
+    let client = vmmon::client::Client::new(socket, Duration::from_secs(5));
+    let (code, body) = client.get_raw(path).ok()?;
+    if code != 200 {
+        return None;
+    }
+    serde_json::from_slice(&body).ok()
 }
 
 /// A JSON document from `url`, or `None` when there is no answer.

@@ -4,13 +4,13 @@
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use vmmon_integration_tests::agent::{Agent, Launch, free_port, vmmon};
+use vmmon_integration_tests::agent::{Agent, Launch, vmmon};
 
 fn maps(agent: &Agent, args: &[&str]) -> Output {
     vmmon()
         .arg("maps")
         .args(args)
-        .args(["--connect", &agent.addr])
+        .args(["--connect", &agent.socket])
         .output()
         .unwrap()
 }
@@ -283,9 +283,13 @@ fn real_ebpf_a_kernel_btf_without_the_figures_runs_without_self_checks() {
 
 #[test]
 fn maps_without_an_agent_says_how_to_start_one() {
-    let port = free_port();
     let out = vmmon()
-        .args(["maps", "1", "--connect", &format!("127.0.0.1:{port}")])
+        .args([
+            "maps",
+            "1",
+            "--connect",
+            "/tmp/vmmon-tests/nobody-here/api.sock",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());

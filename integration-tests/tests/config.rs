@@ -106,7 +106,7 @@ fn real_ebpf_agent_reload_keeps_running_config_on_a_bad_file() {
     agent.wait_for_log("config reloaded");
     // Still serving after both reloads.
     let out = vmmon()
-        .args(["maps", "1", "--connect", &format!("127.0.0.1:{port}")])
+        .args(["maps", "1", "--connect", &agent.socket])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -162,7 +162,7 @@ fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
     // The ledger reads /proc of processes it does not own: ask for our own (root's) maps.
     let me = std::process::id().to_string();
     let maps = vmmon()
-        .args(["maps", &me, "--connect", &agent.addr])
+        .args(["maps", &me, "--connect", &agent.socket])
         .output()
         .unwrap();
     drop(agent);
@@ -229,8 +229,16 @@ fn kubernetes_daemonset_is_one_agent_per_node_scraped_and_no_more_privileged_tha
         "readOnlyRootFilesystem: true",
         "drop: [\"ALL\"]",
         "path: /healthz",
+        "mountPath: /run/vmmon",
+        "emptyDir:",
     ] {
         assert!(text.contains(want), "the DaemonSet lacks {want:?}");
+    }
+    for never in ["--api-tcp", "api.tcp", "hostNetwork"] {
+        assert!(
+            !text.contains(never),
+            "the DaemonSet must expose /metrics only, not {never:?}"
+        );
     }
     // The same capabilities as the systemd unit, no more.
     let added: Vec<String> = text

@@ -5,7 +5,8 @@
 //! `/sys/kernel/btf` and tracefs (mounted on the host first, as systemd does) are bound in
 //! read-only: the syscall programs attach by their tracepoints' ids.
 //! Install, enable, reload with a changed setting, upgrade, remove and purge, each checked
-//! through systemd and through the agent's API (the container shares the host's network).
+//! through systemd and through the agent's API (on its socket in the container's `/run`,
+//! reached through the container's root; its `/metrics` on the host's network).
 //! The container is torn down however the test ends.
 
 use std::io::Read as _;
@@ -17,7 +18,6 @@ use vmmon_integration_tests::output::{said, xtask};
 
 const CACHE: &str = "/var/cache/vmmon-tests/debian12-minbase";
 const MIRROR: &str = "http://deb.debian.org/debian";
-const API: &str = "http://127.0.0.1:9464";
 
 /// The cached minimal root, made once with debootstrap.
 fn cached_root() -> PathBuf {
@@ -195,8 +195,10 @@ impl Drop for Container {
     }
 }
 
-fn status() -> Option<serde_json::Value> {
-    vmmon_integration_tests::agent::get_json(&format!("{API}/api/v1/status"))
+/// The agent's status, asked on its socket in the container.
+fn status(c: &Container) -> Option<serde_json::Value> {
+    let socket = format!("/proc/{}/root/run/vmmon/api.sock", c.leader);
+    vmmon_integration_tests::agent::get_json_at(&socket, "/api/v1/status")
 }
 
 fn wait_for(what: &str, c: &Container, mut ok: impl FnMut() -> bool) {
@@ -247,10 +249,24 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
     c.ok("systemctl enable --now vmmon");
     assert_eq!(c.ok("systemctl is-active vmmon"), "active");
     wait_for("the API answers with the programs attached", &c, || {
-        status().is_some_and(|s| s["bootstrap_ms"].is_u64())
+        status(&c).is_some_and(|s| s["bootstrap_ms"].is_u64())
     });
     let first = c.main_pid();
-    assert_eq!(status().unwrap()["resyncs_per_second"], 20);
+    assert_eq!(status(&c).unwrap()["resyncs_per_second"], 20);
+    // The socket is every user's to ask (0666 despite the unit's UMask), and the answers
+    // are theirs: nobody is told no regions of root's init.
+    assert_eq!(c.ok("stat -c %a /run/vmmon/api.sock"), "666");
+    let nobody = c.sh("setpriv --reuid=nobody --regid=nogroup --clear-groups vmmon maps 1");
+    assert!(!nobody.status.success(), "{}", said(&nobody));
+    assert!(said(&nobody).contains("is not yours"), "{}", said(&nobody));
+    assert!(
+        c.ok("vmmon maps 1").contains("systemd"),
+        "root reads every process's maps"
+    );
+    let metrics = vmmon_integration_tests::agent::tcp_get("http://127.0.0.1:9464/metrics", &[]);
+    assert_eq!(metrics.0, 200, "/metrics on TCP");
+    let api = vmmon_integration_tests::agent::tcp_get("http://127.0.0.1:9464/api/v1/status", &[]);
+    assert_eq!(api.0, 403, "no API on TCP by default: {}", api.1);
 
     // Reload with a changed setting: the same process, the new value.
     c.ok("sed -i 's/^resyncs_per_second = 20/resyncs_per_second = 7/' /etc/vmmon/vmmon.toml");
@@ -258,7 +274,7 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
     assert_eq!(c.ok("systemctl is-active vmmon"), "active");
     assert_eq!(c.main_pid(), first, "a reload is not a restart");
     wait_for("the reloaded setting in the status", &c, || {
-        status().is_some_and(|s| s["resyncs_per_second"] == 7)
+        status(&c).is_some_and(|s| s["resyncs_per_second"] == 7)
     });
     // A broken file fails the reload and the agent keeps running as it was.
     c.ok("cp /etc/vmmon/vmmon.toml /tmp/good.toml");
@@ -270,7 +286,7 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
         said(&bad)
     );
     assert_eq!(c.ok("systemctl is-active vmmon"), "active");
-    assert_eq!(status().unwrap()["resyncs_per_second"], 7);
+    assert_eq!(status(&c).unwrap()["resyncs_per_second"], 7);
     c.ok("cp /tmp/good.toml /etc/vmmon/vmmon.toml");
 
     // Upgrade (the package installed again): the agent restarts, the admin's file is kept.
@@ -283,7 +299,7 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
             .contains("resyncs_per_second = 7")
     );
     wait_for("the API after the upgrade", &c, || {
-        status().is_some_and(|s| s["resyncs_per_second"] == 7)
+        status(&c).is_some_and(|s| s["resyncs_per_second"] == 7)
     });
 
     // Remove: stopped, nothing answers.
@@ -292,7 +308,9 @@ fn real_ebpf_the_package_installs_reloads_upgrades_and_purges_under_systemd() {
         String::from_utf8_lossy(&c.sh("systemctl is-active vmmon").stdout).trim(),
         "active"
     );
-    wait_for("nothing answering after removal", &c, || status().is_none());
+    wait_for("nothing answering after removal", &c, || {
+        status(&c).is_none()
+    });
 
     // Purge: no file of the package is left.
     c.ok("dpkg --purge vmmon");

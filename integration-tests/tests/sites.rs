@@ -96,7 +96,7 @@ fn by_site(agent: &Agent, pid: u32) -> Option<Value> {
             "--by-site",
             "--json",
             "--connect",
-            &agent.addr,
+            &agent.socket,
         ])
         .output()
         .unwrap();
@@ -196,7 +196,7 @@ fn real_ebpf_call_sites_name_the_functions_that_mapped_and_the_bytes_they_still_
             &w.pid().to_string(),
             "--by-site",
             "--connect",
-            &agent.addr,
+            &agent.socket,
         ])
         .output()
         .unwrap();

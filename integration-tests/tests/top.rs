@@ -6,7 +6,9 @@
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use vmmon_integration_tests::agent::{Killed, Launch, free_port, get_json, vmmon_bin, wait_until};
+use vmmon_integration_tests::agent::{
+    Killed, Launch, free_port, get_json_at, vmmon_bin, wait_until,
+};
 use vmmon_integration_tests::collect::require_root;
 
 /// A tmux server of its own (its own socket), killed at the end.
@@ -160,16 +162,15 @@ fn first_row_pid(screen: &str) -> Option<u32> {
 #[test]
 fn real_ebpf_top_in_tmux_puts_the_growing_process_first_and_quits_cleanly() {
     require_root();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let agent = Launch::new().port(port).start();
+    let agent = Launch::new().start();
+    let addr = agent.socket.clone();
     let grower = grow_fast(120);
     let pid = grower.pid();
     wait_until(
         "the agent sees the workload grow",
         Duration::from_secs(30),
         || {
-            let v = get_json(&format!("http://{addr}/api/v1/processes/{pid}"))?;
+            let v = get_json_at(&addr, &format!("/api/v1/processes/{pid}"))?;
             (v["growth_bytes_per_second"].as_i64()? > 0).then_some(())
         },
     );
@@ -204,7 +205,7 @@ fn real_ebpf_top_in_tmux_puts_the_growing_process_first_and_quits_cleanly() {
         Some(pid),
         "the last figures stay: {screen}"
     );
-    let _agent = Launch::new().port(port).start();
+    let _agent = Launch::new().socket(&addr).start();
     tmux.wait_for("top", "the view recovers", Duration::from_secs(30), |s| {
         !s.contains("NOT ANSWERING") && first_row_pid(s) == Some(pid)
     });
@@ -275,7 +276,11 @@ fn real_ebpf_top_once_without_an_agent_runs_the_pipeline_in_process() {
     let config = dir.join("vmmon.toml");
     std::fs::write(
         &config,
-        format!("[agent]\nlisten = \"127.0.0.1:{}\"\n", free_port()),
+        format!(
+            "[agent]\nlisten = \"127.0.0.1:{}\"\n[api]\nsocket = \"{}/none.sock\"\n",
+            free_port(),
+            dir.display()
+        ),
     )
     .unwrap();
     let grower = grow_fast(60);

@@ -54,6 +54,20 @@ pub struct Layout {
     pub bpf_array_pptrs: u32,
     /// `linux_binprm.filename`.
     pub bprm_filename: u32,
+    /// 1 when the `cred_*` offsets and `task_real_cred`, `mm_flags` are known: exits then
+    /// carry the ids the process had and whether it was dumpable (who may read its maps).
+    pub creds_known: u32,
+    /// `task_struct.real_cred` (the objective credentials, which ptrace checks).
+    pub task_real_cred: u32,
+    /// `cred.uid`, `cred.euid`, `cred.suid`, `cred.gid`, `cred.egid`, `cred.sgid`.
+    pub cred_uid: u32,
+    pub cred_euid: u32,
+    pub cred_suid: u32,
+    pub cred_gid: u32,
+    pub cred_egid: u32,
+    pub cred_sgid: u32,
+    /// `mm_struct.flags` (its low two bits: the dumpable mode).
+    pub mm_flags: u32,
 }
 
 /// The most CPUs whose per-CPU counter parts the programs add up.

@@ -311,7 +311,21 @@ pub struct ExitRecord {
     pub figures: Figures,
     /// Its resident memory as it is released (with `group_dead`).
     pub resident: Resident,
+    /// Who it was as it left: real, effective and saved uid, then gid (in the initial user
+    /// namespace), valid with [`IDS_KNOWN`] in `ids_flags`.
+    pub uids: [u32; 3],
+    pub gids: [u32; 3],
+    /// [`IDS_KNOWN`], and [`IDS_DUMPABLE`] when its address space was dumpable
+    /// (`SUID_DUMP_USER`): what the kernel's ptrace read check looks at.
+    pub ids_flags: u32,
+    /// Explicit padding, zero.
+    pub _pad2: u32,
 }
+
+/// [`ExitRecord::ids_flags`]: the ids were read.
+pub const IDS_KNOWN: u32 = 1;
+/// [`ExitRecord::ids_flags`]: the address space was dumpable by its owner.
+pub const IDS_DUMPABLE: u32 = 2;
 
 /// One process, as the task iterator sweeps every process's figures.
 #[repr(C)]
@@ -399,7 +413,7 @@ mod tests {
         assert_eq!(size_of::<SiteFrames>(), 8 + 8 * crate::SITE_FRAMES);
         assert_eq!(size_of::<ForkRecord>(), 40 + 16 + 40);
         assert_eq!(size_of::<ExecRecord>(), 40 + 8 + FILENAME_LEN + 40);
-        assert_eq!(size_of::<ExitRecord>(), 40 + 16 + 40 + 40);
+        assert_eq!(size_of::<ExitRecord>(), 40 + 16 + 40 + 40 + 32);
         assert_eq!(size_of::<SweepRecord>(), 24 + 40 + 40);
         assert_eq!(size_of::<InFlight>(), 16);
         assert_eq!(size_of::<ThreadSlot>(), 16);

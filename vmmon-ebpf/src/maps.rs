@@ -76,6 +76,15 @@ pub static LAYOUT: Layout = Layout {
     nr_cpus: 0,
     bpf_array_pptrs: 0,
     bprm_filename: 0,
+    creds_known: 0,
+    task_real_cred: 0,
+    cred_uid: 0,
+    cred_euid: 0,
+    cred_suid: 0,
+    cred_gid: 0,
+    cred_egid: 0,
+    cred_sgid: 0,
+    mm_flags: 0,
 };
 
 /// Reads one field of [`LAYOUT`]; volatile so that the compiler does not fold the

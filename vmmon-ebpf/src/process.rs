@@ -5,7 +5,7 @@
 use crate::layout;
 use crate::maps::{add, agent_tgid, process, unmark};
 use crate::record::{header, send};
-use crate::task::{Task, figures, resident};
+use crate::task::{Task, figures, ids, resident};
 use aya_ebpf::{helpers::bpf_probe_read_kernel_str_bytes, programs::BtfTracePointContext};
 use vmmon_common::{
     EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, FILENAME_LEN, ForkRecord, Resident,
@@ -88,6 +88,7 @@ pub fn vmmon_sched_process_exit(ctx: &BtfTracePointContext) -> i32 {
         // A thread's exit releases nothing: its figures are not a footprint.
         figures.flags &= !FIGURES_KNOWN;
     }
+    let (uids, gids, ids_flags) = ids(task, mm);
     let record = ExitRecord {
         header: header(EventKind::Exit, task),
         group_dead,
@@ -95,6 +96,10 @@ pub fn vmmon_sched_process_exit(ctx: &BtfTracePointContext) -> i32 {
         start_ns: task.start_ns(),
         figures,
         resident: released,
+        uids,
+        gids,
+        ids_flags,
+        _pad2: 0,
     };
     send(&record, tgid);
     0

@@ -8,7 +8,7 @@ use aya_ebpf::helpers::bpf_probe_read_kernel;
 use aya_ebpf::helpers::generated::{
     bpf_get_current_task_btf, bpf_map_lookup_percpu_elem, bpf_task_pt_regs,
 };
-use vmmon_common::{COMM_LEN, FIGURES_KNOWN, Figures, InFlight, Resident};
+use vmmon_common::{COMM_LEN, FIGURES_KNOWN, Figures, IDS_DUMPABLE, IDS_KNOWN, InFlight, Resident};
 
 /// A `struct task_struct *` the verifier knows by its BTF type.
 #[derive(Clone, Copy)]
@@ -78,6 +78,35 @@ impl Task {
         }
         field(self.0, layout!(task_mm))
     }
+}
+
+/// Who the task is (its objective credentials) and whether `mm` (which may be null) is
+/// dumpable: `(uids, gids, ids_flags)` as [`vmmon_common::ExitRecord`] carries them.
+#[inline(always)]
+pub fn ids(task: Task, mm: *const u8) -> ([u32; 3], [u32; 3], u32) {
+    if layout!(creds_known) == 0 {
+        return ([0; 3], [0; 3], 0);
+    }
+    let cred: *const u8 = field(task.0, layout!(task_real_cred));
+    if cred.is_null() {
+        return ([0; 3], [0; 3], 0);
+    }
+    let uids = [
+        field(cred, layout!(cred_uid)),
+        field(cred, layout!(cred_euid)),
+        field(cred, layout!(cred_suid)),
+    ];
+    let gids = [
+        field(cred, layout!(cred_gid)),
+        field(cred, layout!(cred_egid)),
+        field(cred, layout!(cred_sgid)),
+    ];
+    let mut flags = IDS_KNOWN;
+    // SUID_DUMP_USER (1) in the low two bits: the owner may read it.
+    if !mm.is_null() && field::<u64>(mm, layout!(mm_flags)) & 3 == 1 {
+        flags |= IDS_DUMPABLE;
+    }
+    (uids, gids, flags)
 }
 
 /// The figures of `mm` (which may be null) and of process `tgid`'s calls. The calls are read

@@ -1,12 +1,17 @@
-//! The local HTTP API, served by axum (I/O). Every handler reads the latest published
-//! [`Snapshot`]: none of them asks the ledger's owner anything, so none can delay a drain,
-//! and `/metrics` is rendered on a blocking thread.
+//! The HTTP API, routed by axum and served by [`crate::server`] (I/O). Every handler reads
+//! the latest published [`Snapshot`]: none of them asks the ledger's owner anything, so none
+//! can delay a drain, and `/metrics` is rendered on a blocking thread.
+//!
+//! Each request carries its [`Peer`], and each answer is what `/proc` would tell that peer
+//! ([`crate::access`]): every process's numbers (unless `/proc` hides the process), and its
+//! regions, events and call sites only to a peer that may read its `/proc/PID/maps`.
 
+use crate::access::{Ids, Peer, ProcMount};
 use crate::metrics::{OwnUsage, render};
 use crate::procfs::{monotonic_ns, own_cpu_and_rss};
 use crate::symbolize::Symbols;
 use crate::view::Snapshot;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -57,29 +62,141 @@ fn not_found(pid: u32) -> Response {
     )
 }
 
-async fn processes(State(api): State<Api>) -> Response {
-    Json(api.latest().process_views()).into_response()
+/// What a peer may know of one process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// Not even that it exists (`/proc` mounted with `hidepid=`).
+    Hidden,
+    /// Its numbers.
+    Numbers,
+    /// Its numbers and its details: regions, paths, events, call sites.
+    Details,
 }
 
-async fn process(State(api): State<Api>, Path(pid): Path<String>) -> Response {
+/// What `peer` may know of process `pid` in `snapshot`: a live process's ids are read from
+/// `/proc` now (blocking), an exited one's are those its exit carried.
+fn access(peer: &Peer, snapshot: &Snapshot, pid: u32, mount: &ProcMount) -> Access {
+    if peer.may_read_maps(None) {
+        return Access::Details;
+    }
+    let ids = ids_of(snapshot, pid);
+    if !peer.may_see(ids.as_ref(), mount) {
+        Access::Hidden
+    } else if peer.may_read_maps(ids.as_ref()) {
+        Access::Details
+    } else {
+        Access::Numbers
+    }
+}
+
+/// Who process `pid` is: read from `/proc` while it lives (checked to be the process the
+/// ledger knows), else what its exit said; `None` when not known.
+fn ids_of(snapshot: &Snapshot, pid: u32) -> Option<Ids> {
+    match snapshot.processes.get(&pid) {
+        Some(entry) => crate::procfs::creds::process_ids(pid, entry.start_ns),
+        None => snapshot.exits.iter().rev().find(|x| x.pid == pid)?.ids,
+    }
+}
+
+/// [`access`] off the async workers (it reads `/proc`).
+async fn access_now(peer: &Peer, snapshot: &Arc<Snapshot>, pid: u32) -> Access {
+    if peer.may_read_maps(None) {
+        return Access::Details;
+    }
+    let (peer, snapshot) = (peer.clone(), Arc::clone(snapshot));
+    tokio::task::spawn_blocking(move || {
+        access(&peer, &snapshot, pid, &crate::procfs::creds::proc_mount())
+    })
+    .await
+    .unwrap_or(Access::Hidden)
+}
+
+/// The answer to a peer who may not read `pid`'s details.
+fn not_yours(pid: u32) -> Response {
+    error(
+        StatusCode::FORBIDDEN,
+        format!(
+            "pid {pid} is not yours: its regions, paths, events and call sites are shown, as /proc/{pid}/maps is, only to root and to the user the process runs as"
+        ),
+    )
+}
+
+/// Whether a peer may see the details of `pid`: `None` when it may, else the answer.
+async fn details_refused(peer: &Peer, snapshot: &Arc<Snapshot>, pid: u32) -> Option<Response> {
+    match access_now(peer, snapshot, pid).await {
+        Access::Details => None,
+        Access::Numbers => Some(not_yours(pid)),
+        Access::Hidden => Some(not_found(pid)),
+    }
+}
+
+/// Which of `pids` the peer may see at all (every one unless `/proc` hides some).
+async fn visible(peer: &Peer, snapshot: &Arc<Snapshot>, pids: Vec<u32>) -> Vec<bool> {
+    let mount = crate::procfs::creds::proc_mount();
+    if peer.may_read_maps(None) || mount.hidepid == crate::access::Hidepid::Off {
+        return vec![true; pids.len()];
+    }
+    let (peer, snapshot) = (peer.clone(), Arc::clone(snapshot));
+    tokio::task::spawn_blocking(move || {
+        pids.iter()
+            .map(|&pid| access(&peer, &snapshot, pid, &mount) != Access::Hidden)
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+async fn processes(State(api): State<Api>, Extension(peer): Extension<Peer>) -> Response {
+    let snapshot = api.latest();
+    let pids: Vec<u32> = snapshot.processes.keys().copied().collect();
+    let shown = visible(&peer, &snapshot, pids).await;
+    let views: Vec<_> = snapshot
+        .processes
+        .values()
+        .zip(shown)
+        .filter(|(_, shown)| *shown)
+        .map(|(p, _)| p.view.clone())
+        .collect();
+    Json(views).into_response()
+}
+
+async fn process(
+    State(api): State<Api>,
+    Extension(peer): Extension<Peer>,
+    Path(pid): Path<String>,
+) -> Response {
     let Ok(pid) = pid.parse::<u32>() else {
         return bad_pid(&pid);
     };
     let snapshot = api.latest();
+    if snapshot.process(pid).is_some() && access_now(&peer, &snapshot, pid).await == Access::Hidden
+    {
+        return not_found(pid);
+    }
     match snapshot.process(pid) {
         Some(p) => Json(p).into_response(),
         None => still_reading(&snapshot).unwrap_or_else(|| not_found(pid)),
     }
 }
 
-async fn maps(State(api): State<Api>, Path(pid): Path<String>) -> Response {
+async fn maps(
+    State(api): State<Api>,
+    Extension(peer): Extension<Peer>,
+    Path(pid): Path<String>,
+) -> Response {
     let Ok(pid) = pid.parse::<u32>() else {
         return bad_pid(&pid);
     };
     let snapshot = api.latest();
+    if snapshot.process(pid).is_none() {
+        return still_reading(&snapshot).unwrap_or_else(|| not_found(pid));
+    }
+    if let Some(refused) = details_refused(&peer, &snapshot, pid).await {
+        return refused;
+    }
     match snapshot.maps(pid) {
         Some(regions) => Json(regions).into_response(),
-        None => still_reading(&snapshot).unwrap_or_else(|| not_found(pid)),
+        None => not_found(pid),
     }
 }
 
@@ -95,8 +212,12 @@ fn default_limit() -> usize {
     256
 }
 
+/// The most items one answer lists, whatever `limit` asks.
+const MAX_LIMIT: usize = 100_000;
+
 async fn events(
     State(api): State<Api>,
+    Extension(peer): Extension<Peer>,
     Path(pid): Path<String>,
     params: Result<Query<EventsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -109,7 +230,11 @@ async fn events(
             "since and limit must be non-negative integers".into(),
         );
     };
-    Json(api.latest().events(pid, since, limit)).into_response()
+    let snapshot = api.latest();
+    if let Some(refused) = details_refused(&peer, &snapshot, pid).await {
+        return refused;
+    }
+    Json(snapshot.events(pid, since.min(u64::MAX / 2), limit.min(MAX_LIMIT))).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -121,6 +246,7 @@ struct ExitsParams {
 /// Recent exits, newest first.
 async fn exits(
     State(api): State<Api>,
+    Extension(peer): Extension<Peer>,
     params: Result<Query<ExitsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(ExitsParams { limit })) = params else {
@@ -129,7 +255,15 @@ async fn exits(
             "limit must be a non-negative integer".into(),
         );
     };
-    Json(api.latest().recent_exits(limit)).into_response()
+    let snapshot = api.latest();
+    let exits = snapshot.recent_exits(snapshot.exits.len());
+    let mount = crate::procfs::creds::proc_mount();
+    let shown: Vec<_> = exits
+        .into_iter()
+        .filter(|x| peer.may_see(x.ids.as_ref(), &mount))
+        .take(limit.min(MAX_LIMIT))
+        .collect();
+    Json(shown).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -145,6 +279,7 @@ fn default_sites() -> usize {
 /// What each call site of a process holds, most first, named.
 async fn sites(
     State(api): State<Api>,
+    Extension(peer): Extension<Peer>,
     Path(pid): Path<String>,
     params: Result<Query<SitesParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -161,6 +296,10 @@ async fn sites(
     if !snapshot.processes.contains_key(&pid) {
         return still_reading(&snapshot).unwrap_or_else(|| not_found(pid));
     }
+    if let Some(refused) = details_refused(&peer, &snapshot, pid).await {
+        return refused;
+    }
+    let limit = limit.min(MAX_LIMIT);
     let symbols = Arc::clone(&api.symbols);
     let named =
         tokio::task::spawn_blocking(move || symbols.process_sites(&snapshot, pid, limit)).await;

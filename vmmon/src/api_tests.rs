@@ -2,40 +2,76 @@
 //! the start-up read, per-process questions it cannot answer yet, and recent exits.
 
 use super::router;
+use crate::access::{Local, Peer};
+use crate::client::Client;
 use crate::procfs::monotonic_ns;
-use crate::view::{ExitView, Snapshot};
+use crate::server::{Credentials, Shared};
+use crate::view::{ExitView, ProcessEntry, Snapshot, test_view};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 
-/// Serves `snapshot` and asks `paths`; the status code and body of each.
+/// Serves `snapshot` on a Unix socket of its own through the agent's serve loop, asks
+/// `paths` with the API's client; the status code and body of each.
 fn ask(snapshot: Snapshot, paths: &[&str]) -> Vec<(u16, String)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let (_tx, rx) = watch::channel(Arc::new(snapshot));
-        let app = router(rx);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            let http: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .into();
-            paths
-                .iter()
-                .map(|p| {
-                    let mut resp = http.get(format!("http://{addr}{p}")).call().unwrap();
-                    let code = resp.status().as_u16();
-                    (code, resp.body_mut().read_to_string().unwrap())
-                })
-                .collect()
+    let dir = std::env::temp_dir().join(format!(
+        "vmmon-api-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let socket = dir.join("api.sock");
+    let (stop_tx, stop) = watch::channel(false);
+    let (_tx, rx) = watch::channel(Arc::new(snapshot));
+    let server = {
+        let _in = rt.enter();
+        let shared = Shared::new(router(rx), Credentials::default(), false, "test");
+        let (listener, _) = crate::server::bind_socket(&socket).unwrap();
+        rt.spawn(crate::server::serve_unix(listener, shared, stop))
+    };
+    let client = Client::new(&socket.display().to_string(), Duration::from_secs(10));
+    let answers = paths
+        .iter()
+        .map(|p| {
+            let (code, body) = client.get_raw(p).unwrap();
+            (code, String::from_utf8_lossy(&body).into_owned())
         })
-        .await
-        .unwrap()
+        .collect();
+    stop_tx.send(true).unwrap();
+    rt.block_on(server).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    answers
+}
+
+/// Asks the routes `paths` as `peer` (no socket: the peer is given).
+fn ask_as(peer: Peer, snapshot: Snapshot, paths: &[&str]) -> Vec<(u16, String)> {
+    use tower::ServiceExt as _;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (_tx, rx) = watch::channel(Arc::new(snapshot));
+    let app = router(rx);
+    rt.block_on(async {
+        let mut answers = Vec::new();
+        for p in paths {
+            let mut req = axum::http::Request::get(*p)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            req.extensions_mut().insert(peer.clone());
+            let resp = app.clone().oneshot(req).await.unwrap();
+            let code = resp.status().as_u16();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            answers.push((code, String::from_utf8_lossy(&body).into_owned()));
+        }
+        answers
     })
 }
 
@@ -127,6 +163,7 @@ fn exits_are_served_newest_first_and_limited() {
             peak_resident_bytes: Some(4096),
             mapping_count: Some(30 + pid),
             counts: Default::default(),
+            ids: None,
         });
     }
     let answers = ask(
@@ -145,4 +182,123 @@ fn exits_are_served_newest_first_and_limited() {
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].pid, 3);
     assert_eq!(answers[2].0, 400, "{}", answers[2].1);
+}
+
+/// A ledger with this test's own process (pid, its ids) and pid 1 (root's).
+fn mine_and_roots() -> Snapshot {
+    let mut s = fresh();
+    s.status.bootstrap_ms = Some(0);
+    for pid in [1, std::process::id()] {
+        let entry = ProcessEntry {
+            view: test_view(pid, "p", 4096, 1),
+            regions: Default::default(),
+            start_ns: None,
+        };
+        s.processes.insert(pid, Arc::new(entry));
+    }
+    s
+}
+
+fn me() -> Peer {
+    // SAFETY: plain getters.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    Peer::Local(Local {
+        uid,
+        gid,
+        ..Local::default()
+    })
+}
+
+#[test]
+fn a_user_gets_every_processs_numbers_but_only_its_own_details() {
+    let stranger = Peer::Local(Local {
+        uid: 65_000,
+        gid: 65_000,
+        ..Local::default()
+    });
+    let me_pid = std::process::id();
+    let paths: Vec<String> = [1, me_pid]
+        .iter()
+        .flat_map(|pid| {
+            ["", "/maps", "/events", "/sites"].map(|tail| format!("/api/v1/processes/{pid}{tail}"))
+        })
+        .chain(["/api/v1/processes".to_string()])
+        .collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let answers = ask_as(stranger, mine_and_roots(), &paths);
+    assert_eq!(answers[0].0, 200, "numbers for everyone");
+    for (code, body) in answers[1..4].iter().chain(&answers[5..8]) {
+        assert_eq!(*code, 403, "{body}");
+        assert!(body.contains("is not yours"), "{body}");
+    }
+    let all: Vec<serde_json::Value> = serde_json::from_str(&answers[8].1).unwrap();
+    assert_eq!(all.len(), 2, "the list holds every process's numbers");
+    let as_root = ask_as(Peer::root(), mine_and_roots(), &paths);
+    assert!(as_root.iter().all(|(c, _)| *c == 200), "{as_root:?}");
+    let mine = ask_as(me(), mine_and_roots(), &paths);
+    assert!(mine[4..8].iter().all(|(c, _)| *c == 200), "{mine:?}");
+    if me() != Peer::root() {
+        assert_eq!(mine[1].0, 403, "a user reads not root's maps");
+    }
+}
+
+#[test]
+fn an_exited_process_is_judged_by_the_ids_it_had() {
+    let mut s = fresh();
+    s.status.bootstrap_ms = Some(0);
+    let exit = |pid: u32, uid: Option<u32>| ExitView {
+        pid,
+        comm: "gone".into(),
+        unit: None,
+        start_ns: 0,
+        exit_ns: 1,
+        lifetime_seconds: 0.0,
+        peak_virtual_bytes: None,
+        peak_resident_bytes: None,
+        mapping_count: None,
+        counts: Default::default(),
+        ids: uid.map(|u| crate::access::Ids {
+            uids: [u; 3],
+            gids: [u; 3],
+            dumpable: true,
+        }),
+    };
+    s.exits.push_back(exit(70, Some(1000)));
+    s.exits.push_back(exit(71, Some(0)));
+    s.exits.push_back(exit(72, None));
+    let user = Peer::Local(Local {
+        uid: 1000,
+        gid: 1000,
+        ..Local::default()
+    });
+    let paths = [
+        "/api/v1/processes/70/events",
+        "/api/v1/processes/71/events",
+        "/api/v1/processes/72/events",
+        "/api/v1/exits",
+    ];
+    let answers = ask_as(user, s.clone(), &paths);
+    assert_eq!(answers[0].0, 200, "its own: {}", answers[0].1);
+    assert_eq!(answers[1].0, 403, "root's");
+    assert_eq!(answers[2].0, 403, "ids not known: root only");
+    let exits: Vec<serde_json::Value> = serde_json::from_str(&answers[3].1).unwrap();
+    assert_eq!(exits.len(), 3, "numbers for everyone");
+    assert!(
+        ask_as(Peer::root(), s, &paths)
+            .iter()
+            .all(|(c, _)| *c == 200)
+    );
+}
+
+#[test]
+fn limits_are_bounded_whatever_is_asked() {
+    let answers = ask_as(
+        Peer::root(),
+        mine_and_roots(),
+        &[
+            "/api/v1/exits?limit=18446744073709551615",
+            "/api/v1/processes/1/events?since=18446744073709551615&limit=18446744073709551615",
+        ],
+    );
+    assert!(answers.iter().all(|(c, _)| *c == 200), "{answers:?}");
 }

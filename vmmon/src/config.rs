@@ -17,6 +17,7 @@ pub const DEFAULT_PATH: &str = "/etc/vmmon/vmmon.toml";
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub agent: AgentConfig,
+    pub api: ApiConfig,
     pub pipeline: PipelineConfig,
     pub metrics: MetricsConfig,
 }
@@ -61,6 +62,46 @@ pub struct AgentConfig {
     /// Recent exits kept for `GET /api/v1/exits`.
     pub exits_kept: usize,
 }
+
+/// `[api]`: the two doors. The JSON API answers on a Unix socket, each client as `/proc`
+/// would; `agent.listen` serves `/metrics`, `/healthz` and `/livez`, and the API too only
+/// with `tcp` and credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The Unix socket of the JSON API (mode 0666: every local user may ask; the answers
+    /// depend on who asks).
+    pub socket: String,
+    /// Also serve `/api/v1` on `agent.listen`, to clients with the credentials below.
+    pub tcp: bool,
+    /// A web configuration file in the Prometheus exporter-toolkit format: TLS
+    /// (`tls_server_config`) and users (`basic_auth_users`, bcrypt hashes) for
+    /// `agent.listen`; empty: none. Read again on reload.
+    pub web_config_file: String,
+    /// A file holding a bearer token a TCP client may give instead; empty: none. Read
+    /// again on reload.
+    pub bearer_token_file: String,
+    /// `/metrics` asks for the same credentials as the API.
+    pub metrics_auth: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            socket: DEFAULT_SOCKET.into(),
+            tcp: false,
+            web_config_file: String::new(),
+            bearer_token_file: String::new(),
+            metrics_auth: false,
+        }
+    }
+}
+
+/// Where the JSON API's socket is unless configured.
+pub const DEFAULT_SOCKET: &str = "/run/vmmon/api.sock";
+
+/// The longest path a Unix socket address holds (`sun_path`, less its NUL).
+const SOCKET_PATH_MAX: usize = 107;
 
 /// `[pipeline]`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +210,7 @@ impl Config {
         };
         self.listen_addr()
             .map_err(|e| invalid("agent.listen", e.to_string()))?;
+        self.validate_api(&invalid)?;
         range(
             "agent.resyncs_per_second",
             self.agent.resyncs_per_second.into(),
@@ -215,6 +257,34 @@ impl Config {
             2,
             86_400,
         )?;
+        Ok(())
+    }
+
+    /// The API's settings: an absolute socket path that fits, and credentials for what asks
+    /// for them.
+    fn validate_api(
+        &self,
+        invalid: &dyn Fn(&'static str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let api = &self.api;
+        if !api.socket.starts_with('/') || api.socket.len() > SOCKET_PATH_MAX {
+            return Err(invalid(
+                "api.socket",
+                format!(
+                    "{:?} is not an absolute path of at most {SOCKET_PATH_MAX} bytes",
+                    api.socket
+                ),
+            ));
+        }
+        let credentials = !api.web_config_file.is_empty() || !api.bearer_token_file.is_empty();
+        for (key, on) in [("api.tcp", api.tcp), ("api.metrics_auth", api.metrics_auth)] {
+            if on && !credentials {
+                return Err(invalid(
+                    key,
+                    "true needs credentials: set api.web_config_file (basic_auth_users) or api.bearer_token_file".into(),
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -19,6 +19,7 @@
 //! server), [`client`] (HTTP client), and [`top`]'s sources, terminal and [`top::users`]
 //! (reads `/etc/passwd`).
 
+pub mod access;
 pub mod agent;
 pub mod api;
 pub mod bpf;
@@ -30,6 +31,7 @@ pub mod format;
 pub mod ledger;
 pub mod metrics;
 pub mod procfs;
+pub mod server;
 pub mod source;
 pub mod stats;
 pub mod symbolize;

@@ -20,6 +20,33 @@ pub struct Figures {
     pub after_rss_kib: u64,
 }
 
+/// Whether the agent of `exe` serves its API on a socket (`--socket`; builds before it
+/// serve it on the TCP port).
+fn has_socket(exe: &Path) -> Result<bool> {
+    let help = Command::new(exe)
+        .args(["agent", "--help"])
+        .output()
+        .context("asking vmmon agent --help")?;
+    Ok(String::from_utf8_lossy(&help.stdout).contains("--socket"))
+}
+
+/// `GET path` on a Unix socket (HTTP/1.0: the agent answers and closes): the body of a
+/// 200 answer.
+fn get_on_socket(socket: &str, path: &str) -> Result<String> {
+    use std::io::Read as _;
+    let mut stream = std::os::unix::net::UnixStream::connect(socket)
+        .with_context(|| format!("connecting to {socket}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let (head, body) = reply.split_once("\r\n\r\n").context("no HTTP answer")?;
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {}", head.lines().next().unwrap_or_default());
+    }
+    Ok(body.to_string())
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -37,10 +64,12 @@ fn ledger_cost(bin: &Path) -> Result<f64> {
     Ok(median(runs))
 }
 
-/// A running agent on a free loopback port.
+/// A running agent on a free loopback port (its `/metrics`) and, for builds that have one,
+/// a socket of its own (its API; older builds serve the API on the port).
 pub struct Agent {
     pub child: Child,
     pub addr: String,
+    pub socket: Option<String>,
 }
 
 impl Agent {
@@ -55,8 +84,14 @@ impl Agent {
             .local_addr()?
             .port();
         let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(exe)
-            .args(["agent", "--listen", &addr])
+        let socket = has_socket(exe)?
+            .then(|| format!("/tmp/vmmon-bench-{}-{port}/api.sock", std::process::id()));
+        let mut command = Command::new(exe);
+        command.args(["agent", "--listen", &addr]);
+        if let Some(s) = &socket {
+            command.args(["--socket", s]);
+        }
+        let mut child = command
             .stderr(Stdio::piped())
             .spawn()
             .context("starting vmmon agent")?;
@@ -67,12 +102,25 @@ impl Agent {
             bail!("vmmon agent did not start: {line}");
         }
         std::thread::spawn(move || for _ in err.lines() {});
-        Ok(Self { child, addr })
+        Ok(Self {
+            child,
+            addr,
+            socket,
+        })
+    }
+
+    /// Where a client reaches its API (what `--connect` takes).
+    pub fn api(&self) -> &str {
+        self.socket.as_deref().unwrap_or(&self.addr)
     }
 
     pub fn status(&self) -> Result<serde_json::Value> {
-        let mut resp = ureq::get(&format!("http://{}/api/v1/status", self.addr)).call()?;
-        Ok(resp.body_mut().read_json()?)
+        let Some(socket) = &self.socket else {
+            let mut resp = ureq::get(&format!("http://{}/api/v1/status", self.addr)).call()?;
+            return Ok(resp.body_mut().read_json()?);
+        };
+        let body = get_on_socket(socket, "/api/v1/status")?;
+        Ok(serde_json::from_str(&body)?)
     }
 
     /// Waits until `pred` holds for the status, up to `limit`.

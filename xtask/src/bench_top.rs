@@ -61,7 +61,7 @@ pub fn run(bin: &Path) -> Result<Figures> {
     let top = format!(
         "exec {} top --connect {} --interval {INTERVAL_S}",
         bin.join("vmmon").display(),
-        agent.addr
+        agent.api()
     );
     tmux(&[
         "new-session",

@@ -19,7 +19,16 @@ const APT_PACKAGES: &[&str] = &[
 /// What the test suite uses beyond the build: promtool and the server (Debian's prometheus
 /// package) check the agent's /metrics; tmux runs `vmmon top` in a real terminal.
 /// systemd-nspawn (systemd-container) and debootstrap boot the `.deb` under a real systemd.
-const TEST_PACKAGES: &[&str] = &["prometheus", "tmux", "systemd-container", "debootstrap"];
+/// curl asks the API as other users (`--unix-socket`) and over TLS; openssl makes the test
+/// certificates.
+const TEST_PACKAGES: &[&str] = &[
+    "prometheus",
+    "tmux",
+    "systemd-container",
+    "debootstrap",
+    "curl",
+    "openssl",
+];
 
 pub fn run() -> Result<()> {
     nightly_rust_src()?;

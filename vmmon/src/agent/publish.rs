@@ -67,11 +67,13 @@ fn entry(ledger: &Ledger, growth: &Growth, pid: u32) -> Option<ProcessEntry> {
         return None;
     }
     let space = ledger.space(pid)?;
-    let mut view = process_view(ledger.process(pid)?, space);
+    let process = ledger.process(pid)?;
+    let mut view = process_view(process, space);
     view.growth_bytes_per_second = growth.per_second(pid).round() as i64;
     view.growth_bytes = growth.over_window(pid);
     Some(ProcessEntry {
         view,
         regions: space.region_map().clone(),
+        start_ns: process.start_ns,
     })
 }

@@ -199,10 +199,37 @@ pub fn resolve_from(btf: &Btf) -> Result<Resolved, LayoutError> {
     }
     let bprm = strukt(btf, "linux_binprm");
     l.bprm_filename = r.field(bprm.as_ref(), "linux_binprm", "filename", 8);
+    resolve_creds(&mut r, &mut l, task.as_ref(), mm.as_ref());
     Ok(Resolved {
         layout: l,
         missing: r.missing,
     })
+}
+
+/// The credentials an exit carries (optional: without them an exited process's details are
+/// for root only).
+fn resolve_creds(
+    r: &mut Resolver<'_>,
+    l: &mut Layout,
+    task: Option<&btf_rs::Struct>,
+    mm: Option<&btf_rs::Struct>,
+) {
+    let before = r.missing.len();
+    let cred = strukt(r.btf, "cred");
+    let c = cred.as_ref();
+    l.task_real_cred = r.field(task, "task_struct", "real_cred", 8);
+    l.cred_uid = r.field(c, "cred", "uid", 4);
+    l.cred_euid = r.field(c, "cred", "euid", 4);
+    l.cred_suid = r.field(c, "cred", "suid", 4);
+    l.cred_gid = r.field(c, "cred", "gid", 4);
+    l.cred_egid = r.field(c, "cred", "egid", 4);
+    l.cred_sgid = r.field(c, "cred", "sgid", 4);
+    // `unsigned long` before 6.18, `mm_flags_t` (a one-word bitmap) since: the dumpable
+    // mode is the low two bits of the first word either way.
+    l.mm_flags = r.field(mm, "mm_struct", "flags", 8);
+    if r.missing.len() == before {
+        l.creds_known = 1;
+    }
 }
 
 #[cfg(test)]
@@ -224,7 +251,8 @@ mod tests {
         let r = resolve_from(&btf).unwrap();
         assert!(r.missing.is_empty(), "{:?}", r.missing);
         let l = r.layout;
-        assert_eq!((l.task_known, l.mm_known), (1, 1));
+        assert_eq!((l.task_known, l.mm_known, l.creds_known), (1, 1, 1));
+        assert!(l.cred_euid > l.cred_uid && l.task_real_cred > 0, "{l:?}");
         // Distinct fields at distinct offsets, each inside its struct.
         let task = strukt(&btf, "task_struct").unwrap().size() as u32;
         for o in [l.task_pid, l.task_tgid, l.task_comm, l.task_mm] {

@@ -1,4 +1,5 @@
-//! `vmmon agent`: load the programs, keep the ledger, serve the JSON API, until SIGTERM.
+//! `vmmon agent`: load the programs, keep the ledger, serve the JSON API (on its Unix
+//! socket) and `/metrics` (on TCP), until SIGTERM.
 
 use super::pipeline_args::PipelineArgs;
 use anyhow::{Context as _, Result, anyhow};
@@ -8,15 +9,31 @@ use tokio::sync::{mpsc, watch};
 use vmmon::agent::{Command, CoreOptions};
 use vmmon::bpf::LoadOptions;
 use vmmon::config::Config;
+use vmmon::server::{Credentials, Shared};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The configuration file (used when it exists).
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Address for the HTTP API.
+    /// Address for /metrics, /healthz and /livez (and the API with --api-tcp).
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
+    /// The JSON API's Unix socket.
+    #[arg(long, value_name = "PATH")]
+    socket: Option<String>,
+    /// Also serve /api/v1 on the listen address, to clients with credentials.
+    #[arg(long)]
+    api_tcp: bool,
+    /// The web configuration file (exporter-toolkit format: TLS, basic-auth users).
+    #[arg(long, value_name = "PATH")]
+    web_config_file: Option<String>,
+    /// A file holding a bearer token TCP clients may give.
+    #[arg(long, value_name = "PATH")]
+    bearer_token_file: Option<String>,
+    /// /metrics asks for the same credentials as the API.
+    #[arg(long)]
+    metrics_auth: bool,
     #[command(flatten)]
     pipeline: PipelineArgs,
     /// Processes re-read from /proc each second to catch drift, round robin.
@@ -47,6 +64,7 @@ impl Args {
         if let Some(l) = &self.listen {
             config.agent.listen = l.clone();
         }
+        self.api_settings(&mut config.api);
         if let Some(n) = self.resyncs_per_second {
             config.agent.resyncs_per_second = n;
         }
@@ -71,6 +89,46 @@ impl Args {
     }
 }
 
+impl Args {
+    fn api_settings(&self, api: &mut vmmon::config::ApiConfig) {
+        if let Some(p) = &self.socket {
+            api.socket = p.clone();
+        }
+        api.tcp |= self.api_tcp;
+        api.metrics_auth |= self.metrics_auth;
+        if let Some(p) = &self.web_config_file {
+            api.web_config_file = p.clone();
+        }
+        if let Some(p) = &self.bearer_token_file {
+            api.bearer_token_file = p.clone();
+        }
+    }
+}
+
+/// The doors, bound: refused at once (one line) when they cannot be.
+struct Doors {
+    tcp: tokio::net::TcpListener,
+    unix: tokio::net::UnixListener,
+    socket: PathBuf,
+    socket_id: (u64, u64),
+}
+
+impl Doors {
+    async fn bind(config: &Config, listen: std::net::SocketAddr) -> Result<Self> {
+        let tcp = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+            anyhow!("cannot listen on {listen}: {e}; stop what holds it or pass --listen ADDR")
+        })?;
+        let socket = PathBuf::from(&config.api.socket);
+        let (unix, socket_id) = vmmon::server::bind_socket(&socket)?;
+        Ok(Self {
+            tcp,
+            unix,
+            socket,
+            socket_id,
+        })
+    }
+}
+
 pub fn run(args: Args) -> Result<()> {
     let (config, config_path) = args.settings()?;
     let listen = config
@@ -81,10 +139,10 @@ pub fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let credentials = Credentials::load(&config.api)?;
+    vmmon::server::raise_open_files();
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-            anyhow!("cannot listen on {listen}: {e}; stop what holds it or pass --listen ADDR")
-        })?;
+        let doors = Doors::bind(&config, listen).await?;
         // The ledger's owner runs on a thread of its own: nothing served here can delay it.
         let running = vmmon::agent::start(
             LoadOptions::from_config(&config.pipeline),
@@ -97,25 +155,28 @@ pub fn run(args: Args) -> Result<()> {
         // Installed before the start-up line: a SIGHUP from then on (systemctl reload right
         // after start) rereads the configuration instead of killing the agent.
         let hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+        let shared = Shared::new(
+            vmmon::api::router(running.snapshots()),
+            credentials,
+            config.api.tcp,
+            &config.api.socket,
+        );
         tokio::spawn(reload_on_sighup(
             hup,
             args,
             config.clone(),
             config_path,
-            running.commands(),
+            (running.commands(), shared.clone()),
         ));
-        let (stop_tx, mut stop_rx) = watch::channel(false);
-        let app = vmmon::api::router(running.snapshots());
-        let server = tokio::spawn(
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.changed().await;
-                })
-                .into_future(),
-        );
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let servers = [
+            tokio::spawn(vmmon::server::serve_unix(doors.unix, shared.clone(), stop_rx.clone())),
+            tokio::spawn(vmmon::server::serve_tcp(doors.tcp, shared, stop_rx)),
+        ];
         eprintln!(
-            "vmmon agent: {} programs attached; API at http://{}/api/v1/processes",
+            "vmmon agent: {} programs attached; API on {} (vmmon maps, vmmon top), metrics at http://{}/metrics",
             running.programs_attached(),
+            doors.socket.display(),
             listen
         );
         let status = running.snapshots().borrow().status.clone();
@@ -130,7 +191,10 @@ pub fn run(args: Args) -> Result<()> {
             _ = sigterm.recv() => {}
         }
         let _ = stop_tx.send(true);
-        let _ = server.await;
+        vmmon::server::remove_socket(&doors.socket, doors.socket_id);
+        for server in servers {
+            let _ = server.await;
+        }
         let summary = tokio::task::spawn_blocking(move || running.stop())
             .await
             .context("stopping the ledger's thread")?;
@@ -151,7 +215,7 @@ async fn reload_on_sighup(
     args: Args,
     mut running: Config,
     path: Option<PathBuf>,
-    owner: mpsc::Sender<Command>,
+    (owner, doors): (mpsc::Sender<Command>, Shared),
 ) {
     while hup.recv().await.is_some() {
         let new = match args.settings() {
@@ -161,9 +225,22 @@ async fn reload_on_sighup(
                 continue;
             }
         };
-        if new.agent.listen != running.agent.listen || new.pipeline != running.pipeline {
+        // The credentials' files are read again whatever changed: certificates and
+        // passwords rotate without a restart.
+        match Credentials::load(&new.api) {
+            Ok(c) => doors.replace_credentials(c),
+            Err(e) => {
+                log::error!("config reload failed, keeping the running config: {e}");
+                continue;
+            }
+        }
+        let restart = new.agent.listen != running.agent.listen
+            || new.pipeline != running.pipeline
+            || new.api.socket != running.api.socket
+            || new.api.tcp != running.api.tcp;
+        if restart {
             log::warn!(
-                "config reload: listen and pipeline settings take effect at the next restart"
+                "config reload: listen, api.socket, api.tcp and pipeline settings take effect at the next restart"
             );
         }
         if new.agent.resyncs_per_second != running.agent.resyncs_per_second {

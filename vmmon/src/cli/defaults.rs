@@ -29,10 +29,7 @@ fn where_the_agent_is(c: Command, d: &Config) -> Command {
     config_file(c).mut_arg("connect", |a| {
         with(
             a,
-            format!(
-                "agent.listen from the configuration, else {}",
-                d.agent.listen
-            ),
+            format!("api.socket from the configuration, else {}", d.api.socket),
         )
     })
 }
@@ -43,6 +40,7 @@ pub fn annotate(cmd: Command) -> Command {
     cmd.mut_subcommand("agent", |c| {
         config_file(pipeline(c, &d))
             .mut_arg("listen", |a| with(a, &d.agent.listen))
+            .mut_arg("socket", |a| with(a, &d.api.socket))
             .mut_arg("resyncs_per_second", |a| {
                 with(a, d.agent.resyncs_per_second)
             })

@@ -1,10 +1,8 @@
 //! `vmmon maps PID`: a process's ledger from the running agent, like `pmap -X`, or `--json`.
 
 use anyhow::{Result, anyhow};
-use std::path::PathBuf;
 use std::time::Duration;
 use vmmon::client::{Client, ClientError};
-use vmmon::config::Config;
 use vmmon::format::human_bytes;
 use vmmon::procfs::{Rss, read_smaps, rss_within};
 use vmmon::view::{ProcessView, RegionView};
@@ -27,27 +25,13 @@ pub struct Args {
     /// With --by-site: how many call sites to show.
     #[arg(long, value_name = "N", default_value = "20", requires = "by_site")]
     sites: usize,
-    /// The agent's address (HOST:PORT).
-    #[arg(long, value_name = "ADDR")]
-    connect: Option<String>,
-    /// The configuration file whose agent.listen is where the agent is looked for.
-    #[arg(long, value_name = "PATH")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    agent: super::connect::ConnectArgs,
 }
 
-/// The agent to ask: `--connect`, else the configuration's `agent.listen`.
+/// The agent to ask.
 fn client(args: &Args) -> Result<Client> {
-    let addr = match &args.connect {
-        Some(c) => c.clone(),
-        None => {
-            let (config, _) = Config::load(args.config.as_deref())?;
-            config
-                .connect_addr()
-                .map_err(|e| anyhow!("agent.listen: {e}"))?
-                .to_string()
-        }
-    };
-    Ok(Client::new(&addr, Duration::from_secs(5)))
+    args.agent.client(Duration::from_secs(5))
 }
 
 /// How long `vmmon maps` waits for an agent still reading `/proc` at start-up.
@@ -69,7 +53,9 @@ fn maps_when_ready(client: &Client, pid: u32) -> Result<Vec<RegionView>, ClientE
 fn no_agent(e: ClientError) -> anyhow::Error {
     match e {
         ClientError::NoAnswer { .. } => {
-            anyhow!("{e}; start one with `vmmon agent` (as root) or pass --connect ADDR")
+            anyhow!(
+                "{e}; start one with `vmmon agent` (as root) or pass --connect SOCKET|HOST:PORT"
+            )
         }
         e => e.into(),
     }

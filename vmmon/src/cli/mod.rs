@@ -4,6 +4,7 @@ mod agent;
 mod by_site;
 mod completions;
 mod config;
+mod connect;
 mod defaults;
 mod maps;
 mod pipeline_args;

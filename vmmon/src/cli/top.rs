@@ -3,11 +3,10 @@
 
 use anyhow::{Result, anyhow, bail};
 use std::net::ToSocketAddrs;
-use std::path::PathBuf;
 use std::time::Duration;
 use vmmon::agent::{CoreOptions, StartError};
 use vmmon::bpf::LoadOptions;
-use vmmon::client::Client;
+use vmmon::client::Endpoint;
 use vmmon::config::Config;
 use vmmon::top::source::{AgentSource, SnapshotSource, Source};
 use vmmon::top::terminal::refresh;
@@ -30,13 +29,10 @@ fn interval(s: &str) -> Result<f64, String> {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The agent's address (HOST:PORT); when given, only that agent is used. Without it, when
-    /// no agent answers at the default address, the pipeline runs in this process (as root).
-    #[arg(long, value_name = "ADDR")]
-    connect: Option<String>,
-    /// The configuration file whose agent.listen is where the agent is looked for.
-    #[arg(long, value_name = "PATH")]
-    config: Option<PathBuf>,
+    /// Where the agent is (with --connect, only that agent is used; without it, when no
+    /// agent answers at the configured socket, the pipeline runs in this process, as root).
+    #[command(flatten)]
+    agent: super::connect::ConnectArgs,
     /// Seconds between refreshes.
     #[arg(short = 'd', long, default_value = "1", value_parser = interval, value_name = "SECONDS")]
     interval: f64,
@@ -53,26 +49,19 @@ pub struct Args {
 }
 
 fn source(args: &Args) -> Result<Box<dyn Source>> {
-    if let Some(c) = &args.connect {
-        let ok = c
-            .rsplit_once(':')
-            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
-        if !ok {
-            bail!("--connect {c:?} is not an address: expected HOST:PORT, like 127.0.0.1:9464");
+    if let Some(c) = &args.agent.connect {
+        let client = args.agent.client(TIMEOUT)?;
+        if let Endpoint::Tcp(addr) = Endpoint::parse(c) {
+            addr.to_socket_addrs()
+                .map_err(|e| anyhow!("--connect {c:?}: cannot resolve the host ({e})"))?;
         }
-        c.to_socket_addrs()
-            .map_err(|e| anyhow!("--connect {c:?}: cannot resolve the host ({e})"))?;
-        let client = Client::new(c, TIMEOUT);
         client.status().map_err(|e| {
             anyhow!("{e}; start one with `vmmon agent` (as root), or leave out --connect to run the pipeline in vmmon top itself (as root)")
         })?;
         return Ok(Box::new(AgentSource::new(client)));
     }
-    let (config, _) = Config::load(args.config.as_deref())?;
-    let addr = config
-        .connect_addr()
-        .map_err(|e| anyhow!("agent.listen: {e}"))?;
-    let client = Client::new(&addr.to_string(), TIMEOUT);
+    let (config, _) = Config::load(args.agent.config.as_deref())?;
+    let client = args.agent.client(TIMEOUT)?;
     let no_agent = match client.status() {
         Ok(_) => return Ok(Box::new(AgentSource::new(client))),
         Err(e) => e,

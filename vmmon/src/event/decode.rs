@@ -4,8 +4,8 @@
 use super::CallSite;
 use super::{Comm, Event, Figures, Footprint, Kind, Resident, Swept, Syscall};
 use vmmon_common::{
-    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord, Header, SweepRecord,
-    SyscallRecord,
+    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord, Header, IDS_DUMPABLE, IDS_KNOWN,
+    SweepRecord, SyscallRecord,
 };
 
 /// Why a record could not be decoded.
@@ -75,6 +75,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
                 (group_dead && r.figures.flags & FIGURES_KNOWN != 0).then(|| Footprint {
                     start_ns: r.start_ns,
                     resident: Resident::from_raw(&r.resident),
+                    ids: exit_ids(&r),
                 });
             let kind = Kind::Exit {
                 group_dead,
@@ -97,6 +98,15 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
         kind,
         figures: Figures::from_raw(&figures),
         site,
+    })
+}
+
+/// The ids an exit carries, when the kernel's layout gave them.
+fn exit_ids(r: &ExitRecord) -> Option<crate::access::Ids> {
+    (r.ids_flags & IDS_KNOWN != 0).then_some(crate::access::Ids {
+        uids: r.uids,
+        gids: r.gids,
+        dumpable: r.ids_flags & IDS_DUMPABLE != 0,
     })
 }
 

@@ -264,6 +264,10 @@ fn decodes_exit() {
             anon: 3,
             ..vmmon_common::Resident::default()
         },
+        uids: [1000, 1001, 1002],
+        gids: [100, 101, 102],
+        ids_flags: vmmon_common::IDS_KNOWN,
+        _pad2: 0,
     };
     let e = decode(&bytes(&r)).unwrap();
     assert!(e.is_process_exit());
@@ -274,6 +278,30 @@ fn decodes_exit() {
         panic!("{e:?}")
     };
     assert_eq!((f.start_ns, f.resident.peak_bytes), (7, 9 * 4096));
+    let ids = f.ids.expect("the ids were known");
+    assert_eq!(
+        (ids.uids, ids.gids, ids.dumpable),
+        ([1000, 1001, 1002], [100, 101, 102], false)
+    );
+    let dumpable = ExitRecord {
+        ids_flags: vmmon_common::IDS_KNOWN | vmmon_common::IDS_DUMPABLE,
+        ..r
+    };
+    let Kind::Exit {
+        footprint: Some(f), ..
+    } = decode(&bytes(&dumpable)).unwrap().kind
+    else {
+        panic!()
+    };
+    assert!(f.ids.unwrap().dumpable);
+    let unknown = ExitRecord { ids_flags: 0, ..r };
+    let Kind::Exit {
+        footprint: Some(f), ..
+    } = decode(&bytes(&unknown)).unwrap().kind
+    else {
+        panic!()
+    };
+    assert_eq!(f.ids, None, "no layout, no ids: root only");
     let thread = ExitRecord { group_dead: 0, ..r };
     assert_eq!(
         decode(&bytes(&thread)).unwrap().kind,

@@ -41,6 +41,9 @@ pub struct Footprint {
     pub start_ns: u64,
     /// Its resident memory then, with its peak.
     pub resident: Resident,
+    /// Who it was and whether it was dumpable (who may read its details); `None` when the
+    /// kernel's layout of credentials is not known.
+    pub ids: Option<crate::access::Ids>,
 }
 
 /// What happened, with the syscall's arguments and result where it was a syscall.

@@ -53,6 +53,7 @@ impl Ledger {
             calls: p.calls,
             mapped_bytes: totals.map_or(0, |t| t.mapped_bytes),
             unmapped_bytes: totals.map_or(0, |t| t.unmapped_bytes),
+            ids: footprint.and_then(|f| f.ids),
         });
         self.forget(e.tgid);
         exited

@@ -119,6 +119,8 @@ pub struct Exited {
     pub calls: CallCounts,
     pub mapped_bytes: u64,
     pub unmapped_bytes: u64,
+    /// Who it was as it left, when the kernel said.
+    pub ids: Option<crate::access::Ids>,
 }
 
 /// Why the ledger asks for a snapshot of a process's maps.

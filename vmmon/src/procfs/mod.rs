@@ -2,6 +2,7 @@
 //! (`read`: I/O, blocking; call it from a thread of its own, never from a tokio worker).
 
 mod cgroup;
+pub mod creds;
 mod maps;
 mod read;
 mod smaps;

@@ -37,6 +37,9 @@ pub struct Detail {
     pub scroll: usize,
     /// The ledger no longer has it.
     pub gone: bool,
+    /// Why its regions, call sites and events are not shown (another user's process, as
+    /// its `/proc/PID/maps` is not): the agent's words.
+    pub withheld: Option<String>,
 }
 
 impl Detail {

@@ -157,6 +157,16 @@ fn draw_regions(f: &mut Frame, d: &Detail, theme: Theme, area: Rect) {
         ),
         theme.header(),
     )];
+    if let Some(why) = &d.withheld {
+        let why = sanitize(why);
+        lines.push(Line::styled(
+            format!("No regions shown: {why}"),
+            theme.dim(),
+        ));
+        let wrapped = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true });
+        f.render_widget(wrapped, area);
+        return;
+    }
     let rows = area.height.saturating_sub(1) as usize;
     let start = d.scroll.min(d.regions.len().saturating_sub(rows));
     for r in d.regions.iter().skip(start).take(rows) {

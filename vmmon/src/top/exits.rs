@@ -133,6 +133,7 @@ mod tests {
             peak_resident_bytes: figures.then_some(12 << 20),
             mapping_count: figures.then_some(57),
             counts: Default::default(),
+            ids: None,
         }
     }
 

@@ -3,9 +3,10 @@
 //! from the source at each refresh.
 
 use super::app::{Action, App, Link, Mode};
-use super::source::{Source, now_s};
+use super::source::{Source, SourceError, now_s};
 use super::users::Users;
 use super::view;
+use crate::client::ClientError;
 use crate::view::merge_adjacent;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
@@ -50,6 +51,10 @@ pub fn refresh_detail(app: &mut App, source: &mut dyn Source) {
     match source.maps(d.pid) {
         Ok(Some(regions)) => d.regions = merge_adjacent(regions),
         Ok(None) => d.gone = true,
+        Err(SourceError::Agent(ClientError::Forbidden { message, .. })) => {
+            d.withheld = Some(message);
+            return;
+        }
         Err(e) => {
             app.failed(e.to_string(), now_s());
             return;

@@ -28,6 +28,7 @@ pub(crate) fn last_exit(comm: &[u8]) -> crate::event::Event {
                     peak_bytes: 12 << 20,
                     ..Resident::default()
                 },
+                ids: None,
             }),
         },
     );

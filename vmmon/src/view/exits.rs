@@ -24,6 +24,9 @@ pub struct ExitView {
     /// `mapped_bytes`, `unmapped_bytes`).
     #[serde(flatten)]
     pub counts: super::Counts,
+    /// Who it was (for the API's access checks; not shown: its uid is what `/proc` showed).
+    #[serde(skip)]
+    pub ids: Option<crate::access::Ids>,
 }
 
 impl From<&Exited> for ExitView {
@@ -43,6 +46,7 @@ impl From<&Exited> for ExitView {
                 mapped_bytes: x.mapped_bytes,
                 unmapped_bytes: x.unmapped_bytes,
             },
+            ids: x.ids,
         }
     }
 }

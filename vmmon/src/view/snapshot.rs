@@ -17,6 +17,9 @@ use std::sync::Arc;
 pub struct ProcessEntry {
     pub view: ProcessView,
     pub regions: RegionMap,
+    /// When it started (`CLOCK_MONOTONIC` ns), once known: the API checks that the process
+    /// on its pid now is this one before it judges by that process's ids.
+    pub start_ns: Option<u64>,
 }
 
 /// Calls of one syscall, by result.

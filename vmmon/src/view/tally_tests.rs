@@ -38,6 +38,7 @@ fn exit(v: &ProcessView, mmaps: u64, peak: u64) -> ExitView {
             mapped_bytes: mmaps * 4096,
             unmapped_bytes: 0,
         },
+        ids: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn snapshot_with(views: Vec<ProcessView>, opts: TallyOptions) -> Snapshot {
             let entry = ProcessEntry {
                 view,
                 regions: Default::default(),
+                start_ns: None,
             };
             (entry.view.pid, Arc::new(entry))
         })

@@ -162,6 +162,7 @@ fn x_opens_the_recent_exits_and_esc_comes_back() {
         peak_resident_bytes: Some(400 << 20),
         mapping_count: Some(88),
         counts: Default::default(),
+        ids: None,
     }];
     let (lines, _) = screen(&mut app, 100, 24);
     let text = lines.join("\n");

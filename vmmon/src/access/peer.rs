@@ -1,0 +1,207 @@
+//! Who asks, and what the kernel would let them read.
+
+use super::{Hidepid, Ids, ProcMount};
+
+/// The bit of `CAP_SYS_PTRACE` in a capability set.
+const CAP_SYS_PTRACE: u32 = 19;
+
+/// A client of the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// A local client on the Unix socket, known by its credentials (`SO_PEERCRED`).
+    Local(Local),
+    /// A client over TCP that gave the configured credentials: the operator's, who may read
+    /// everything.
+    Operator,
+}
+
+/// A local client's credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Local {
+    /// Its effective user and group ids when it connected.
+    pub uid: u32,
+    pub gid: u32,
+    /// Its supplementary groups (for `/proc`'s `gid=`).
+    pub groups: Vec<u32>,
+    /// It holds `CAP_SYS_PTRACE` in the agent's user namespace.
+    pub ptrace: bool,
+}
+
+impl Local {
+    /// The peer with ids `uid`, `gid` whose `/proc/PID/status` is `status` (when it could be
+    /// read); `same_userns`: it lives in the agent's user namespace, where alone its
+    /// capabilities count.
+    pub fn from_status(uid: u32, gid: u32, status: Option<&str>, same_userns: bool) -> Self {
+        let field = |key: &str| {
+            status.and_then(|s| s.lines().find_map(|l| l.strip_prefix(key).map(str::trim)))
+        };
+        let groups = field("Groups:")
+            .map(|g| {
+                g.split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cap_eff = field("CapEff:").and_then(|c| u64::from_str_radix(c, 16).ok());
+        Self {
+            uid,
+            gid,
+            groups,
+            ptrace: same_userns && cap_eff.is_some_and(|c| c >> CAP_SYS_PTRACE & 1 == 1),
+        }
+    }
+
+    fn in_group(&self, gid: u32) -> bool {
+        self.gid == gid || self.groups.contains(&gid)
+    }
+}
+
+impl Peer {
+    /// Root, as the tests and the CLI's own checks need it.
+    pub fn root() -> Self {
+        Peer::Local(Local::default())
+    }
+
+    /// Whether it may read the maps of a process whose ids are `ids` (`None`: not known):
+    /// the kernel's ptrace read check. Root and holders of `CAP_SYS_PTRACE` may; otherwise
+    /// the peer's uid and gid must equal the process's real, effective and saved ones, and
+    /// the process must be dumpable.
+    pub fn may_read_maps(&self, ids: Option<&Ids>) -> bool {
+        let local = match self {
+            Peer::Operator => return true,
+            Peer::Local(l) => l,
+        };
+        if local.uid == 0 || local.ptrace {
+            return true;
+        }
+        ids.is_some_and(|ids| {
+            ids.dumpable
+                && ids.uids.iter().all(|&u| u == local.uid)
+                && ids.gids.iter().all(|&g| g == local.gid)
+        })
+    }
+
+    /// Whether it may see the process at all, its numbers included, with `/proc` mounted
+    /// as `mount` says (the kernel's `has_pid_permissions`).
+    pub fn may_see(&self, ids: Option<&Ids>, mount: &ProcMount) -> bool {
+        let local = match self {
+            Peer::Operator => return true,
+            Peer::Local(l) => l,
+        };
+        match mount.hidepid {
+            Hidepid::Off => true,
+            Hidepid::Ptraceable => self.may_read_maps(ids),
+            Hidepid::NoAccess | Hidepid::Invisible => {
+                mount.gid.is_some_and(|g| local.in_group(g)) || self.may_read_maps(ids)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(uid: u32, gid: u32) -> Peer {
+        Peer::Local(Local {
+            uid,
+            gid,
+            ..Local::default()
+        })
+    }
+
+    fn owned_by(uid: u32, gid: u32) -> Ids {
+        Ids {
+            uids: [uid; 3],
+            gids: [gid; 3],
+            dumpable: true,
+        }
+    }
+
+    #[test]
+    fn root_and_the_operator_read_everything() {
+        let root_process = owned_by(0, 0);
+        assert!(Peer::root().may_read_maps(Some(&root_process)));
+        assert!(Peer::root().may_read_maps(None));
+        assert!(Peer::Operator.may_read_maps(None));
+    }
+
+    #[test]
+    fn a_user_reads_its_own_dumpable_processes_only() {
+        let me = user(1000, 1000);
+        assert!(me.may_read_maps(Some(&owned_by(1000, 1000))));
+        assert!(!me.may_read_maps(Some(&owned_by(0, 0))));
+        assert!(!me.may_read_maps(Some(&owned_by(1001, 1000))));
+        assert!(
+            !me.may_read_maps(Some(&owned_by(1000, 1001))),
+            "the gid counts too"
+        );
+        assert!(!me.may_read_maps(None), "unknown ids: root only");
+        let setuid = Ids {
+            uids: [1000, 0, 0],
+            ..owned_by(1000, 1000)
+        };
+        assert!(
+            !me.may_read_maps(Some(&setuid)),
+            "a set-uid process is not the user's"
+        );
+        let undumpable = Ids {
+            dumpable: false,
+            ..owned_by(1000, 1000)
+        };
+        assert!(!me.may_read_maps(Some(&undumpable)));
+    }
+
+    #[test]
+    fn cap_sys_ptrace_counts_in_the_agents_user_namespace_only() {
+        let status = "Name:\tgdb\nGroups:\t27 100\nCapEff:\t0000000000080000\n";
+        let tracer = Local::from_status(1000, 1000, Some(status), true);
+        assert!(tracer.ptrace);
+        assert_eq!(tracer.groups, [27, 100]);
+        assert!(Peer::Local(tracer).may_read_maps(Some(&owned_by(0, 0))));
+        let in_a_container = Local::from_status(1000, 1000, Some(status), false);
+        assert!(!in_a_container.ptrace);
+        let plain = Local::from_status(1000, 1000, Some("CapEff:\t0000000000000000\n"), true);
+        assert!(!plain.ptrace);
+        assert!(!Local::from_status(1000, 1000, None, true).ptrace);
+    }
+
+    #[test]
+    fn hidepid_hides_what_proc_hides() {
+        let me = user(1000, 1000);
+        let other = owned_by(0, 0);
+        let mine = owned_by(1000, 1000);
+        let open = ProcMount::default();
+        assert!(me.may_see(Some(&other), &open));
+        for hidepid in [Hidepid::NoAccess, Hidepid::Invisible, Hidepid::Ptraceable] {
+            let mount = ProcMount { hidepid, gid: None };
+            assert!(!me.may_see(Some(&other), &mount), "{hidepid:?}");
+            assert!(me.may_see(Some(&mine), &mount), "{hidepid:?}");
+            assert!(Peer::root().may_see(Some(&other), &mount));
+        }
+        let staff = Peer::Local(Local {
+            groups: vec![27],
+            ..Local::from_status(1000, 1000, None, true)
+        });
+        let exempt = ProcMount {
+            hidepid: Hidepid::Invisible,
+            gid: Some(27),
+        };
+        assert!(
+            staff.may_see(Some(&other), &exempt),
+            "gid= exempts its members"
+        );
+        assert!(
+            !staff.may_read_maps(Some(&other)),
+            "but not from the maps rule"
+        );
+        let ptraceable = ProcMount {
+            hidepid: Hidepid::Ptraceable,
+            gid: Some(27),
+        };
+        assert!(
+            !staff.may_see(Some(&other), &ptraceable),
+            "ptraceable ignores gid="
+        );
+    }
+}

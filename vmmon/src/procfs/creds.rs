@@ -1,0 +1,157 @@
+//! Who a process is and who a client is (I/O: reads `/proc`; blocking but short, a few small
+//! files): what [`crate::access`] decides on.
+
+use crate::access::{Ids, Local, ProcMount};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt as _;
+
+/// `SO_PEERPIDFD` (Linux 6.5): a pidfd of the peer of a Unix socket.
+const SO_PEERPIDFD: libc::c_int = 77;
+
+/// Clock ticks per second in `/proc/PID/stat` (`USER_HZ`, 100 on every Linux ABI).
+const TICKS_PER_SECOND: u64 = 100;
+
+/// The ids of live process `pid`, checked to be the process the ledger knows when its start
+/// time (`CLOCK_MONOTONIC` ns) is known: `None` when it is gone, unreadable, or another
+/// process now holds the pid.
+pub fn process_ids(pid: u32, start_ns: Option<u64>) -> Option<Ids> {
+    let dir = format!("/proc/{pid}");
+    let owner = std::fs::metadata(&dir).ok()?;
+    let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
+    let ids = Ids::from_status(&status, (owner.uid(), owner.gid()))?;
+    if let Some(start_ns) = start_ns {
+        let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
+        let ticks = super::parse_stat(&stat)?.start_time;
+        if !same_start(ticks, start_ns, suspended_ns()) {
+            return None;
+        }
+    }
+    Some(ids)
+}
+
+/// Whether a start of `ticks` after boot (suspends included) is the start at `start_ns`
+/// (`CLOCK_MONOTONIC`, suspends excluded) given `suspended_ns` spent suspended since boot.
+fn same_start(ticks: u64, start_ns: u64, suspended_ns: u64) -> bool {
+    let tick_ns = 1_000_000_000 / TICKS_PER_SECOND;
+    let boot_ns = ticks * tick_ns;
+    boot_ns + tick_ns >= start_ns && boot_ns <= start_ns + suspended_ns + tick_ns
+}
+
+/// Time spent suspended since boot: `CLOCK_BOOTTIME` less `CLOCK_MONOTONIC`.
+fn suspended_ns() -> u64 {
+    let clock = |id| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid out-pointer.
+        unsafe { libc::clock_gettime(id, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    };
+    let monotonic = clock(libc::CLOCK_MONOTONIC);
+    clock(libc::CLOCK_BOOTTIME).saturating_sub(monotonic)
+}
+
+/// The credentials of the peer of Unix socket `socket`, which connected as `uid`, `gid`
+/// from process `pid`: its groups and capabilities from its `/proc/PID/status`, trusted
+/// only while that process (its pidfd says) is still the one that connected.
+pub fn peer(socket: BorrowedFd<'_>, uid: u32, gid: u32, pid: Option<i32>) -> Local {
+    let Some(pid) = pid.filter(|&p| p > 0) else {
+        return Local::from_status(uid, gid, None, false);
+    };
+    let pidfd = peer_pidfd(socket);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok();
+    let same_userns = same_user_namespace(pid);
+    let still_there = pidfd.as_ref().is_some_and(alive);
+    let status = status.filter(|_| still_there);
+    Local::from_status(uid, gid, status.as_deref(), same_userns)
+}
+
+/// The pidfd of the socket's peer, where the kernel gives one.
+fn peer_pidfd(socket: BorrowedFd<'_>) -> Option<OwnedFd> {
+    let mut fd: libc::c_int = -1;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: a valid socket and out-pointers of the sizes given.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_PEERPIDFD,
+            (&raw mut fd).cast(),
+            &mut len,
+        )
+    };
+    // SAFETY: on success the kernel gave us a new descriptor, ours to close.
+    (rc == 0 && fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether the process of `pidfd` is still running (signal 0 reaches it).
+fn alive(pidfd: &OwnedFd) -> bool {
+    // SAFETY: signal 0 only checks; the pidfd is valid.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            0,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Whether process `pid` is in the agent's own user namespace.
+fn same_user_namespace(pid: i32) -> bool {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/user")).ok();
+    let theirs = ns(&pid.to_string());
+    theirs.is_some() && theirs == ns("self")
+}
+
+/// How the `/proc` the agent reads is mounted.
+pub fn proc_mount() -> ProcMount {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|text| ProcMount::from_mountinfo(&text))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd as _;
+
+    #[test]
+    fn a_start_matches_within_a_tick_and_the_time_suspended() {
+        let s = 5_000_000_000;
+        assert!(same_start(500, s, 0));
+        assert!(same_start(500, s + 5_000_000, 0), "ticks round down");
+        assert!(!same_start(501, s - 20_000_000, 0));
+        assert!(!same_start(800, s, 0), "a later process on the same pid");
+        assert!(
+            same_start(800, s, 3_000_000_000),
+            "3 s suspended before it started"
+        );
+    }
+
+    #[test]
+    fn this_process_is_known_by_its_ids() {
+        let me = std::process::id();
+        // SAFETY: plain getters.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let ids = process_ids(me, None).unwrap();
+        assert_eq!((ids.uids[1], ids.gids[1]), (uid, gid));
+        assert!(ids.dumpable);
+        assert_eq!(process_ids(me, Some(1)), None, "started long after 1 ns");
+    }
+
+    #[test]
+    fn a_socket_peer_is_known_by_its_process() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        // SAFETY: plain getters.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let me = peer(a.as_fd(), uid, gid, Some(std::process::id() as i32));
+        assert_eq!((me.uid, me.gid), (uid, gid));
+        // SAFETY: a plain getter.
+        let groups_read = unsafe { libc::getgroups(0, std::ptr::null_mut()) } as usize;
+        assert_eq!(me.groups.len(), groups_read, "its groups from its status");
+    }
+}
