@@ -140,6 +140,7 @@ pub fn run(args: Args) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     let credentials = Credentials::load(&config.api)?;
+    warn_of_open_metrics_under_hidepid(&credentials);
     vmmon::server::raise_open_files();
     runtime.block_on(async {
         let doors = Doors::bind(&config, listen).await?;
@@ -205,6 +206,17 @@ pub fn run(args: Args) -> Result<()> {
         );
         Ok(())
     })
+}
+
+/// `/metrics` cannot tell who asks: with `/proc` hiding processes, its series would name
+/// processes a user may not see. Says so when nothing guards it.
+fn warn_of_open_metrics_under_hidepid(credentials: &Credentials) {
+    let mount = vmmon::procfs::creds::proc_mount();
+    if mount.hidepid != vmmon::access::Hidepid::Off && !credentials.metrics_auth {
+        log::warn!(
+            "/proc is mounted with hidepid=, but /metrics (which names processes by pid and comm) asks for no credentials: set api.metrics_auth"
+        );
+    }
 }
 
 /// On SIGHUP, reads the configuration again. A valid one updates what can change live (the
