@@ -59,10 +59,11 @@ const SITE_ROWS: usize = 4;
 fn draw_sites(f: &mut Frame, d: &Detail, theme: Theme, area: Rect) {
     let w = area.width as usize;
     let Some(s) = &d.sites else {
-        f.render_widget(
-            Paragraph::new("Call sites: fetching...").style(theme.dim()),
-            area,
-        );
+        let state = match d.withheld {
+            Some(_) => "Call sites: not shown (another user's process; below)",
+            None => "Call sites: fetching...",
+        };
+        f.render_widget(Paragraph::new(state).style(theme.dim()), area);
         return;
     };
     let mut lines = vec![Line::styled(

@@ -82,6 +82,36 @@ fn the_detail_view_shows_regions_events_and_a_sparkline() {
 }
 
 #[test]
+fn another_users_process_shows_its_figures_and_why_no_regions() {
+    let mut app = machine();
+    app.selected = Some(200);
+    app.key(key(KeyCode::Enter));
+    app.update(
+        sample(2.0, 0, vec![growing(200, "leaker", 10 << 20)]),
+        &mut |_| "root".into(),
+    );
+    let crate::top::app::Mode::Detail(d) = &mut app.mode else {
+        panic!("not in detail")
+    };
+    d.withheld = Some("pid 200 is not yours: its regions ... are shown only to root".into());
+    let (lines, _) = screen(&mut app, 60, 24);
+    let text = lines.join("\n");
+    assert!(
+        lines[2].contains("200 leaker"),
+        "the figures stay: {}",
+        lines[2]
+    );
+    assert!(
+        text.contains("No regions shown: pid 200 is not yours"),
+        "{text}"
+    );
+    assert!(
+        text.contains("shown only to root"),
+        "wrapped, not cut: {text}"
+    );
+}
+
+#[test]
 fn a_dead_source_is_said_in_the_title_and_data_is_kept() {
     let mut app = machine();
     app.failed("connection refused".into(), 10.0);
