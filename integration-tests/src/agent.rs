@@ -181,10 +181,14 @@ impl Launch {
             socket,
             lines,
         };
-        match agent.lines.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) if line.contains("programs attached") => Ok(agent),
-            Ok(line) => Err(line),
-            Err(e) => Err(format!("no word from the agent: {e}")),
+        loop {
+            match agent.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) if line.contains("programs attached") => return Ok(agent),
+                // A warning logged on the way (a timestamped log line) is not the answer.
+                Ok(line) if line.starts_with('[') && line.contains(" WARN ") => {}
+                Ok(line) => return Err(line),
+                Err(e) => return Err(format!("no word from the agent: {e}")),
+            }
         }
     }
 

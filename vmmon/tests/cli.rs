@@ -105,8 +105,10 @@ fn top_bad_connect_addresses_are_one_line() {
     let out = run(vmmon().args(["top", "--once", "--connect", "nonsense"]));
     assert_one_line_error(
         &out,
-        "--connect \"nonsense\" is not an address: expected HOST:PORT",
+        "--connect \"nonsense\" is neither a socket path nor HOST:PORT",
     );
+    let out = run(vmmon().args(["top", "--once", "--connect", "/nonexistent/api.sock"]));
+    assert_one_line_error(&out, "no vmmon agent answers at /nonexistent/api.sock");
     let out = run(vmmon().args(["top", "--once", "--connect", "no-such-host.invalid:9464"]));
     assert_one_line_error(&out, "cannot resolve the host");
     // Port 1 on loopback: nothing listens there.
@@ -148,18 +150,26 @@ fn top_without_a_terminal_points_to_once() {
 
 #[test]
 fn top_with_no_agent_and_no_privilege_says_both() {
-    // A configuration pointing at a port nobody listens on, readable by nobody.
+    // A configuration pointing at a socket nobody listens on, readable by nobody.
     let dir = std::env::temp_dir().join(format!("vmmon-top-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("vmmon.toml");
-    std::fs::write(&config, "[agent]\nlisten = \"127.0.0.1:1\"\n").unwrap();
+    let socket = dir.join("none.sock");
+    std::fs::write(
+        &config,
+        format!("[api]\nsocket = \"{}\"\n", socket.display()),
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = run(unprivileged()
         .args(["top", "--once", "--config"])
         .arg(&config));
-    assert_one_line_error(&out, "no vmmon agent answers at 127.0.0.1:1");
+    assert_one_line_error(
+        &out,
+        &format!("no vmmon agent answers at {}", socket.display()),
+    );
     assert!(stderr(&out).contains("needs root"), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }

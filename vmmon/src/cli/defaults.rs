@@ -92,8 +92,9 @@ mod tests {
         ] {
             assert!(agent.contains(want), "{want} missing from:\n{agent}");
         }
-        assert!(help(&["maps"]).contains("else 127.0.0.1:9464]"));
-        assert!(help(&["top"]).contains("else 127.0.0.1:9464]"));
+        assert!(help(&["maps"]).contains("else /run/vmmon/api.sock]"));
+        assert!(help(&["top"]).contains("else /run/vmmon/api.sock]"));
+        assert!(help(&["agent"]).contains("[default: /run/vmmon/api.sock]"));
         assert!(help(&["trace"]).contains("[default: 8388608]"));
         assert!(help(&["config", "check"]).contains("[default: /etc/vmmon/vmmon.toml]"));
     }

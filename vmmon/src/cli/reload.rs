@@ -1,7 +1,8 @@
 //! `vmmon reload --pid PID`: what `systemctl reload vmmon` runs. It checks the configuration
-//! file first, so that a broken file fails the reload where the admin sees it (the agent would
-//! keep its running configuration anyway), then asks the agent to reread it (SIGHUP). It needs
-//! nothing but vmmon itself: a minimal system has no `/bin/kill`.
+//! file first, and the credentials' files it names (web config, certificates, token), so that
+//! a broken one fails the reload where the admin sees it (the agent would keep its running
+//! configuration anyway), then asks the agent to reread them (SIGHUP). It needs nothing but
+//! vmmon itself: a minimal system has no `/bin/kill`.
 
 use anyhow::{Result, anyhow, bail};
 use std::path::PathBuf;
@@ -18,7 +19,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    Config::load(args.config.as_deref())
+    let (config, _) = Config::load(args.config.as_deref())
+        .map_err(|e| anyhow!("{e}; the agent keeps its running configuration"))?;
+    vmmon::server::Credentials::load(&config.api)
         .map_err(|e| anyhow!("{e}; the agent keeps its running configuration"))?;
     let comm = std::fs::read_to_string(format!("/proc/{}/comm", args.pid))
         .map_err(|_| anyhow!("pid {} is not running; is the agent up?", args.pid))?;

@@ -40,7 +40,7 @@ pub async fn serve_unix(
             continue;
         };
         let Some(slot) = Slot::take(&shared, &shared.unix_slots, Some(cred.uid())) else {
-            tasks.spawn(refuse(stream));
+            refuse_if_room(&mut tasks, &shared, stream);
             continue;
         };
         let (shared, stop) = (shared.clone(), stop.clone());
@@ -85,7 +85,7 @@ pub async fn serve_tcp(
         let tls = shared.credentials().tls.clone();
         let Some(slot) = Slot::take(&shared, &shared.tcp_slots, None) else {
             if tls.is_none() {
-                tasks.spawn(refuse(stream));
+                refuse_if_room(&mut tasks, &shared, stream);
             }
             continue;
         };
@@ -200,6 +200,20 @@ impl Drop for Slot {
                 }
             }
         }
+    }
+}
+
+/// Refuses a client past the bound with a 503 while fewer than [`super::MAX_REFUSING`] are
+/// being refused; else closes it at once (a flood must not hold a file per client).
+fn refuse_if_room<I>(tasks: &mut JoinSet<()>, shared: &Shared, io: I)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    if let Ok(permit) = std::sync::Arc::clone(&shared.refusing).try_acquire_owned() {
+        tasks.spawn(async move {
+            refuse(io).await;
+            drop(permit);
+        });
     }
 }
 

@@ -29,6 +29,9 @@ pub const GRACE: Duration = Duration::from_secs(2);
 /// Connections open at once through each door (a flood of local clients on the socket
 /// leaves `/healthz` on TCP answering); past it a client gets a 503 at once.
 pub const MAX_CONNECTIONS: usize = 256;
+/// Clients past the bound being answered 503 at once, per door; past it they are closed
+/// without a word.
+pub const MAX_REFUSING: usize = 32;
 /// Connections one local user (but root) may hold open on the socket.
 pub const MAX_PER_USER: usize = 32;
 
@@ -48,6 +51,8 @@ pub struct Shared {
     /// The bound on connections, per door.
     pub unix_slots: Arc<tokio::sync::Semaphore>,
     pub tcp_slots: Arc<tokio::sync::Semaphore>,
+    /// The bound on refusals in progress, both doors.
+    pub refusing: Arc<tokio::sync::Semaphore>,
     /// Connections per local uid.
     pub per_user: Arc<std::sync::Mutex<std::collections::HashMap<u32, usize>>>,
 }
@@ -61,6 +66,7 @@ impl Shared {
             socket: socket.to_string(),
             unix_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
             tcp_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
+            refusing: Arc::new(tokio::sync::Semaphore::new(MAX_REFUSING)),
             per_user: Arc::default(),
         }
     }
