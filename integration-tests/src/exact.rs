@@ -22,6 +22,12 @@ impl Harness {
     /// Loads the programs (`load`) and starts a core with the round robin off and a sweep
     /// every `sweep`. Call inside a tokio runtime.
     pub fn start(load: &LoadOptions, sweep: Duration) -> Self {
+        Self::start_with(load, sweep, 0)
+    }
+
+    /// As [`Harness::start`], with `resyncs_per_second` of the round robin (the agent's
+    /// default is 20).
+    pub fn start_with(load: &LoadOptions, sweep: Duration, resyncs_per_second: u32) -> Self {
         require_root();
         let pipeline = Pipeline::load(load)
             .unwrap_or_else(|e| panic!("loading the real eBPF programs failed: {e}"));
@@ -31,7 +37,7 @@ impl Harness {
             pipeline.layout().missing
         );
         let core = Local::start(CoreOptions {
-            resyncs_per_second: 0,
+            resyncs_per_second,
             sweep_interval: sweep,
             growth_window_s: 60,
             exits_kept: 64,
@@ -209,6 +215,20 @@ pub fn freeze(pids: &[u32]) -> u64 {
             );
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+    monotonic_ns()
+}
+
+/// As [`freeze`], but waits at most `limit` for every thread to stop: a thread inside a long
+/// call cannot stop until it returns, and is left running.
+pub fn freeze_within(pids: &[u32], limit: Duration) -> u64 {
+    for &pid in pids {
+        // SAFETY: a signal to a process of the test's own.
+        unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
+    }
+    let start = Instant::now();
+    while start.elapsed() < limit && !pids.iter().all(|&p| stopped_or_gone(p)) {
+        std::thread::sleep(Duration::from_millis(2));
     }
     monotonic_ns()
 }

@@ -108,6 +108,8 @@ mod pod {
     // SAFETY: as above.
     unsafe impl aya::Pod for super::SweepRecord {}
     // SAFETY: as above.
+    unsafe impl aya::Pod for super::SweepThread {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::Layout {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::InFlight {}

@@ -327,14 +327,15 @@ pub const IDS_KNOWN: u32 = 1;
 /// [`ExitRecord::ids_flags`]: the address space was dumpable by its owner.
 pub const IDS_DUMPABLE: u32 = 2;
 
-/// One process, as the task iterator sweeps every process's figures.
+/// One process, as the task iterator sweeps every process's figures; or, with
+/// [`SWEPT_THREAD`] as its kind, a [`SweepThread`] in its place.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SweepRecord {
     /// Process id.
     pub tgid: u32,
-    /// Explicit padding, zero.
-    pub _pad: u32,
+    /// [`SWEPT_PROCESS`].
+    pub kind: u32,
     /// `CLOCK_MONOTONIC` ns when this process was read.
     pub ts_ns: u64,
     /// When the process started (`CLOCK_MONOTONIC` ns).
@@ -343,6 +344,33 @@ pub struct SweepRecord {
     pub figures: Figures,
     /// Its resident memory then.
     pub resident: Resident,
+}
+
+/// [`SweepRecord::kind`]: a process's figures.
+pub const SWEPT_PROCESS: u32 = 0;
+/// [`SweepRecord::kind`]: a thread inside a traced call, a [`SweepThread`].
+pub const SWEPT_THREAD: u32 = 1;
+
+/// A thread the sweep found inside a traced call: when the call began, so that the agent
+/// knows a call that has stayed in the kernel for long. As long as a [`SweepRecord`], so that
+/// the iterator's output is a run of records of one size.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepThread {
+    /// Process id.
+    pub tgid: u32,
+    /// [`SWEPT_THREAD`].
+    pub kind: u32,
+    /// `CLOCK_MONOTONIC` ns, and jiffies, when the thread was read.
+    pub ts_ns: u64,
+    pub now_jiffies: u64,
+    /// Jiffies when its call began (the enter's mark).
+    pub since_jiffies: u64,
+    /// Thread id, and the call's syscall number.
+    pub tid: u32,
+    pub nr: u32,
+    /// Explicit padding, zero.
+    pub _pad: [u64; 8],
 }
 
 /// Per process (at [`crate::slot_of`] its tgid in [`crate::MAP_PROCESSES`]): what the records'
@@ -415,6 +443,7 @@ mod tests {
         assert_eq!(size_of::<ExecRecord>(), 40 + 8 + FILENAME_LEN + 40);
         assert_eq!(size_of::<ExitRecord>(), 40 + 16 + 40 + 40 + 32);
         assert_eq!(size_of::<SweepRecord>(), 24 + 40 + 40);
+        assert_eq!(size_of::<SweepThread>(), size_of::<SweepRecord>());
         assert_eq!(size_of::<InFlight>(), 16);
         assert_eq!(size_of::<ThreadSlot>(), 16);
     }

@@ -194,3 +194,26 @@ pub fn unmark(tid: u32, nr: Option<u32>) -> bool {
         _ => false,
     }
 }
+
+/// The traced call thread `tid` is in, as its mark says: `(syscall number, since_jiffies)`.
+#[inline(always)]
+pub fn in_call(tid: u32) -> Option<(u32, u64)> {
+    // SAFETY: a plain read of a global the loader may have rewritten.
+    let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
+    if let Some(slot) = THREADS.get_ptr(slot_of(tid & mask, THREAD_SLOTS)) {
+        // SAFETY: a live array element; a torn read of a mark another CPU is changing at
+        // most misses a call or reports one just ended (the agent only ages calls).
+        let (mark, since) = unsafe {
+            (
+                core::ptr::read_volatile(&raw const (*slot).mark),
+                core::ptr::read_volatile(&raw const (*slot).since_jiffies),
+            )
+        };
+        if mark != 0 && mark as u32 == tid {
+            return Some(((mark >> 32) as u32, since));
+        }
+    }
+    // SAFETY: a lookup; the value is copied out at once.
+    let shared = unsafe { SHARED_MARKS.get(&tid) }?;
+    (shared.mark as u32 == tid).then_some(((shared.mark >> 32) as u32, shared.since_jiffies))
+}

@@ -2,11 +2,14 @@
 //! from its `mm` without taking its mmap lock. The agent reads it every second or so to catch
 //! what no event reveals (a stack that grows, a change by an untraced call).
 
-use crate::maps::agent_tgid;
+use crate::maps::{agent_tgid, in_call};
 use crate::task::{Task, figures, resident};
-use aya_ebpf::helpers::{bpf_ktime_get_ns, generated::bpf_seq_write};
+use aya_ebpf::helpers::{
+    bpf_ktime_get_ns,
+    generated::{bpf_jiffies64, bpf_seq_write},
+};
 use core::ffi::c_void;
-use vmmon_common::SweepRecord;
+use vmmon_common::{SWEPT_PROCESS, SWEPT_THREAD, SweepRecord, SweepThread};
 
 /// `iter/task`: called once per task with `struct bpf_iter__task { struct bpf_iter_meta
 /// *meta; struct task_struct *task; }`, and once more with a null task at the end.
@@ -22,8 +25,29 @@ pub fn vmmon_sweep(ctx: *mut c_void) -> i32 {
     }
     let task = Task::from_arg(task);
     let (tgid, tid) = (task.tgid(), task.tid());
+    if tgid == agent_tgid() {
+        return 0;
+    }
+    // SAFETY: `meta->seq` is the iterator's output.
+    let seq = unsafe { *(meta as *const *mut c_void) };
+    // Any thread inside a traced call: when it began.
+    if let Some((nr, since_jiffies)) = in_call(tid) {
+        let thread = SweepThread {
+            tgid,
+            kind: SWEPT_THREAD,
+            // SAFETY: no preconditions.
+            ts_ns: unsafe { bpf_ktime_get_ns() },
+            // SAFETY: no preconditions.
+            now_jiffies: unsafe { bpf_jiffies64() },
+            since_jiffies,
+            tid,
+            nr,
+            _pad: [0; 8],
+        };
+        write(seq, (&raw const thread).cast(), size_of::<SweepThread>());
+    }
     // One record per process: its leader's.
-    if tid != tgid || tgid == agent_tgid() {
+    if tid != tgid {
         return 0;
     }
     let mm = task.mm();
@@ -32,22 +56,20 @@ pub fn vmmon_sweep(ctx: *mut c_void) -> i32 {
     }
     let record = SweepRecord {
         tgid,
-        _pad: 0,
+        kind: SWEPT_PROCESS,
         // SAFETY: no preconditions.
         ts_ns: unsafe { bpf_ktime_get_ns() },
         start_ns: task.start_ns(),
         figures: figures(mm, tgid),
         resident: resident(mm),
     };
-    // SAFETY: `meta->seq` is the iterator's output; the record is on the stack and lives
-    // through the call.
-    unsafe {
-        let seq = *(meta as *const *mut c_void);
-        bpf_seq_write(
-            seq as *mut _,
-            (&raw const record).cast(),
-            core::mem::size_of::<SweepRecord>() as u32,
-        );
-    }
+    write(seq, (&raw const record).cast(), size_of::<SweepRecord>());
     0
+}
+
+/// Writes `len` bytes at `data` (a record on the stack) to the iterator's output `seq`.
+#[inline(always)]
+fn write(seq: *mut c_void, data: *const c_void, len: usize) {
+    // SAFETY: `seq` is the iterator's output; the record lives through the call.
+    unsafe { bpf_seq_write(seq as *mut _, data as *mut _, len as u32) };
 }

@@ -149,6 +149,7 @@ pub fn run(opts: Options) -> Result<()> {
     if part(Part::Exact) {
         let figures = crate::bench_exact::run(&bin, &root)?;
         crate::bench_exact::report(&figures);
+        crate::bench_exact::run_stress(&bin)?;
     }
     Ok(())
 }

@@ -19,6 +19,42 @@ impl Figures {
     }
 }
 
+/// The stress-ng workloads of the long-calls issue (`+` runs two stressors at once), and how
+/// long each runs.
+const STRESSORS: [&str; 4] = ["mlock", "mmapfork", "madvise+mlock", "stack"];
+const STRESS_SECONDS: u64 = 30;
+
+/// Each stress-ng workload with the agent's defaults, frozen at random instants and compared
+/// 1.5 s after each freeze; reported as it goes.
+pub fn run_stress(bin: &Path) -> Result<()> {
+    println!();
+    println!(
+        "stress-ng workloads (defaults: round robin on, sweep 1 s), exact 1.5 s after each freeze:"
+    );
+    for stressor in STRESSORS {
+        let out = Command::new(bin.join("vmmon-bench-exact"))
+            .args([&STRESS_SECONDS.to_string(), "--stress", stressor])
+            .output()
+            .context("running vmmon-bench-exact --stress (cargo xtask setup installs stress-ng)")?;
+        if !out.status.success() {
+            bail!(
+                "vmmon-bench-exact --stress {stressor} failed: {}",
+                out.status
+            );
+        }
+        let f = Figures(parse(&String::from_utf8_lossy(&out.stdout)));
+        println!(
+            "  {stressor:<14} {:>4} of {:<4} processes exact ({} freezes; at the freeze {}); kernel drops {}",
+            f.get("exact_within_2s"),
+            f.get("processes_seen"),
+            f.get("freezes"),
+            f.get("exact_at_freeze"),
+            f.get("dropped")
+        );
+    }
+    Ok(())
+}
+
 pub fn run(bin: &Path, workspace: &Path) -> Result<Figures> {
     eprintln!("xtask: bench: the self-check during `cargo build` ({SECONDS} s, round robin off)");
     let out = Command::new(bin.join("vmmon-bench-exact"))

@@ -20,7 +20,7 @@ const APT_PACKAGES: &[&str] = &[
 /// package) check the agent's /metrics; tmux runs `vmmon top` in a real terminal.
 /// systemd-nspawn (systemd-container) and debootstrap boot the `.deb` under a real systemd.
 /// curl asks the API as other users (`--unix-socket`) and over TLS; openssl makes the test
-/// certificates.
+/// certificates; `bench --part exact` runs stress-ng's memory stressors.
 const TEST_PACKAGES: &[&str] = &[
     "prometheus",
     "tmux",
@@ -28,6 +28,7 @@ const TEST_PACKAGES: &[&str] = &[
     "debootstrap",
     "curl",
     "openssl",
+    "stress-ng",
 ];
 
 pub fn run() -> Result<()> {

@@ -10,6 +10,12 @@
 //! - `splits`: `madvise`, `mlock`, `mlock2`, `munlock`, `mprotect` and anonymous names on
 //!   sub-ranges of one mapping (splitting and merging it), and a few `mseal`s;
 //! - `exec`: maps some memory and execs itself, again and again.
+//! - `longcall`: an `mlock` of the middle of a mapping registered with userfaultfd, whose
+//!   handler thread answers one page every 100 ms: the call stays in the kernel for seconds
+//!   (the mapping is split in `/proc` at once), while another thread makes small calls
+//!   through the first 1.5 s of each `mlock`, then rests (so that `/proc` holds still). Waits for a line on its standard input (none at its end) before each `mlock`,
+//!   prints `locking ADDR LEN` as it starts and `locked` as it returns. Needs
+//!   root (or `vm.unprivileged_userfaultfd`).
 //!
 //! Loops make no allocation (the heap pattern moves the break behind the allocator's back).
 
@@ -46,12 +52,13 @@ fn main() {
         Some("shm") => shm(&mut rng),
         Some("stack") => stack(&mut rng),
         Some("splits") => splits(&mut rng),
+        Some("longcall") => longcall(),
         Some("exec") => exec(
             &mut rng,
             args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0),
         ),
         _ => {
-            eprintln!("usage: vmmon-patterns heap|populate|shm|stack|splits|exec [SEED]");
+            eprintln!("usage: vmmon-patterns heap|populate|shm|stack|splits|exec|longcall [SEED]");
             std::process::exit(2);
         }
     }
@@ -266,4 +273,148 @@ fn exec(rng: &mut Rng, generation: u64) -> ! {
         (generation + 1).to_string(),
     ]));
     panic!("exec: {err}");
+}
+
+/// userfaultfd's ioctls and their arguments (`linux/userfaultfd.h`).
+mod uffd {
+    pub const API: u64 = 0xAA;
+    /// `_IOWR(0xAA, 0x3F, struct uffdio_api)`.
+    pub const IOC_API: u64 = 0xc018_aa3f;
+    /// `_IOWR(0xAA, 0x00, struct uffdio_register)`.
+    pub const IOC_REGISTER: u64 = 0xc020_aa00;
+    /// `_IOWR(0xAA, 0x03, struct uffdio_copy)`.
+    pub const IOC_COPY: u64 = 0xc028_aa03;
+    pub const REGISTER_MODE_MISSING: u64 = 1;
+    pub const EVENT_PAGEFAULT: u8 = 0x12;
+
+    #[repr(C)]
+    pub struct Api {
+        pub api: u64,
+        pub features: u64,
+        pub ioctls: u64,
+    }
+
+    #[repr(C)]
+    pub struct Register {
+        pub start: u64,
+        pub len: u64,
+        pub mode: u64,
+        pub ioctls: u64,
+    }
+
+    #[repr(C)]
+    pub struct Copy {
+        pub dst: u64,
+        pub src: u64,
+        pub len: u64,
+        pub mode: u64,
+        pub copy: i64,
+    }
+
+    /// `struct uffd_msg`: the event, and for a page fault its address at byte 16.
+    #[repr(C)]
+    pub struct Msg {
+        pub event: u8,
+        pub _reserved: [u8; 7],
+        pub flags: u64,
+        pub address: u64,
+        pub _rest: u64,
+    }
+}
+
+/// A userfaultfd for `base..base + len`, missing pages reported to it.
+fn uffd_for(base: u64, len: u64) -> i32 {
+    // SAFETY: plain syscalls and ioctls with arguments of the sizes the kernel reads.
+    unsafe {
+        let fd = libc::syscall(libc::SYS_userfaultfd, libc::O_CLOEXEC) as i32;
+        assert!(fd >= 0, "userfaultfd: {}", std::io::Error::last_os_error());
+        let mut api = uffd::Api {
+            api: uffd::API,
+            features: 0,
+            ioctls: 0,
+        };
+        assert_eq!(libc::ioctl(fd, uffd::IOC_API, &mut api), 0, "UFFDIO_API");
+        let mut reg = uffd::Register {
+            start: base,
+            len,
+            mode: uffd::REGISTER_MODE_MISSING,
+            ioctls: 0,
+        };
+        let r = libc::ioctl(fd, uffd::IOC_REGISTER, &mut reg);
+        assert_eq!(r, 0, "UFFDIO_REGISTER: {}", std::io::Error::last_os_error());
+        fd
+    }
+}
+
+/// Answers `fd`'s page faults one every `every`, with zeroed pages, until it is closed.
+fn answer_slowly(fd: i32, every: Duration) {
+    let zeros = vec![0u8; page() as usize];
+    loop {
+        let mut msg = uffd::Msg {
+            event: 0,
+            _reserved: [0; 7],
+            flags: 0,
+            address: 0,
+            _rest: 0,
+        };
+        // SAFETY: reads one message into `msg`, of its size.
+        let n = unsafe { libc::read(fd, (&raw mut msg).cast(), size_of::<uffd::Msg>()) };
+        if n <= 0 {
+            return;
+        }
+        if msg.event != uffd::EVENT_PAGEFAULT {
+            continue;
+        }
+        std::thread::sleep(every);
+        let mut copy = uffd::Copy {
+            dst: msg.address & !(page() - 1),
+            src: zeros.as_ptr() as u64,
+            len: page(),
+            mode: 0,
+            copy: 0,
+        };
+        // SAFETY: copies one page from `zeros`, alive through the call.
+        unsafe { libc::ioctl(fd, uffd::IOC_COPY, &mut copy) };
+    }
+}
+
+fn longcall() -> ! {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static BUSY: AtomicBool = AtomicBool::new(false);
+    let p = page();
+    std::thread::spawn(move || {
+        loop {
+            if BUSY.load(Ordering::Relaxed) {
+                let a = mmap_anon(p, 0);
+                raw(libc::SYS_munmap, [a, p, 0, 0, 0, 0]);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let (pages, locked) = (96, 72);
+    loop {
+        let mut go = String::new();
+        let _ = std::io::stdin().read_line(&mut go);
+        let base = mmap_anon(pages * p, 0);
+        let fd = uffd_for(base, pages * p);
+        let handler = std::thread::spawn(move || answer_slowly(fd, Duration::from_millis(100)));
+        let (addr, len) = (base + 8 * p, locked * p);
+        println!("locking {addr:x} {len}");
+        let _ = std::io::stdout().flush();
+        BUSY.store(true, Ordering::Relaxed);
+        std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(1500));
+            BUSY.store(false, Ordering::Relaxed);
+        });
+        let r = raw(libc::SYS_mlock, [addr, len, 0, 0, 0, 0]);
+        assert_eq!(r, 0, "mlock");
+        println!("locked");
+        let _ = std::io::stdout().flush();
+        // SAFETY: our own descriptor; closing it ends the handler's read.
+        unsafe { libc::close(fd) };
+        let _ = handler.join();
+        raw(libc::SYS_munlock, [addr, len, 0, 0, 0, 0]);
+        raw(libc::SYS_munmap, [base, pages * p, 0, 0, 0, 0]);
+    }
 }

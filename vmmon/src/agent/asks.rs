@@ -30,6 +30,10 @@ impl Core {
                 self.ledger.expect_snapshot(need.tgid);
                 Priority::Front
             }
+            Reason::LongCall => {
+                self.ledger.expect_snapshot(need.tgid);
+                Priority::Front
+            }
             Reason::Exec | Reason::Unknown | Reason::Effect => {
                 self.ledger.expect_snapshot(need.tgid);
                 Priority::Urgent

@@ -102,7 +102,12 @@ impl Core {
             if self.exited.contains(&s.tgid) {
                 continue;
             }
-            let applied = self.ledger.swept(s);
+            let mut applied = self.ledger.swept(s);
+            if applied.need.is_none() && applied.verdict == Some(crate::ledger::Verdict::Unchecked)
+            {
+                let long_ns = self.opts.sweep_interval.as_nanos() as u64;
+                applied.need = self.ledger.long_call_need(s, long_ns);
+            }
             self.follow(applied, s.ts_ns);
         }
         let missing: Vec<u32> = self

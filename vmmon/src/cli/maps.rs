@@ -123,6 +123,20 @@ fn with_rss(regions: &[RegionView], rss: &[Rss]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// What a process's calls in flight mean for the regions shown.
+fn in_flight_note(busy: vmmon::view::InFlightView, now_ns: u64) -> String {
+    let age = busy
+        .since_ns
+        .filter(|&t| t <= now_ns)
+        .map_or(String::new(), |t| {
+            format!(" for {:.1} s", (now_ns - t) as f64 / 1e9)
+        });
+    format!(
+        "({} call(s) in the kernel{age}: the regions may lag behind /proc until they return)",
+        busy.calls
+    )
+}
+
 /// `pmap -X`-style text; with `rss` (one per region), the Rss, Pss, Anonymous and Swap
 /// columns too.
 pub fn render(
@@ -135,6 +149,13 @@ pub fn render(
     let mut out = String::new();
     let comm = process.map_or(String::new(), |p| p.comm.escape_default().to_string());
     let _ = writeln!(out, "{pid}:   {comm}");
+    if let Some(busy) = process.and_then(|p| p.in_flight) {
+        let _ = writeln!(
+            out,
+            "  {}",
+            in_flight_note(busy, vmmon::procfs::monotonic_ns())
+        );
+    }
     let memory = |out: &mut String, m: Option<&Rss>| {
         if let Some(m) = m {
             let _ = write!(
@@ -267,5 +288,20 @@ mod tests {
             ["1.0M", "1.0M", "1.0M", "1.0M", "0B"],
             "{text}"
         );
+    }
+
+    #[test]
+    fn calls_in_flight_are_said_with_their_age() {
+        let busy = vmmon::view::InFlightView {
+            calls: 2,
+            since_ns: Some(1_000_000_000),
+        };
+        let note = in_flight_note(busy, 4_500_000_000);
+        assert!(note.contains("2 call(s) in the kernel for 3.5 s"), "{note}");
+        let unknown = vmmon::view::InFlightView {
+            calls: 1,
+            since_ns: None,
+        };
+        assert!(in_flight_note(unknown, 1).contains("1 call(s) in the kernel: the regions"));
     }
 }

@@ -5,7 +5,7 @@ use super::CallSite;
 use super::{Comm, Event, Figures, Footprint, Kind, Resident, Swept, Syscall};
 use vmmon_common::{
     EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord, Header, IDS_DUMPABLE, IDS_KNOWN,
-    SweepRecord, SyscallRecord,
+    SWEPT_THREAD, SweepRecord, SweepThread, SyscallRecord,
 };
 
 /// Why a record could not be decoded.
@@ -110,7 +110,8 @@ fn exit_ids(r: &ExitRecord) -> Option<crate::access::Ids> {
     })
 }
 
-/// Decodes what a sweep's iterator wrote: whole records, one per process. A trailing part
+/// Decodes what a sweep's iterator wrote: whole records, one per process, and one per thread
+/// inside a traced call (folded into its process's [`Swept::oldest_call_ns`]). A trailing part
 /// of a record (a read cut short) is an error.
 pub fn decode_sweep(bytes: &[u8]) -> Result<Vec<Swept>, DecodeError> {
     let size = size_of::<SweepRecord>();
@@ -121,19 +122,31 @@ pub fn decode_sweep(bytes: &[u8]) -> Result<Vec<Swept>, DecodeError> {
             expected: size,
         });
     }
-    bytes
-        .chunks(size)
-        .map(|c| {
-            let r: SweepRecord = read(c, 0)?;
-            Ok(Swept {
-                tgid: r.tgid,
-                ts_ns: r.ts_ns,
-                start_ns: r.start_ns,
-                figures: Figures::from_raw(&r.figures).unwrap_or_default(),
-                resident: Resident::from_raw(&r.resident),
-            })
-        })
-        .collect()
+    let mut swept = Vec::with_capacity(bytes.len() / size);
+    let mut oldest: rustc_hash::FxHashMap<u32, u64> = Default::default();
+    for c in bytes.chunks(size) {
+        let r: SweepRecord = read(c, 0)?;
+        if r.kind == SWEPT_THREAD {
+            let t: SweepThread = read(c, 0)?;
+            if let Some(at) = super::jiffies::at_ns(t.since_jiffies, t.now_jiffies, t.ts_ns) {
+                let o = oldest.entry(t.tgid).or_insert(at);
+                *o = (*o).min(at);
+            }
+            continue;
+        }
+        swept.push(Swept {
+            tgid: r.tgid,
+            ts_ns: r.ts_ns,
+            start_ns: r.start_ns,
+            figures: Figures::from_raw(&r.figures).unwrap_or_default(),
+            resident: Resident::from_raw(&r.resident),
+            oldest_call_ns: None,
+        });
+    }
+    for s in &mut swept {
+        s.oldest_call_ns = oldest.get(&s.tgid).copied();
+    }
+    Ok(swept)
 }
 
 fn syscall_kind(call: Syscall, a: &[u64; 6], ret: i64) -> Kind {

@@ -216,6 +216,43 @@ fn decodes_a_sweep_and_refuses_a_cut_one() {
     assert_eq!(swept[0].resident.anon_bytes, 4096);
     assert!(decode_sweep(&b[..b.len() - 1]).is_err());
     assert_eq!(decode_sweep(&[]).unwrap(), Vec::new());
+    assert_eq!(swept[0].oldest_call_ns, None);
+}
+
+#[test]
+fn a_sweep_tells_when_each_process_oldest_call_in_flight_began() {
+    // 14,277 s after boot on a 250 Hz kernel.
+    let (ts, now) = (14_277_000_000_000u64, (1u64 << 32) - 75_000 + 3_569_250);
+    let process = SweepRecord {
+        tgid: 42,
+        ts_ns: ts,
+        ..SweepRecord::default()
+    };
+    let thread = |tid, ago_jiffies: u64| vmmon_common::SweepThread {
+        tgid: 42,
+        kind: vmmon_common::SWEPT_THREAD,
+        ts_ns: ts,
+        now_jiffies: now,
+        since_jiffies: now - ago_jiffies,
+        tid,
+        nr: 149,
+        _pad: [0; 8],
+    };
+    let mut b = bytes(&thread(43, 250));
+    b.extend(bytes(&process));
+    b.extend(bytes(&thread(44, 750)));
+    b.extend(bytes(&SweepRecord {
+        tgid: 50,
+        ..process
+    }));
+    let swept = decode_sweep(&b).unwrap();
+    assert_eq!(swept.len(), 2, "thread records are no processes");
+    assert_eq!(
+        swept[0].oldest_call_ns,
+        Some(ts - 3_000_000_000),
+        "the oldest of two"
+    );
+    assert_eq!(swept[1].oldest_call_ns, None);
 }
 
 #[test]

@@ -101,6 +101,9 @@ pub struct Swept {
     pub start_ns: u64,
     pub figures: Figures,
     pub resident: Resident,
+    /// When (`CLOCK_MONOTONIC` ns) the oldest traced call of the process still in the
+    /// kernel began, when one was and its start could be told.
+    pub oldest_call_ns: Option<u64>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod comm;
 mod decode;
 mod figures;
+mod jiffies;
 mod site;
 mod syscall;
 

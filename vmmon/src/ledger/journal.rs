@@ -32,14 +32,21 @@ pub(super) struct Scalars {
 #[derive(Clone, Debug)]
 pub(super) struct Journal {
     touched: SmallVec<[(u64, Option<Region>); 4]>,
+    /// The starts in `touched`, once there are more than [`SCAN_UP_TO`] (a call over
+    /// thousands of mappings, `munlockall`, would otherwise cost their square).
+    index: rustc_hash::FxHashSet<u64>,
     pub(super) scalars: Scalars,
 }
+
+/// Up to how many touched starts a lookup scans them rather than keep an index.
+const SCAN_UP_TO: usize = 16;
 
 impl Journal {
     /// A journal of a change beginning with `scalars`.
     pub(super) fn new(scalars: Scalars) -> Self {
         Self {
             touched: SmallVec::new(),
+            index: Default::default(),
             scalars,
         }
     }
@@ -47,11 +54,15 @@ impl Journal {
     /// Begins again, with `scalars` (keeps the room it has).
     pub(super) fn restart(&mut self, scalars: Scalars) {
         self.touched.clear();
+        self.index.clear();
         self.scalars = scalars;
     }
 
     /// Whether what starts at `start` is noted already.
     pub(super) fn has(&self, start: u64) -> bool {
+        if self.touched.len() > SCAN_UP_TO {
+            return self.index.contains(&start);
+        }
         self.touched.iter().any(|(k, _)| *k == start)
     }
 
@@ -60,6 +71,13 @@ impl Journal {
     pub(super) fn note(&mut self, start: u64, was: impl FnOnce() -> Option<Region>) {
         if !self.has(start) {
             self.touched.push((start, was()));
+            match self.touched.len() {
+                n if n == SCAN_UP_TO + 1 => self.index.extend(self.touched.iter().map(|(k, _)| *k)),
+                n if n > SCAN_UP_TO + 1 => {
+                    self.index.insert(start);
+                }
+                _ => {}
+            }
         }
     }
 
@@ -76,5 +94,38 @@ impl Journal {
             }
         }
         self.scalars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalars() -> Scalars {
+        Scalars {
+            displaced: None,
+            totals: Totals::default(),
+            sums: Sums::default(),
+            brk_start: None,
+            brk: None,
+            future: Attrs::default(),
+            anon_files: 0,
+        }
+    }
+
+    #[test]
+    fn a_start_is_noted_once_past_the_scan_too() {
+        let mut j = Journal::new(scalars());
+        for round in 0..2 {
+            for start in 0..100u64 {
+                j.note(start * 4096, || None);
+            }
+            assert_eq!(j.touched.len(), 100, "round {round}");
+            assert!(j.has(99 * 4096) && j.has(0) && !j.has(100 * 4096));
+        }
+        j.restart(scalars());
+        assert!(!j.has(0), "a restart forgets");
+        j.note(0, || None);
+        assert!(j.has(0));
     }
 }

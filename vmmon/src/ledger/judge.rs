@@ -23,7 +23,8 @@ impl Ledger {
         let shown = |p: &Process| {
             let k = p.kernel.map(|k| {
                 let f = k.figures;
-                (f.virtual_bytes, f.peak_virtual_bytes, f.mappings)
+                let busy = f.calls.others() > 0;
+                (f.virtual_bytes, f.peak_virtual_bytes, f.mappings, busy)
             });
             (k, p.verdict)
         };
@@ -86,6 +87,10 @@ impl Ledger {
             }));
         }
         p.start_ns = Some(s.start_ns);
+        if p.oldest_call_ns != s.oldest_call_ns {
+            p.oldest_call_ns = s.oldest_call_ns;
+            self.touched.insert(s.tgid);
+        }
         let verdict = self.check(s.tgid, &s.figures, s.ts_ns);
         if let Some(p) = self.procs.get_mut(&s.tgid)
             && let Some(k) = &mut p.kernel
@@ -100,6 +105,31 @@ impl Ledger {
             verdict,
             exited: None,
         }
+    }
+}
+
+impl Ledger {
+    /// After sweep `s` (whose figures could judge nothing, calls being in flight): the read
+    /// a call that has been in the kernel for `long_ns` or more asks for, when the kernel's
+    /// figures are ahead of the ledger. (The call's exit record, applied on the read, changes
+    /// nothing more: a record carries where the call left the mapping, not a difference.)
+    pub fn long_call_need(&self, s: &Swept, long_ns: u64) -> Option<Need> {
+        let began = s.oldest_call_ns?;
+        if s.ts_ns.saturating_sub(began) < long_ns {
+            return None;
+        }
+        let p = self.procs.get(&s.tgid)?;
+        let shared = self.spaces.get(&p.space)?;
+        if shared.unfilled {
+            return None;
+        }
+        let space = &shared.space;
+        let behind = space.kernel_bytes() != s.figures.virtual_bytes
+            || space.mappings() as u32 != s.figures.mappings;
+        behind.then_some(Need {
+            tgid: s.tgid,
+            reason: Reason::LongCall,
+        })
     }
 }
 

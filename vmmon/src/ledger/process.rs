@@ -68,6 +68,9 @@ pub struct Process {
     pub verdict: Option<Verdict>,
     /// Since when (ns) a check has found the ledger wrong, until one finds it exact.
     pub inexact_since: Option<u64>,
+    /// When (`CLOCK_MONOTONIC` ns) its oldest traced call still in the kernel began, as the
+    /// last sweep found it.
+    pub oldest_call_ns: Option<u64>,
 }
 
 impl Process {
@@ -88,6 +91,7 @@ impl Process {
             check: CheckState::default(),
             verdict: None,
             inexact_since: None,
+            oldest_call_ns: None,
         }
     }
 }
@@ -134,6 +138,10 @@ pub enum Reason {
     Mismatch(Mismatch),
     /// A call whose effect only `/proc` shows (a shared memory segment's size, a name).
     Effect,
+    /// A call that has stayed in the kernel longer than a sweep interval while the kernel's
+    /// figures are ahead of the ledger (it maps and populates or locks, and its mapping is
+    /// in `/proc` long before it returns).
+    LongCall,
 }
 
 /// What applying one event did, besides changing the ledger.

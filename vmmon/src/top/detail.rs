@@ -131,6 +131,22 @@ fn figures_line(app: &App, d: &Detail, theme: Theme) -> Paragraph<'static> {
     if d.gone {
         first.push(Span::styled("  EXITED", theme.alarm()));
     }
+    if let Some(busy) = r.in_flight {
+        let now = crate::procfs::monotonic_ns();
+        let age = busy
+            .since_ns
+            .filter(|&t| t <= now)
+            .map_or(String::new(), |t| {
+                format!(" for {:.1} s", (now - t) as f64 / 1e9)
+            });
+        first.push(Span::styled(
+            format!(
+                "  {} call(s) in the kernel{age}: regions may lag",
+                busy.calls
+            ),
+            theme.alarm(),
+        ));
+    }
     let second = format!(
         "heap {} anon {} file {} stack {}  calls/s: mmap {} munmap {} mprotect {} brk {}",
         size(r.heap),

@@ -66,6 +66,8 @@ pub struct Row {
     pub wx: u64,
     /// Refreshes since it exited; `None` while it runs.
     pub exited: Option<u8>,
+    /// Its traced calls still in the kernel (its regions may lag until they return).
+    pub in_flight: Option<crate::view::InFlightView>,
 }
 
 /// Machine-wide figures for the header line.
@@ -134,6 +136,7 @@ impl Table {
                     rates,
                     wx: p.wx_bytes,
                     exited: None,
+                    in_flight: p.in_flight,
                 },
             );
         }

@@ -11,7 +11,9 @@ mod tally;
 
 pub use events::{EventLog, EventView, EventsView, RECENT_EVENTS, Recent};
 pub use exits::ExitView;
-pub use process::{KindBytes, ProcessView, RegionView, merge_adjacent, process_view, region_view};
+pub use process::{
+    InFlightView, KindBytes, ProcessView, RegionView, merge_adjacent, process_view, region_view,
+};
 pub use snapshot::{MachineTotals, Outcomes, ProcessEntry, Snapshot, SyscallTotals};
 pub use status::Status;
 pub use tally::{

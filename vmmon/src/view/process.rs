@@ -31,6 +31,17 @@ impl From<&BytesByKind> for KindBytes {
     }
 }
 
+/// Traced calls of a process still in the kernel: until they return its regions may lag
+/// behind `/proc` (its figures do not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlightView {
+    /// How many (the kernel's count at its latest record or sweep).
+    pub calls: u32,
+    /// When (`CLOCK_MONOTONIC` ns) the oldest of them began, as the last sweep found it;
+    /// null before a sweep has seen one.
+    pub since_ns: Option<u64>,
+}
+
 /// One process: `GET /api/v1/processes` returns a list of these.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessView {
@@ -73,6 +84,9 @@ pub struct ProcessView {
     pub growth_bytes_per_second: i64,
     /// Virtual-size change over the growth window (`growth_window_seconds` in the status).
     pub growth_bytes: i64,
+    /// Its traced calls still in the kernel; null when none.
+    #[serde(default)]
+    pub in_flight: Option<InFlightView>,
 }
 
 /// One mapping: `GET /api/v1/processes/{pid}/maps` returns a list of these.
@@ -150,7 +164,17 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
         // Growth needs samples over time: the ledger's owner fills these in.
         growth_bytes_per_second: 0,
         growth_bytes: 0,
+        in_flight: in_flight(p),
     }
+}
+
+/// A process's calls in flight, by the kernel's latest figures.
+fn in_flight(p: &Process) -> Option<InFlightView> {
+    let calls = p.kernel?.figures.calls.others();
+    (calls > 0).then_some(InFlightView {
+        calls,
+        since_ns: p.oldest_call_ns,
+    })
 }
 
 /// A region's view.
@@ -207,6 +231,7 @@ pub(crate) fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessV
         },
         growth_bytes_per_second: 0,
         growth_bytes: 0,
+        in_flight: None,
     }
 }
 

@@ -217,6 +217,7 @@ fn a_sweep_reads_what_it_finds_wrong_unknown_or_missing() {
             anon_bytes: 3 * P,
             ..Resident::default()
         },
+        oldest_call_ns: None,
     };
     // 10's stack grew while it made no call; 11 is not in the sweep (its exit was missed);
     // 12 was never seen.
@@ -240,4 +241,72 @@ fn a_sweep_reads_what_it_finds_wrong_unknown_or_missing() {
     let s = core.snapshot(1.0);
     let k = s.process(10).unwrap();
     assert_eq!(k.virtual_bytes, MAPS_BYTES + 4 * P);
+}
+
+#[test]
+fn a_call_in_the_kernel_past_a_sweep_interval_has_a_process_that_is_behind_read() {
+    let (mut core, asked) = core(vec![10], 0);
+    fold(&mut core, read(10, MAPS, S, S + 1000));
+    asked.take();
+    let interval = core.opts.sweep_interval.as_nanos() as u64;
+    assert!(interval > 0);
+    // One call in the kernel (not a record's own): the figures judge nothing.
+    let busy = |bytes, mappings| Figures {
+        calls: Calls {
+            inflight: 1,
+            own: false,
+            ..Calls::default()
+        },
+        ..quiet(bytes, mappings, 0)
+    };
+    let at = 10 * S;
+    let sweep = |figures, began: Option<u64>| FromProc::Swept {
+        started_ns: at,
+        result: Ok(vec![Swept {
+            tgid: 10,
+            ts_ns: at,
+            start_ns: S / 2,
+            figures,
+            resident: Resident::default(),
+            oldest_call_ns: began,
+        }]),
+    };
+    let ahead = busy(MAPS_BYTES + 64 * P, 3);
+    for (figures, began, why) in [
+        (
+            ahead,
+            Some(at - interval / 2),
+            "in the kernel for half an interval",
+        ),
+        (ahead, None, "no call's start known"),
+        (
+            busy(MAPS_BYTES, 2),
+            Some(at - 2 * interval),
+            "the ledger is not behind",
+        ),
+    ] {
+        core.hold(sweep(figures, began));
+        core.drain(&mut Feed::new());
+        assert_eq!(asked.take(), [], "{why}");
+    }
+    core.hold(sweep(ahead, Some(at - 2 * interval)));
+    core.drain(&mut Feed::new());
+    assert_eq!(
+        asked.take(),
+        [(10, Priority::Front)],
+        "a long call, the ledger behind"
+    );
+    let s = core.snapshot(1.0);
+    let p = s.process(10).unwrap();
+    assert_eq!(
+        p.virtual_bytes,
+        MAPS_BYTES + 64 * P,
+        "the kernel's figures at once"
+    );
+    assert_eq!(p.mapping_count, 3);
+    let in_flight = p.in_flight.expect("calls in flight are shown");
+    assert_eq!(
+        (in_flight.calls, in_flight.since_ns),
+        (1, Some(at - 2 * interval))
+    );
 }

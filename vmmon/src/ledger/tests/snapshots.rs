@@ -299,6 +299,7 @@ fn figures_older_than_the_latest_are_not_taken() {
             anon_bytes: 500 * P,
             ..Resident::default()
         },
+        oldest_call_ns: None,
     });
     assert_eq!(applied.verdict, None);
     let k = l.process(10).unwrap().kernel.unwrap();
