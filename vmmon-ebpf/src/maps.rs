@@ -214,6 +214,6 @@ pub fn in_call(tid: u32) -> Option<(u32, u64)> {
         }
     }
     // SAFETY: a lookup; the value is copied out at once.
-    let shared = unsafe { SHARED_MARKS.get(&tid) }?;
+    let shared = unsafe { SHARED_MARKS.get(tid) }?;
     (shared.mark as u32 == tid).then_some(((shared.mark >> 32) as u32, shared.since_jiffies))
 }
