@@ -116,6 +116,8 @@ impl CheckState {
 /// [`AddressSpace::begin`]) with the right size in another number of mappings than figures
 /// `f` that can judge it, tries the others ([`Assume::others`]) on the address space as it
 /// was before the call, and keeps the first that gives the kernel's count. True when one did.
+/// Each try is undone by the journal, which costs what the call touched: a copy of the
+/// address space per try would cost its size (thousands of mappings, `stress-ng --mlock`).
 pub(super) fn settle_layout(
     space: &mut AddressSpace,
     (kind, call): (&Kind, Call),
@@ -129,17 +131,17 @@ pub(super) fn settle_layout(
     if judge(space) != Verdict::Mismatch(Mismatch::Layout) {
         return false;
     }
-    let likely = space.clone();
     space.undo();
     for assume in Assume::others() {
-        let mut other = space.clone();
-        apply_assuming(&mut other, kind, call, assume);
-        if judge(&other) == Verdict::Exact {
-            *space = other;
+        space.begin();
+        apply_assuming(space, kind, call, assume);
+        if judge(space) == Verdict::Exact {
             return true;
         }
+        space.undo();
     }
-    *space = likely;
+    space.begin();
+    apply_assuming(space, kind, call, Assume::LIKELY);
     false
 }
 

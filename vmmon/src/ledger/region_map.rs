@@ -202,6 +202,22 @@ impl RegionMap {
         }
     }
 
+    /// Hands `f` each region whose start is in `[start, end)`, in order, to change in place
+    /// (starts and ends must not change): one walk, each chunk copied at most once.
+    pub fn each_mut_in(&mut self, start: u64, end: u64, mut f: impl FnMut(&mut Region)) {
+        let (mut c, mut i) = self.position(Bound::Included(&start));
+        while c < self.chunks.len() {
+            let chunk = Arc::make_mut(&mut self.chunks[c]);
+            for r in &mut chunk[i..] {
+                if r.start >= end {
+                    return;
+                }
+                f(r);
+            }
+            (c, i) = (c + 1, 0);
+        }
+    }
+
     /// The regions whose starts are in `range`, in order (and backwards).
     pub fn range(&self, range: impl RangeBounds<u64>) -> Range<'_> {
         let front = self.position(range.start_bound());
@@ -410,5 +426,30 @@ mod tests {
             .count();
         assert_eq!(shared, map.chunks.len() - 1);
         assert_eq!(copy.get(&500).map(|r| r.changes), Some(0));
+    }
+
+    #[test]
+    fn each_in_a_range_is_changed_in_place_and_no_other() {
+        let mut map: RegionMap = (0..1000u64).map(|k| (k * 10, region(k * 10))).collect();
+        let copy = map.clone();
+        let mut seen = Vec::new();
+        map.each_mut_in(105, 4005, |r| {
+            seen.push(r.start);
+            r.changes = 1;
+        });
+        let want: Vec<u64> = (11..=400).map(|k| k * 10).collect();
+        assert_eq!(seen, want);
+        let changed: Vec<u64> = map
+            .values()
+            .filter(|r| r.changes == 1)
+            .map(|r| r.start)
+            .collect();
+        assert_eq!(changed, want);
+        assert!(
+            copy.values().all(|r| r.changes == 0),
+            "a clone keeps its own"
+        );
+        map.each_mut_in(20_000, 30_000, |_| panic!("nothing starts there"));
+        map.each_mut_in(0, 0, |_| panic!("an empty range"));
     }
 }

@@ -435,17 +435,46 @@ impl AddressSpace {
 
     /// Sets `set` and clears `clear` in the flags of every mapped byte of `[start, end)`,
     /// splitting and merging as the kernel does. Special mappings are left alone.
+    /// The regions are cut at the range's ends only and changed in place: a call over
+    /// thousands of mappings (`munlockall`, `mlock` of a large range) touches each once,
+    /// without taking it out of the map and putting it back.
     pub(super) fn set_attrs(&mut self, start: u64, end: u64, set: Attrs, clear: Attrs) {
-        let mut regions = self.carve(start, end);
-        for r in &mut regions {
-            if !matches!(
+        if start >= end {
+            return;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let mut journal = self.journal.as_deref_mut().filter(|_| self.journaling);
+        let sums = &mut self.sums;
+        self.regions.each_mut_in(start, end, |r| {
+            let special = matches!(
                 r.kind,
                 RegionKind::Vdso | RegionKind::Vvar | RegionKind::Vsyscall | RegionKind::Special
-            ) {
-                r.attrs = r.attrs.without(clear).with(set);
+            );
+            let attrs = r.attrs.without(clear).with(set);
+            if special || r.attrs == attrs {
+                return;
             }
+            if let Some(j) = journal.as_deref_mut() {
+                j.note(r.start, || Some(r.clone()));
+            }
+            sums.sub(r);
+            r.attrs = attrs;
+            sums.add(r);
+        });
+    }
+
+    /// Cuts the region that straddles `at` (if one does) in two there.
+    fn split_at(&mut self, at: u64) {
+        let straddling = self
+            .regions
+            .get_prev(&at.saturating_sub(1))
+            .filter(|(k, r)| **k < at && r.end > at)
+            .map(|(k, _)| *k);
+        if let Some(k) = straddling {
+            let right = self.region_mut(k).expect("key just found").split_off(at);
+            self.put_region(right);
         }
-        self.restore(regions);
     }
 
     /// Merges the regions in and around `[start, end)` that the kernel would keep as one
