@@ -7,12 +7,16 @@ mod cli;
 /// block freed: loading the programs parses the kernel's BTF (megabytes, freed at once),
 /// after which the agent's heap would keep tens of megabytes it no longer uses. Blocks of a
 /// megabyte or more get their own mapping, and a heap's free top past a megabyte is returned.
+/// Two arenas, not one per thread: the agent's threads (the owner, the `/proc` reader, the
+/// serve loop's workers and blocking pool) would each keep an arena's worth of freed memory
+/// after a burst (RSS 30 s after two producers' load: +2.9 MiB with the default, +2.0 with two).
 fn keep_the_heap_small() {
     const MIB: i32 = 1 << 20;
     // SAFETY: mallopt only changes the allocator's tunables; called before any thread starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, MIB);
         libc::mallopt(libc::M_TRIM_THRESHOLD, MIB);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
