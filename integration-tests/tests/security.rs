@@ -167,6 +167,8 @@ fn real_ebpf_a_proc_mounted_hidepid_hides_other_users_processes() {
     );
     let (code, body) = nobody_asks(&agent.socket, &format!("/api/v1/processes/{}", root.pid()));
     assert_eq!(code, 404, "as /proc/PID is not there: {body}");
+    let (code, body) = nobody_asks(&agent.socket, "/metrics");
+    assert_eq!(code, 403, "/metrics names every process: {body}");
     let (_, all) = agent.get("/api/v1/processes");
     let all: Vec<u64> = all
         .as_array()

@@ -111,6 +111,21 @@ async fn access_now(peer: &Peer, snapshot: &Arc<Snapshot>, pid: u32) -> Access {
     .unwrap_or(Access::Hidden)
 }
 
+/// Since when (`CLOCK_MONOTONIC` ns) events of `pid` belong to the process whose ids judged
+/// the peer: a live process's image since its exec (or since the ledger first saw it), else
+/// the latest exit's process since its start; everything when neither is known.
+fn events_floor(snapshot: &Snapshot, pid: u32) -> u64 {
+    match snapshot.processes.get(&pid) {
+        Some(entry) => entry.since_ns,
+        None => snapshot
+            .exits
+            .iter()
+            .rev()
+            .find(|x| x.pid == pid)
+            .map_or(u64::MAX, |x| x.start_ns),
+    }
+}
+
 /// The answer to a peer who may not read `pid`'s details.
 fn not_yours(pid: u32) -> Response {
     error(
@@ -234,7 +249,14 @@ async fn events(
     if let Some(refused) = details_refused(&peer, &snapshot, pid).await {
         return refused;
     }
-    Json(snapshot.events(pid, since.min(u64::MAX / 2), limit.min(MAX_LIMIT))).into_response()
+    let mut view = snapshot.events(pid, since.min(u64::MAX / 2), limit.min(MAX_LIMIT));
+    if !peer.may_read_maps(None) {
+        // Only the events of the program the peer was judged by: not those of an image
+        // before its exec, nor of an earlier process on the same pid.
+        let floor = events_floor(&snapshot, pid);
+        view.events.retain(|e| e.ts_ns >= floor);
+    }
+    Json(view).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -317,7 +339,17 @@ async fn status(State(api): State<Api>) -> Response {
     Json(api.latest().status.clone()).into_response()
 }
 
-async fn metrics(State(api): State<Api>) -> Response {
+async fn metrics(State(api): State<Api>, Extension(peer): Extension<Peer>) -> Response {
+    // Its series name processes by pid and comm, whoever asks: where `/proc` hides other
+    // users' processes, a local peer that could not see them all gets none.
+    if !peer.may_read_maps(None)
+        && crate::procfs::creds::proc_mount().hidepid != crate::access::Hidepid::Off
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            "/proc is mounted with hidepid=: /metrics names every process, so on the socket it is for root only".into(),
+        );
+    }
     let snapshot = api.latest();
     let rendered = tokio::task::spawn_blocking(move || render(&snapshot, &own_usage())).await;
     match rendered {

@@ -193,6 +193,7 @@ fn mine_and_roots() -> Snapshot {
             view: test_view(pid, "p", 4096, 1),
             regions: Default::default(),
             start_ns: None,
+            since_ns: 0,
         };
         s.processes.insert(pid, Arc::new(entry));
     }

@@ -30,8 +30,19 @@ pub struct Local {
 impl Local {
     /// The peer with ids `uid`, `gid` whose `/proc/PID/status` is `status` (when it could be
     /// read); `same_userns`: it lives in the agent's user namespace, where alone its
-    /// capabilities count.
+    /// capabilities count. The status counts only while its real, effective, saved and
+    /// filesystem ids are still those the peer connected with: a peer that then execs a
+    /// set-uid program gets none of that program's capabilities or groups.
     pub fn from_status(uid: u32, gid: u32, status: Option<&str>, same_userns: bool) -> Self {
+        let still = |key: &str, id: u32| {
+            status
+                .and_then(|s| s.lines().find_map(|l| l.strip_prefix(key)))
+                .is_some_and(|ids| {
+                    let ids: Vec<&str> = ids.split_whitespace().collect();
+                    ids.len() == 4 && ids.iter().all(|v| v.parse() == Ok(id))
+                })
+        };
+        let status = status.filter(|_| still("Uid:", uid) && still("Gid:", gid));
         let field = |key: &str| {
             status.and_then(|s| s.lines().find_map(|l| l.strip_prefix(key).map(str::trim)))
         };
@@ -153,15 +164,31 @@ mod tests {
     }
 
     #[test]
+    fn a_peer_that_became_someone_else_since_it_connected_gets_nothing_of_it() {
+        // Connected as 1000, then exec'd a set-uid root program: its status shows root.
+        let setuid = "Uid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n\
+                      Groups:\t0\nCapEff:\t000001ffffffffff\n";
+        let peer = Local::from_status(1000, 1000, Some(setuid), true);
+        assert!(!peer.ptrace && peer.groups.is_empty(), "{peer:?}");
+        assert!(!Peer::Local(peer).may_read_maps(Some(&owned_by(0, 0))));
+    }
+
+    #[test]
     fn cap_sys_ptrace_counts_in_the_agents_user_namespace_only() {
-        let status = "Name:\tgdb\nGroups:\t27 100\nCapEff:\t0000000000080000\n";
+        let status = "Name:\tgdb\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n\
+                      Groups:\t27 100\nCapEff:\t0000000000080000\n";
         let tracer = Local::from_status(1000, 1000, Some(status), true);
         assert!(tracer.ptrace);
         assert_eq!(tracer.groups, [27, 100]);
         assert!(Peer::Local(tracer).may_read_maps(Some(&owned_by(0, 0))));
         let in_a_container = Local::from_status(1000, 1000, Some(status), false);
         assert!(!in_a_container.ptrace);
-        let plain = Local::from_status(1000, 1000, Some("CapEff:\t0000000000000000\n"), true);
+        let plain = Local::from_status(
+            1000,
+            1000,
+            Some("Uid:\t1000 1000 1000 1000\nGid:\t1000 1000 1000 1000\nCapEff:\t0\n"),
+            true,
+        );
         assert!(!plain.ptrace);
         assert!(!Local::from_status(1000, 1000, None, true).ptrace);
     }

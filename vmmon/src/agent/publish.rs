@@ -75,5 +75,6 @@ fn entry(ledger: &Ledger, growth: &Growth, pid: u32) -> Option<ProcessEntry> {
         view,
         regions: space.region_map().clone(),
         start_ns: process.start_ns,
+        since_ns: process.since_ns,
     })
 }

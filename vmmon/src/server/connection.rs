@@ -54,7 +54,7 @@ pub async fn serve_unix(
             })
             .await;
             let Ok(local) = local else { return };
-            serve(stream, shared, Peer::Local(local), false, stop).await;
+            serve(stream, shared, Peer::Local(local), Door::Socket, stop).await;
         });
     }
     drop(listener);
@@ -93,13 +93,13 @@ pub async fn serve_tcp(
         tasks.spawn(async move {
             let _slot = slot;
             match tls {
-                None => serve(stream, shared, Peer::Operator, true, stop).await,
+                None => serve(stream, shared, Peer::Operator, Door::Tcp, stop).await,
                 Some(config) => {
                     let acceptor = tokio_rustls::TlsAcceptor::from(config);
                     if let Ok(Ok(stream)) =
                         tokio::time::timeout(HEADER_LIMIT, acceptor.accept(stream)).await
                     {
-                        serve(stream, shared, Peer::Operator, true, stop).await;
+                        serve(stream, shared, Peer::Operator, Door::Tls, stop).await;
                     }
                 }
             }
@@ -109,15 +109,24 @@ pub async fn serve_tcp(
     finish(tasks).await;
 }
 
+/// Which door a connection came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Door {
+    Socket,
+    Tcp,
+    /// TCP with TLS: a client certificate, if required, was verified in its handshake.
+    Tls,
+}
+
 /// One connection: hyper's HTTP/1.1 with the header limit, closed between requests at the
 /// connection limit or when the agent stops, and dropped [`GRACE`] after that.
-async fn serve<I>(io: I, shared: Shared, peer: Peer, tcp: bool, mut stop: watch::Receiver<bool>)
+async fn serve<I>(io: I, shared: Shared, peer: Peer, door: Door, mut stop: watch::Receiver<bool>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let (shared, peer) = (shared.clone(), peer.clone());
-        async move { Ok::<_, Infallible>(answer(shared, peer, tcp, req).await) }
+        async move { Ok::<_, Infallible>(answer(shared, peer, door, req).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -136,9 +145,11 @@ where
 }
 
 /// One request: through the TCP gate, with the peer attached, within [`REQUEST_LIMIT`].
-async fn answer(shared: Shared, peer: Peer, tcp: bool, req: Request<Incoming>) -> Response {
+async fn answer(shared: Shared, peer: Peer, door: Door, req: Request<Incoming>) -> Response {
     let (mut parts, body) = req.into_parts();
-    if tcp && let Some(refused) = super::tcp_gate::check(&shared, &parts).await {
+    if door != Door::Socket
+        && let Some(refused) = super::tcp_gate::check(&shared, &parts, door == Door::Tls).await
+    {
         return refused;
     }
     parts.extensions.insert(peer);

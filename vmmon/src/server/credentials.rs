@@ -91,10 +91,12 @@ impl Credentials {
         !self.users.is_empty() || self.token.is_some() || self.client_certs
     }
 
-    /// Whether a request with `headers` shows the credentials (blocking: a bcrypt check
-    /// takes tens of milliseconds; call it off the async workers).
-    pub fn allows(&self, headers: &HeaderMap) -> bool {
-        if self.client_certs {
+    /// Whether a request with `headers`, over TLS or not (`tls`), shows the credentials
+    /// (blocking: a bcrypt check takes tens of milliseconds; call it off the async workers).
+    /// A required client certificate counts only on a connection that came over TLS under
+    /// it (not a plain one accepted before a reload turned TLS on).
+    pub fn allows(&self, headers: &HeaderMap, tls: bool) -> bool {
+        if self.client_certs && tls {
             return true;
         }
         let Some(value) = headers
@@ -215,6 +217,22 @@ mod tests {
         h
     }
 
+    impl Credentials {
+        fn allows_plain(&self, headers: &HeaderMap) -> bool {
+            self.allows(headers, false)
+        }
+    }
+
+    #[test]
+    fn a_client_certificate_counts_only_over_tls() {
+        let c = Credentials {
+            client_certs: true,
+            ..Credentials::default()
+        };
+        assert!(c.allows(&HeaderMap::new(), true));
+        assert!(!c.allows(&HeaderMap::new(), false));
+    }
+
     fn basic_header(user: &str, password: &str) -> HeaderMap {
         use base64::Engine as _;
         let encoded =
@@ -230,20 +248,20 @@ mod tests {
             ..Credentials::default()
         };
         assert!(c.names_someone());
-        assert!(c.allows(&basic_header("prometheus", "s3cret")));
-        assert!(!c.allows(&basic_header("prometheus", "wrong")));
-        assert!(!c.allows(&basic_header("nobody", "s3cret")));
-        assert!(c.allows(&with("Bearer tok-123")));
-        assert!(!c.allows(&with("Bearer tok-12")));
-        assert!(!c.allows(&with("Basic !!!")));
-        assert!(!c.allows(&HeaderMap::new()));
+        assert!(c.allows_plain(&basic_header("prometheus", "s3cret")));
+        assert!(!c.allows_plain(&basic_header("prometheus", "wrong")));
+        assert!(!c.allows_plain(&basic_header("nobody", "s3cret")));
+        assert!(c.allows_plain(&with("Bearer tok-123")));
+        assert!(!c.allows_plain(&with("Bearer tok-12")));
+        assert!(!c.allows_plain(&with("Basic !!!")));
+        assert!(!c.allows_plain(&HeaderMap::new()));
     }
 
     #[test]
     fn no_credentials_allow_no_one() {
         let c = Credentials::default();
         assert!(!c.names_someone());
-        assert!(!c.allows(&with("Bearer ")));
+        assert!(!c.allows_plain(&with("Bearer ")));
     }
 
     #[test]

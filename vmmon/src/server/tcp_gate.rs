@@ -8,7 +8,9 @@ use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 
 /// `None`: let it through; else the refusal.
-pub async fn check(shared: &Shared, parts: &Parts) -> Option<Response> {
+/// `tls`: the connection came over TLS (with a verified client certificate where the web
+/// config requires one).
+pub async fn check(shared: &Shared, parts: &Parts, tls: bool) -> Option<Response> {
     let path = parts.uri.path();
     if path == "/healthz" || path == "/livez" {
         return None;
@@ -29,7 +31,7 @@ pub async fn check(shared: &Shared, parts: &Parts) -> Option<Response> {
         return None;
     }
     let headers = parts.headers.clone();
-    let allowed = tokio::task::spawn_blocking(move || credentials.allows(&headers))
+    let allowed = tokio::task::spawn_blocking(move || credentials.allows(&headers, tls))
         .await
         .unwrap_or(false);
     if allowed {

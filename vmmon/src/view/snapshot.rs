@@ -20,6 +20,9 @@ pub struct ProcessEntry {
     /// When it started (`CLOCK_MONOTONIC` ns), once known: the API checks that the process
     /// on its pid now is this one before it judges by that process's ids.
     pub start_ns: Option<u64>,
+    /// When (`CLOCK_MONOTONIC` ns) the ledger began tracking its present image (its exec,
+    /// or when it was first seen).
+    pub since_ns: u64,
 }
 
 /// Calls of one syscall, by result.

@@ -30,6 +30,7 @@ fn snapshot_with(views: Vec<ProcessView>, opts: TallyOptions) -> Snapshot {
                 view,
                 regions: Default::default(),
                 start_ns: None,
+                since_ns: 0,
             };
             (entry.view.pid, Arc::new(entry))
         })
