@@ -93,7 +93,7 @@ fn access(peer: &Peer, snapshot: &Snapshot, pid: u32, mount: &ProcMount) -> Acce
 /// ledger knows), else what its exit said; `None` when not known.
 fn ids_of(snapshot: &Snapshot, pid: u32) -> Option<Ids> {
     match snapshot.processes.get(&pid) {
-        Some(entry) => crate::procfs::creds::process_ids(pid, entry.start_ns),
+        Some(entry) => crate::procfs::creds::process_ids(pid, entry.start_ns, entry.since_ns),
         None => snapshot.exits.iter().rev().find(|x| x.pid == pid)?.ids,
     }
 }

@@ -193,7 +193,8 @@ fn mine_and_roots() -> Snapshot {
             view: test_view(pid, "p", 4096, 1),
             regions: Default::default(),
             start_ns: None,
-            since_ns: 0,
+            // Seen now: the processes on these pids started before.
+            since_ns: monotonic_ns(),
         };
         s.processes.insert(pid, Arc::new(entry));
     }

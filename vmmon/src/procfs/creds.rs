@@ -11,22 +11,29 @@ const SO_PEERPIDFD: libc::c_int = 77;
 /// Clock ticks per second in `/proc/PID/stat` (`USER_HZ`, 100 on every Linux ABI).
 const TICKS_PER_SECOND: u64 = 100;
 
-/// The ids of live process `pid`, checked to be the process the ledger knows when its start
-/// time (`CLOCK_MONOTONIC` ns) is known: `None` when it is gone, unreadable, or another
-/// process now holds the pid.
-pub fn process_ids(pid: u32, start_ns: Option<u64>) -> Option<Ids> {
+/// The ids of live process `pid`, checked to be the process the ledger knows: started at
+/// `start_ns` (`CLOCK_MONOTONIC`) when that is known, else at the latest when the ledger
+/// began tracking it (`since_ns`). `None` when it is gone, unreadable, or another process now
+/// holds the pid.
+pub fn process_ids(pid: u32, start_ns: Option<u64>, since_ns: u64) -> Option<Ids> {
     let dir = format!("/proc/{pid}");
     let owner = std::fs::metadata(&dir).ok()?;
     let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
     let ids = Ids::from_status(&status, (owner.uid(), owner.gid()))?;
-    if let Some(start_ns) = start_ns {
-        let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
-        let ticks = super::parse_stat(&stat)?.start_time;
-        if !same_start(ticks, start_ns, suspended_ns()) {
-            return None;
-        }
-    }
-    Some(ids)
+    let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
+    let ticks = super::parse_stat(&stat)?.start_time;
+    let known = match start_ns {
+        Some(start_ns) => same_start(ticks, start_ns, suspended_ns()),
+        None => started_by(ticks, since_ns, suspended_ns()),
+    };
+    known.then_some(ids)
+}
+
+/// Whether a process that started `ticks` after boot (suspends included) may have started
+/// by `since_ns` (`CLOCK_MONOTONIC`): one that started later is another process on the pid.
+fn started_by(ticks: u64, since_ns: u64, suspended_ns: u64) -> bool {
+    let tick_ns = 1_000_000_000 / TICKS_PER_SECOND;
+    (ticks * tick_ns).saturating_sub(suspended_ns) <= since_ns + tick_ns
 }
 
 /// Whether a start of `ticks` after boot (suspends included) is the start at `start_ns`
@@ -117,6 +124,7 @@ pub fn proc_mount() -> ProcMount {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::procfs::monotonic_ns;
     use std::os::fd::AsFd as _;
 
     #[test]
@@ -130,6 +138,12 @@ mod tests {
             same_start(800, s, 3_000_000_000),
             "3 s suspended before it started"
         );
+        assert!(started_by(500, s, 0), "started when first seen");
+        assert!(started_by(100, s, 0), "started before");
+        assert!(
+            !started_by(800, s, 0),
+            "started after the ledger saw the pid: another process"
+        );
     }
 
     #[test]
@@ -137,10 +151,20 @@ mod tests {
         let me = std::process::id();
         // SAFETY: plain getters.
         let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-        let ids = process_ids(me, None).unwrap();
+        let now = monotonic_ns();
+        let ids = process_ids(me, None, now).unwrap();
         assert_eq!((ids.uids[1], ids.gids[1]), (uid, gid));
         assert!(ids.dumpable);
-        assert_eq!(process_ids(me, Some(1)), None, "started long after 1 ns");
+        assert_eq!(
+            process_ids(me, Some(1), now),
+            None,
+            "started long after 1 ns"
+        );
+        assert_eq!(
+            process_ids(me, None, 1),
+            None,
+            "started after it was first seen"
+        );
     }
 
     #[test]

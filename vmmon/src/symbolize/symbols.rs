@@ -19,6 +19,30 @@ pub fn regions_now(pid: u32) -> Option<RegionMap> {
     Some(regions.into_iter().map(|r| (r.start, r)).collect())
 }
 
+/// The device and inode of the file process `pid` maps at `addr`, as its `/proc/PID/maps`
+/// shows them now.
+fn mapped_file(pid: u32, addr: u64) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+    text.lines().find_map(|line| {
+        let mut f = line.split_whitespace();
+        let (start, end) = f.next()?.split_once('-')?;
+        let (start, end) = (
+            u64::from_str_radix(start, 16).ok()?,
+            u64::from_str_radix(end, 16).ok()?,
+        );
+        if !(start..end).contains(&addr) {
+            return None;
+        }
+        let dev = f.nth(2)?;
+        let (major, minor) = dev.split_once(':')?;
+        let dev = libc::makedev(
+            u32::from_str_radix(major, 16).ok()?,
+            u32::from_str_radix(minor, 16).ok()?,
+        );
+        Some((dev, f.next()?.parse().ok()?))
+    })
+}
+
 /// Names cached at most; past it the cache starts again.
 const NAMES_KEPT: usize = 1 << 16;
 
@@ -248,14 +272,13 @@ impl Inner {
         let deleted = named.is_some_and(|p| p.ends_with(" (deleted)"));
         let through = PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", r.start, r.end));
         let opens = |p: &Path| std::fs::File::open(p).is_ok();
-        // The file at the path must still be the one mapped (not replaced by an upgrade).
+        // The file at the path must still be the one mapped (not replaced by an upgrade, nor
+        // by a link to a file the process's user may not read): its device and inode must be
+        // those the kernel shows for the mapping now.
         let same = |p: &Path| {
             use std::os::unix::fs::MetadataExt as _;
-            match (std::fs::metadata(p), r.inode) {
-                (Ok(m), Some((_, ino))) => m.ino() == ino,
-                (Ok(_), None) => true,
-                (Err(_), _) => false,
-            }
+            std::fs::metadata(p)
+                .is_ok_and(|m| mapped_file(pid, r.start) == Some((m.dev(), m.ino())))
         };
         let (file, module) = match named {
             Some(p) if !deleted && same(Path::new(p)) && opens(Path::new(p)) => {
@@ -340,5 +363,27 @@ impl Inner {
         }
         self.names.insert(key, named.clone());
         named
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_mapped_at_an_address_is_known_by_its_device_and_inode() {
+        use std::os::unix::fs::MetadataExt as _;
+        let code =
+            the_file_mapped_at_an_address_is_known_by_its_device_and_inode as *const () as u64;
+        let exe = std::fs::metadata(std::env::current_exe().unwrap()).unwrap();
+        assert_eq!(
+            mapped_file(std::process::id(), code),
+            Some((exe.dev(), exe.ino()))
+        );
+        assert_eq!(
+            mapped_file(std::process::id(), 0),
+            None,
+            "nothing is mapped at 0"
+        );
     }
 }
