@@ -21,27 +21,13 @@ pub async fn serve_unix(
     shared: Shared,
     stop: watch::Receiver<bool>,
 ) {
-    let mut tasks = JoinSet::new();
-    let mut stopping = stop.clone();
-    loop {
-        while tasks.try_join_next().is_some() {}
-        let accepted = tokio::select! {
-            _ = stopping.wait_for(|s| *s) => break,
-            a = listener.accept() => a,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                back_off(&e).await;
-                continue;
-            }
-        };
+    accept_until(listener, stop.clone(), |tasks, stream| {
         let Ok(cred) = stream.peer_cred() else {
-            continue;
+            return;
         };
         let Some(slot) = Slot::take(&shared, &shared.unix_slots, Some(cred.uid())) else {
-            refuse_if_room(&mut tasks, &shared, stream);
-            continue;
+            refuse_if_room(tasks, &shared, stream);
+            return;
         };
         let (shared, stop) = (shared.clone(), stop.clone());
         tasks.spawn(async move {
@@ -56,9 +42,8 @@ pub async fn serve_unix(
             let Ok(local) = local else { return };
             serve(stream, shared, Peer::Local(local), Door::Socket, stop).await;
         });
-    }
-    drop(listener);
-    finish(tasks).await;
+    })
+    .await;
 }
 
 /// Serves `agent.listen` until `stop`: TLS when configured, the TCP gate on every request.
@@ -67,27 +52,13 @@ pub async fn serve_tcp(
     shared: Shared,
     stop: watch::Receiver<bool>,
 ) {
-    let mut tasks = JoinSet::new();
-    let mut stopping = stop.clone();
-    loop {
-        while tasks.try_join_next().is_some() {}
-        let accepted = tokio::select! {
-            _ = stopping.wait_for(|s| *s) => break,
-            a = listener.accept() => a,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                back_off(&e).await;
-                continue;
-            }
-        };
+    accept_until(listener, stop.clone(), |tasks, stream| {
         let tls = shared.credentials().tls.clone();
         let Some(slot) = Slot::take(&shared, &shared.tcp_slots, None) else {
             if tls.is_none() {
-                refuse_if_room(&mut tasks, &shared, stream);
+                refuse_if_room(tasks, &shared, stream);
             }
-            continue;
+            return;
         };
         let (shared, stop) = (shared.clone(), stop.clone());
         tasks.spawn(async move {
@@ -104,6 +75,49 @@ pub async fn serve_tcp(
                 }
             }
         });
+    })
+    .await;
+}
+
+/// A door's listener: the socket or the TCP port.
+trait Listener {
+    type Stream;
+    fn accept_one(&self) -> impl Future<Output = std::io::Result<Self::Stream>> + Send;
+}
+
+impl Listener for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+    async fn accept_one(&self) -> std::io::Result<Self::Stream> {
+        self.accept().await.map(|(s, _)| s)
+    }
+}
+
+impl Listener for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn accept_one(&self) -> std::io::Result<Self::Stream> {
+        self.accept().await.map(|(s, _)| s)
+    }
+}
+
+/// The loop of both doors: accepts until `stop` (backing off when an accept fails), hands
+/// each connection to `take` (which serves or refuses it on the set), closes the listener,
+/// then lets the connections finish within [`GRACE`].
+async fn accept_until<L: Listener>(
+    listener: L,
+    mut stop: watch::Receiver<bool>,
+    mut take: impl FnMut(&mut JoinSet<()>, L::Stream),
+) {
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let accepted = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            a = listener.accept_one() => a,
+        };
+        match accepted {
+            Ok(stream) => take(&mut tasks, stream),
+            Err(e) => back_off(&e).await,
+        }
     }
     drop(listener);
     finish(tasks).await;
