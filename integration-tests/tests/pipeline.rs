@@ -91,8 +91,9 @@ fn expected(op: &Op) -> (u32, u32, Kind) {
             *tid,
             Kind::Exit {
                 group_dead: *group_dead,
-                // Compared separately: the kernel's footprint.
+                // Compared separately: the kernel's footprint and how it ended.
                 footprint: None,
+                cause: None,
             },
         ),
         Op::Exec {
@@ -124,6 +125,7 @@ fn seen(e: &Event) -> (u32, u32, Kind) {
         Kind::Exit { group_dead, .. } => Kind::Exit {
             group_dead: *group_dead,
             footprint: None,
+            cause: None,
         },
         k => k.clone(),
     };

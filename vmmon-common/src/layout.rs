@@ -68,6 +68,16 @@ pub struct Layout {
     pub cred_sgid: u32,
     /// `mm_struct.flags` (its low two bits: the dumpable mode).
     pub mm_flags: u32,
+    /// 1 when the offsets below are known: exits then carry how the process ended.
+    pub exit_known: u32,
+    /// `task_struct.exit_code`, `task_struct.signal`.
+    pub task_exit_code: u32,
+    pub task_signal: u32,
+    /// `signal_struct.flags` (`SIGNAL_GROUP_EXIT`), `signal_struct.group_exit_code`, and
+    /// `signal_struct.oom_mm` (set when the OOM killer chose the process).
+    pub signal_flags: u32,
+    pub signal_group_exit_code: u32,
+    pub signal_oom_mm: u32,
 }
 
 /// The most CPUs whose per-CPU counter parts the programs add up.

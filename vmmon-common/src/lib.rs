@@ -106,6 +106,8 @@ mod pod {
     // SAFETY: as above.
     unsafe impl aya::Pod for super::ExitRecord {}
     // SAFETY: as above.
+    unsafe impl aya::Pod for super::OomRecord {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::SweepRecord {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::SweepThread {}

@@ -37,6 +37,8 @@ pub const PAGE_SIZE: u64 = 4096;
 
 /// `EEXIST`: a map entry that must be new exists already.
 pub const EEXIST: i32 = 17;
+/// `ENOMEM`: no memory, or no room for one more mapping (`vm.max_map_count`).
+pub const ENOMEM: i32 = 12;
 
 /// The bits of a protection that are access rights (read, write, exec).
 pub const PROT_ACCESS: u32 = PROT_READ | PROT_WRITE | PROT_EXEC;

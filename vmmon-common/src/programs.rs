@@ -57,6 +57,7 @@ macro_rules! for_each_program {
             btf_tracepoint vmmon_task_newtask("task_newtask");
             btf_tracepoint vmmon_sched_process_exec("sched_process_exec");
             btf_tracepoint vmmon_sched_process_exit("sched_process_exit");
+            btf_tracepoint vmmon_mark_victim("mark_victim");
             syscall_exit vmmon_exit_mmap("sys_exit_mmap", Mmap);
             syscall_exit vmmon_exit_munmap("sys_exit_munmap", Munmap);
             syscall_exit vmmon_exit_mremap("sys_exit_mremap", Mremap);

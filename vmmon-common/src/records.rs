@@ -55,11 +55,14 @@ pub enum EventKind {
     SetMempolicyHomeNode = 22,
     /// `map_shadow_stack(addr, size, flags)`, a [`SyscallRecord`].
     MapShadowStack = 23,
+    /// The OOM killer chose a process to kill (`mark_victim`), an [`OomRecord`] whose header
+    /// is the victim's.
+    OomKill = 24,
 }
 
 impl EventKind {
     /// Every kind, in number order.
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 24] = [
         EventKind::Mmap,
         EventKind::Munmap,
         EventKind::Mremap,
@@ -83,6 +86,7 @@ impl EventKind {
         EventKind::RemapFilePages,
         EventKind::SetMempolicyHomeNode,
         EventKind::MapShadowStack,
+        EventKind::OomKill,
     ];
 
     /// The kind with number `n`, if there is one.
@@ -303,8 +307,11 @@ pub struct ExitRecord {
     pub header: Header,
     /// 1 when this was the process's last thread: its address space is released.
     pub group_dead: u32,
-    /// Explicit padding, zero.
-    pub _pad: u32,
+    /// How it ended, as `wait` reports it (the exit code shifted left by 8, or the signal
+    /// that killed it with 0x80 when it dumped core): the group's when the whole process was
+    /// told to exit (`exit_group`, a fatal signal), else the task's own. Valid with
+    /// [`EXIT_KNOWN`] in `ids_flags`.
+    pub exit_code: u32,
     /// When the process started (`CLOCK_MONOTONIC` ns, its leader's `start_time`).
     pub start_ns: u64,
     /// The address space's figures as it is released.
@@ -316,7 +323,8 @@ pub struct ExitRecord {
     pub uids: [u32; 3],
     pub gids: [u32; 3],
     /// [`IDS_KNOWN`], and [`IDS_DUMPABLE`] when its address space was dumpable
-    /// (`SUID_DUMP_USER`): what the kernel's ptrace read check looks at.
+    /// (`SUID_DUMP_USER`): what the kernel's ptrace read check looks at; [`EXIT_KNOWN`] when
+    /// `exit_code` was read, and [`EXIT_OOM_VICTIM`].
     pub ids_flags: u32,
     /// Explicit padding, zero.
     pub _pad2: u32,
@@ -326,6 +334,24 @@ pub struct ExitRecord {
 pub const IDS_KNOWN: u32 = 1;
 /// [`ExitRecord::ids_flags`]: the address space was dumpable by its owner.
 pub const IDS_DUMPABLE: u32 = 2;
+/// [`ExitRecord::ids_flags`]: [`ExitRecord::exit_code`] was read.
+pub const EXIT_KNOWN: u32 = 4;
+/// [`ExitRecord::ids_flags`]: the OOM killer had chosen the process (`tsk_is_oom_victim`:
+/// its `signal->oom_mm` is set).
+pub const EXIT_OOM_VICTIM: u32 = 8;
+
+/// The OOM killer's choice of a victim, as it marks it (before the kill signal is
+/// delivered): the header names the victim, not the task that ran out of memory.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OomRecord {
+    /// The common header, describing the victim (its leader's thread id as `tid`).
+    pub header: Header,
+    /// The victim's address space's figures as it was chosen.
+    pub figures: Figures,
+    /// Its resident memory then.
+    pub resident: Resident,
+}
 
 /// One process, as the task iterator sweeps every process's figures; or, with
 /// [`SWEPT_THREAD`] as its kind, a [`SweepThread`] in its place.
@@ -443,6 +469,7 @@ mod tests {
         assert_eq!(size_of::<ExecRecord>(), 40 + 8 + FILENAME_LEN + 40);
         assert_eq!(size_of::<ExitRecord>(), 40 + 16 + 40 + 40 + 32);
         assert_eq!(size_of::<SweepRecord>(), 24 + 40 + 40);
+        assert_eq!(size_of::<OomRecord>(), 40 + 40 + 40);
         assert_eq!(size_of::<SweepThread>(), size_of::<SweepRecord>());
         assert_eq!(size_of::<InFlight>(), 16);
         assert_eq!(size_of::<ThreadSlot>(), 16);
@@ -481,7 +508,8 @@ mod tests {
             }
         }
         assert_eq!(EventKind::from_u32(0), None);
-        assert_eq!(EventKind::from_u32(24), None);
+        assert_eq!(EventKind::from_u32(24), Some(EventKind::OomKill));
+        assert_eq!(EventKind::from_u32(25), None);
         assert_eq!(EventKind::of_syscall(nr::MMAP), Some(EventKind::Mmap));
         assert_eq!(EventKind::of_syscall(nr::SHMAT), Some(EventKind::Shmat));
         assert_eq!(EventKind::of_syscall(39), None, "getpid is not traced");

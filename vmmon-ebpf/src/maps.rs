@@ -85,6 +85,12 @@ pub static LAYOUT: Layout = Layout {
     cred_egid: 0,
     cred_sgid: 0,
     mm_flags: 0,
+    exit_known: 0,
+    task_exit_code: 0,
+    task_signal: 0,
+    signal_flags: 0,
+    signal_group_exit_code: 0,
+    signal_oom_mm: 0,
 };
 
 /// Reads one field of [`LAYOUT`]; volatile so that the compiler does not fold the

@@ -5,10 +5,10 @@
 use crate::layout;
 use crate::maps::{add, agent_tgid, process, unmark};
 use crate::record::{header, send};
-use crate::task::{Task, figures, ids, resident};
+use crate::task::{Task, exit_code, figures, ids, resident};
 use aya_ebpf::{helpers::bpf_probe_read_kernel_str_bytes, programs::BtfTracePointContext};
 use vmmon_common::{
-    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, FILENAME_LEN, ForkRecord, Resident,
+    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, FILENAME_LEN, ForkRecord, OomRecord, Resident,
 };
 
 /// `task_newtask(struct task_struct *task, u64 clone_flags)`: fires in the parent once the
@@ -89,17 +89,37 @@ pub fn vmmon_sched_process_exit(ctx: &BtfTracePointContext) -> i32 {
         figures.flags &= !FIGURES_KNOWN;
     }
     let (uids, gids, ids_flags) = ids(task, mm);
+    let (code, known) = exit_code(task);
     let record = ExitRecord {
         header: header(EventKind::Exit, task),
         group_dead,
-        _pad: 0,
+        exit_code: code,
         start_ns: task.start_ns(),
         figures,
         resident: released,
         uids,
         gids,
-        ids_flags,
+        ids_flags: ids_flags | known,
         _pad2: 0,
+    };
+    send(&record, tgid);
+    0
+}
+
+/// `mark_victim(struct task_struct *task, uid_t uid)`: the OOM killer chose `task`'s process
+/// and is about to kill it (its memory cgroup's or the machine's memory ran out). Fires in
+/// whichever task ran out of memory, so the record's header is the victim's.
+pub fn vmmon_mark_victim(ctx: &BtfTracePointContext) -> i32 {
+    let task = Task::from_arg(ctx.arg(0));
+    let tgid = task.tgid();
+    if tgid == agent_tgid() {
+        return 0;
+    }
+    let mm = task.mm();
+    let record = OomRecord {
+        header: header(EventKind::OomKill, task),
+        figures: figures(mm, tgid),
+        resident: resident(mm),
     };
     send(&record, tgid);
     0

@@ -6,7 +6,7 @@
 
 use crate::maps::{STACKS, count};
 use aya_ebpf::{bindings::pt_regs, helpers::bpf_probe_read_user, macros::map, maps::PerCpuArray};
-use vmmon_common::linux::EEXIST;
+use vmmon_common::linux::{EEXIST, ENOMEM};
 use vmmon_common::{
     Counter, DEFAULT_SITE_DEPTH, EventKind, SITE_FRAMES, SITES_OFF, SiteFrames, SiteRecord,
 };
@@ -30,12 +30,18 @@ const STACK_SPAN: u64 = 256 << 20;
 /// `BPF_NOEXIST`.
 const NOEXIST: u64 = 1;
 
-/// Whether a call of `kind` with `args` that returned `ret` grew the address space by at
-/// least the threshold: mmap by its length, mremap by its growth (by its new length when
-/// it moved), brk when it moved the break (its old end is not at hand here), shmat always
-/// (the segment's size is not in the call).
+/// Whether the call site of a call of `kind` with `args` that returned `ret` is captured:
+/// every call the kernel refused for want of memory or of room for a mapping (`ENOMEM`, a
+/// `brk` that did not move the break where asked), whatever its size and the threshold, so
+/// that the agent keeps where it came from; and, unless sites are off, every call that grew
+/// the address space by at least the threshold: mmap by its length, mremap by its growth (by
+/// its new length when it moved), brk when it moved the break (its old end is not at hand
+/// here), shmat always (the segment's size is not in the call).
 #[inline(always)]
 pub fn wanted(kind: EventKind, args: &[u64; 6], ret: i64) -> bool {
+    if refused(kind, args, ret) {
+        return true;
+    }
     // SAFETY: a plain read of a global the loader may have rewritten.
     let min = unsafe { core::ptr::read_volatile(&SITE_MIN_BYTES) };
     if min == SITES_OFF || (-4095..0).contains(&ret) {
@@ -50,6 +56,17 @@ pub fn wanted(kind: EventKind, args: &[u64; 6], ret: i64) -> bool {
         _ => 0,
     };
     bytes > 0 && bytes >= min
+}
+
+/// Whether the kernel refused a call that would have grown the address space for want of
+/// memory or of room for a mapping.
+#[inline(always)]
+fn refused(kind: EventKind, args: &[u64; 6], ret: i64) -> bool {
+    match kind {
+        EventKind::Brk => args[0] != 0 && ret as u64 != args[0],
+        // Any call that had to split a mapping can find no room for one more.
+        _ => ret == -i64::from(ENOMEM),
+    }
 }
 
 #[inline(always)]

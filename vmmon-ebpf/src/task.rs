@@ -8,7 +8,10 @@ use aya_ebpf::helpers::bpf_probe_read_kernel;
 use aya_ebpf::helpers::generated::{
     bpf_get_current_task_btf, bpf_map_lookup_percpu_elem, bpf_task_pt_regs,
 };
-use vmmon_common::{COMM_LEN, FIGURES_KNOWN, Figures, IDS_DUMPABLE, IDS_KNOWN, InFlight, Resident};
+use vmmon_common::{
+    COMM_LEN, EXIT_KNOWN, EXIT_OOM_VICTIM, FIGURES_KNOWN, Figures, IDS_DUMPABLE, IDS_KNOWN,
+    InFlight, Resident,
+};
 
 /// A `struct task_struct *` the verifier knows by its BTF type.
 #[derive(Clone, Copy)]
@@ -107,6 +110,32 @@ pub fn ids(task: Task, mm: *const u8) -> ([u32; 3], [u32; 3], u32) {
         flags |= IDS_DUMPABLE;
     }
     (uids, gids, flags)
+}
+
+/// `SIGNAL_GROUP_EXIT` in `signal_struct.flags`: the whole process was told to exit, with
+/// the group's exit code.
+const SIGNAL_GROUP_EXIT: u32 = 4;
+
+/// How `task`, leaving, ended as `wait` reports it (see [`vmmon_common::ExitRecord`]), and
+/// its flags: [`EXIT_KNOWN`] when it could be read, [`EXIT_OOM_VICTIM`] when the OOM killer
+/// had chosen its process.
+#[inline(always)]
+pub fn exit_code(task: Task) -> (u32, u32) {
+    if layout!(exit_known) == 0 {
+        return (0, 0);
+    }
+    let signal: *const u8 = field(task.0, layout!(task_signal));
+    if signal.is_null() {
+        return (field(task.0, layout!(task_exit_code)), EXIT_KNOWN);
+    }
+    let mut flags = EXIT_KNOWN;
+    if field::<u64>(signal, layout!(signal_oom_mm)) != 0 {
+        flags |= EXIT_OOM_VICTIM;
+    }
+    if field::<u32>(signal, layout!(signal_flags)) & SIGNAL_GROUP_EXIT != 0 {
+        return (field(signal, layout!(signal_group_exit_code)), flags);
+    }
+    (field(task.0, layout!(task_exit_code)), flags)
 }
 
 /// The figures of `mm` (which may be null) and of process `tgid`'s calls. The calls are read

@@ -165,12 +165,20 @@ async fn processes(State(api): State<Api>, Extension(peer): Extension<Peer>) -> 
     let snapshot = api.latest();
     let pids: Vec<u32> = snapshot.processes.keys().copied().collect();
     let shown = visible(&peer, &snapshot, pids).await;
+    // The list names no call site; who may read every process's maps gets their ids.
+    let numbers_only = !peer.may_read_maps(None);
     let views: Vec<_> = snapshot
         .processes
         .values()
         .zip(shown)
         .filter(|(_, shown)| *shown)
-        .map(|(p, _)| p.view.clone())
+        .map(|(p, _)| {
+            let mut view = p.view.clone();
+            if let (true, Some(r)) = (numbers_only, &mut view.refused) {
+                r.numbers_only();
+            }
+            view
+        })
         .collect();
     Json(views).into_response()
 }
@@ -184,14 +192,35 @@ async fn process(
         return bad_pid(&pid);
     };
     let snapshot = api.latest();
-    if snapshot.process(pid).is_some() && access_now(&peer, &snapshot, pid).await == Access::Hidden
-    {
-        return not_found(pid);
+    let Some(view) = snapshot.process(pid) else {
+        return still_reading(&snapshot).unwrap_or_else(|| not_found(pid));
+    };
+    let mut view = view.clone();
+    match access_now(&peer, &snapshot, pid).await {
+        Access::Hidden => return not_found(pid),
+        Access::Numbers => {
+            if let Some(r) = &mut view.refused {
+                r.numbers_only();
+            }
+        }
+        Access::Details if view.refused.is_some() => {
+            // Its refused calls' sites, named against its mappings now.
+            let symbols = Arc::clone(&api.symbols);
+            let named = tokio::task::spawn_blocking(move || {
+                if let (Some(r), Some(entry)) = (&mut view.refused, snapshot.processes.get(&pid)) {
+                    symbols.name_refused(pid, &entry.regions, &snapshot.sites, r);
+                }
+                view
+            })
+            .await;
+            match named {
+                Ok(v) => view = v,
+                Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        Access::Details => {}
     }
-    match snapshot.process(pid) {
-        Some(p) => Json(p).into_response(),
-        None => still_reading(&snapshot).unwrap_or_else(|| not_found(pid)),
-    }
+    Json(view).into_response()
 }
 
 async fn maps(
@@ -280,12 +309,31 @@ async fn exits(
     let snapshot = api.latest();
     let exits = snapshot.recent_exits(snapshot.exits.len());
     let mount = crate::procfs::creds::proc_mount();
-    let shown: Vec<_> = exits
+    let mut shown: Vec<_> = exits
         .into_iter()
         .filter(|x| peer.may_see(x.ids.as_ref(), &mount))
         .take(limit.min(MAX_LIMIT))
         .collect();
-    Json(shown).into_response()
+    // Call sites are addresses: named for who may read the process's maps, else left out.
+    for x in &mut shown {
+        if !peer.may_read_maps(x.ids.as_ref()) {
+            x.numbers_only();
+            x.held = None;
+        }
+    }
+    if !shown.iter().any(|x| x.held.is_some()) {
+        return Json(shown).into_response();
+    }
+    let symbols = Arc::clone(&api.symbols);
+    let named = tokio::task::spawn_blocking(move || {
+        shown.iter_mut().for_each(|x| symbols.name_exit(x));
+        shown
+    })
+    .await;
+    match named {
+        Ok(shown) => Json(shown).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -164,6 +164,10 @@ fn exits_are_served_newest_first_and_limited() {
             mapping_count: Some(30 + pid),
             counts: Default::default(),
             ids: None,
+            cause: None,
+            refused: None,
+            sites: Vec::new(),
+            held: None,
         });
     }
     let answers = ask(
@@ -248,6 +252,27 @@ fn a_user_gets_every_processs_numbers_but_only_its_own_details() {
 fn an_exited_process_is_judged_by_the_ids_it_had() {
     let mut s = fresh();
     s.status.bootstrap_ms = Some(0);
+    // Each left with a call site holding a page and a refused mmap from the same site.
+    let site = 0xbeef;
+    let mut refused = crate::ledger::Refused::default();
+    refused.note(crate::ledger::RefusedCall {
+        call: crate::event::Syscall::Mmap,
+        bytes: 1 << 30,
+        errno: Some(12),
+        site,
+        ts_ns: 1,
+        virtual_bytes: Some(1 << 20),
+        mappings: Some(9),
+    });
+    let mut table = crate::ledger::SiteTable::new();
+    table.insert(site, Arc::from(vec![0x1234u64]));
+    let totals = vec![crate::ledger::SiteTotal {
+        site,
+        bytes: 4096,
+        regions: 1,
+    }];
+    let held =
+        Arc::new(crate::view::ExitSites::keep(totals, Some(&refused), &table, None).unwrap());
     let exit = |pid: u32, uid: Option<u32>| ExitView {
         pid,
         comm: "gone".into(),
@@ -264,6 +289,10 @@ fn an_exited_process_is_judged_by_the_ids_it_had() {
             gids: [u; 3],
             dumpable: true,
         }),
+        cause: Some(crate::event::ExitCause::of(9, true)),
+        refused: crate::view::RefusedView::of(&refused),
+        sites: Vec::new(),
+        held: Some(held.clone()),
     };
     s.exits.push_back(exit(70, Some(1000)));
     s.exits.push_back(exit(71, Some(0)));
@@ -285,6 +314,24 @@ fn an_exited_process_is_judged_by_the_ids_it_had() {
     assert_eq!(answers[2].0, 403, "ids not known: root only");
     let exits: Vec<serde_json::Value> = serde_json::from_str(&answers[3].1).unwrap();
     assert_eq!(exits.len(), 3, "numbers for everyone");
+    for x in &exits {
+        // How it ended and what was refused are numbers; sites and frames are addresses.
+        assert_eq!(x["cause"]["kind"], "oom_kill", "{x}");
+        assert_eq!(x["refused"]["latest"]["bytes"], 1u64 << 30, "{x}");
+        let own = x["pid"] == 70;
+        assert_eq!(x["refused"]["latest"]["site"].is_string(), own, "{x}");
+        assert_eq!(
+            x["sites"].as_array().unwrap().len(),
+            usize::from(own),
+            "{x}"
+        );
+        if own {
+            let frame = &x["sites"][0]["frames"][0];
+            assert_eq!(frame["address"], 0x1234, "{x}");
+            assert_eq!(frame["marker"], "gone", "its mappings were not known: {x}");
+            assert_eq!(x["refused"]["first"]["frames"][0]["address"], 0x1234, "{x}");
+        }
+    }
     assert!(
         ask_as(Peer::root(), s, &paths)
             .iter()

@@ -14,8 +14,8 @@ use crate::ledger::{Applied, Exited, Ledger};
 use crate::source::EventSource;
 use crate::stats::Growth;
 use crate::view::{
-    EventLog, ExitView, MachineTotals, PublishedTally, RECENT_EVENTS, Recent, Snapshot, Status,
-    Tally, TallyOptions,
+    EventLog, ExitSites, ExitView, MachineTotals, PublishedTally, RECENT_EVENTS, Recent, Snapshot,
+    Status, Tally, TallyOptions,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -238,8 +238,16 @@ impl Core {
         }
     }
 
-    fn keep_exit(&mut self, x: Exited) {
-        let view = ExitView::from(&x);
+    fn keep_exit(&mut self, mut x: Exited) {
+        let mut view = ExitView::from(&x);
+        let regions = x.regions.take();
+        view.held = ExitSites::keep(
+            std::mem::take(&mut x.sites),
+            x.refused.as_deref(),
+            &self.sites,
+            regions.as_ref(),
+        )
+        .map(Arc::new);
         if self.exits.len() >= self.opts.exits_kept {
             self.exits.pop_front();
         }

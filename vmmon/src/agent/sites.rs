@@ -17,7 +17,8 @@ impl Core {
         }
     }
 
-    /// Forgets the call sites no region holds bytes of any more, once the table has doubled
+    /// Forgets the call sites no region holds bytes of any more (nor a refused call kept),
+    /// once the table has doubled
     /// since it was last pruned (a walk of every region).
     pub(super) fn prune_sites(&mut self) {
         if self.sites.len() < 1024 || self.sites.len() < 2 * self.sites_pruned_at {
@@ -30,6 +31,8 @@ impl Core {
                     held.insert(t.site);
                 }
             }
+            // A refused call holds no bytes, but its site is shown until the process leaves.
+            held.extend(p.refused.iter().flat_map(|r| r.sites()));
         }
         self.sites.retain(|id, _| held.contains(id));
         self.sites_pruned_at = self.sites.len();

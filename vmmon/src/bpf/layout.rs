@@ -200,6 +200,7 @@ pub fn resolve_from(btf: &Btf) -> Result<Resolved, LayoutError> {
     let bprm = strukt(btf, "linux_binprm");
     l.bprm_filename = r.field(bprm.as_ref(), "linux_binprm", "filename", 8);
     resolve_creds(&mut r, &mut l, task.as_ref(), mm.as_ref());
+    resolve_exit(&mut r, &mut l, task.as_ref());
     Ok(Resolved {
         layout: l,
         missing: r.missing,
@@ -232,6 +233,21 @@ fn resolve_creds(
     }
 }
 
+/// How a process ended (optional: without it exits carry no cause).
+fn resolve_exit(r: &mut Resolver<'_>, l: &mut Layout, task: Option<&btf_rs::Struct>) {
+    let before = r.missing.len();
+    let signal = strukt(r.btf, "signal_struct");
+    let s = signal.as_ref();
+    l.task_exit_code = r.field(task, "task_struct", "exit_code", 4);
+    l.task_signal = r.field(task, "task_struct", "signal", 8);
+    l.signal_flags = r.field(s, "signal_struct", "flags", 4);
+    l.signal_group_exit_code = r.field(s, "signal_struct", "group_exit_code", 4);
+    l.signal_oom_mm = r.field(s, "signal_struct", "oom_mm", 8);
+    if r.missing.len() == before {
+        l.exit_known = 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,7 +267,11 @@ mod tests {
         let r = resolve_from(&btf).unwrap();
         assert!(r.missing.is_empty(), "{:?}", r.missing);
         let l = r.layout;
-        assert_eq!((l.task_known, l.mm_known, l.creds_known), (1, 1, 1));
+        assert_eq!(
+            (l.task_known, l.mm_known, l.creds_known, l.exit_known),
+            (1, 1, 1, 1)
+        );
+        assert!(l.task_exit_code > 0 && l.task_signal > 0, "{l:?}");
         assert!(l.cred_euid > l.cred_uid && l.task_real_cred > 0, "{l:?}");
         // Distinct fields at distinct offsets, each inside its struct.
         let task = strukt(&btf, "task_struct").unwrap().size() as u32;

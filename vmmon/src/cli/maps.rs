@@ -202,7 +202,58 @@ pub fn render(
     });
     memory(&mut out, sum.as_ref());
     let _ = writeln!(out, "total in {} mappings", regions.len());
+    if let Some(p) = process {
+        let _ = writeln!(out, "by kind: {}", kinds_summary(p));
+        if let Some(r) = &p.refused {
+            out.push_str(&refused_lines(r));
+        }
+    }
     out
+}
+
+/// Mappings and bytes of each kind the process has: `anon 12 (4.0 MiB), file 30 (...)`.
+fn kinds_summary(p: &ProcessView) -> String {
+    let (n, b) = (&p.mappings_by_kind, &p.bytes_by_kind);
+    let kinds = [
+        ("heap", n.heap, b.heap),
+        ("stack", n.stack, b.stack),
+        ("anon", n.anon, b.anon),
+        ("file", n.file, b.file),
+        ("deleted_file", n.deleted_file, b.deleted_file),
+        ("shm", n.shm, b.shm),
+        ("special", n.special, b.special),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter(|(_, n, _)| *n > 0)
+        .map(|(k, n, b)| format!("{k} {n} ({})", human_bytes(*b)))
+        .collect();
+    parts.join(", ")
+}
+
+/// The first and the latest call the kernel refused the process, one line each.
+fn refused_lines(r: &vmmon::view::RefusedView) -> String {
+    let line = |which: &str, c: &vmmon::view::RefusedCallView| {
+        let when = vmmon::procfs::monotonic_ns().saturating_sub(c.at_ns) as f64 / 1e9;
+        let then = match (c.virtual_bytes, c.mapping_count) {
+            (Some(v), Some(m)) => format!("; it had {} in {m} mappings", human_bytes(v)),
+            _ => String::new(),
+        };
+        let from = c
+            .frames
+            .first()
+            .map_or(String::new(), |f| format!(" from {}", f.text()));
+        format!(
+            "refused ({which}): {} of {} {} {when:.1} s ago{then}{from}\n",
+            c.call,
+            human_bytes(c.bytes),
+            c.error
+        )
+    };
+    if r.first == r.latest {
+        return line("once", &r.first);
+    }
+    line("first", &r.first) + &line("latest", &r.latest)
 }
 
 #[cfg(test)]

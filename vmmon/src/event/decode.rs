@@ -2,10 +2,11 @@
 //! buffer; a record that does not fit is an error value, never a panic.
 
 use super::CallSite;
-use super::{Comm, Event, Figures, Footprint, Kind, Resident, Swept, Syscall};
+use super::{Comm, Event, ExitCause, Figures, Footprint, Kind, Resident, Swept, Syscall};
 use vmmon_common::{
-    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord, Header, IDS_DUMPABLE, IDS_KNOWN,
-    SWEPT_THREAD, SweepRecord, SweepThread, SyscallRecord,
+    EXIT_KNOWN, EXIT_OOM_VICTIM, EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord,
+    Header, IDS_DUMPABLE, IDS_KNOWN, OomRecord, SWEPT_THREAD, SweepRecord, SweepThread,
+    SyscallRecord,
 };
 
 /// Why a record could not be decoded.
@@ -80,6 +81,15 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
             let kind = Kind::Exit {
                 group_dead,
                 footprint,
+                cause: (r.ids_flags & EXIT_KNOWN != 0)
+                    .then(|| ExitCause::of(r.exit_code, r.ids_flags & EXIT_OOM_VICTIM != 0)),
+            };
+            (r.header, r.figures, kind)
+        }
+        EventKind::OomKill => {
+            let r: OomRecord = read(bytes, raw_kind)?;
+            let kind = Kind::OomKill {
+                resident: Resident::from_raw(&r.resident),
             };
             (r.header, r.figures, kind)
         }

@@ -289,7 +289,7 @@ fn decodes_exit() {
     let r = ExitRecord {
         header: header(EventKind::Exit),
         group_dead: 1,
-        _pad: 0,
+        exit_code: 0,
         start_ns: 7,
         figures: vmmon_common::Figures {
             total_vm: 2,
@@ -309,7 +309,9 @@ fn decodes_exit() {
     let e = decode(&bytes(&r)).unwrap();
     assert!(e.is_process_exit());
     let Kind::Exit {
-        footprint: Some(f), ..
+        cause: None,
+        footprint: Some(f),
+        ..
     } = e.kind
     else {
         panic!("{e:?}")
@@ -325,7 +327,9 @@ fn decodes_exit() {
         ..r
     };
     let Kind::Exit {
-        footprint: Some(f), ..
+        cause: None,
+        footprint: Some(f),
+        ..
     } = decode(&bytes(&dumpable)).unwrap().kind
     else {
         panic!()
@@ -333,7 +337,9 @@ fn decodes_exit() {
     assert!(f.ids.unwrap().dumpable);
     let unknown = ExitRecord { ids_flags: 0, ..r };
     let Kind::Exit {
-        footprint: Some(f), ..
+        cause: None,
+        footprint: Some(f),
+        ..
     } = decode(&bytes(&unknown)).unwrap().kind
     else {
         panic!()
@@ -343,10 +349,67 @@ fn decodes_exit() {
     assert_eq!(
         decode(&bytes(&thread)).unwrap().kind,
         Kind::Exit {
+            cause: None,
             group_dead: false,
             footprint: None
         }
     );
+}
+
+#[test]
+fn an_exit_says_how_it_ended_and_whether_the_oom_killer_chose_it() {
+    let r = ExitRecord {
+        header: header(EventKind::Exit),
+        group_dead: 1,
+        exit_code: 3 << 8,
+        start_ns: 7,
+        figures: vmmon_common::Figures::default(),
+        resident: vmmon_common::Resident::default(),
+        uids: [0; 3],
+        gids: [0; 3],
+        ids_flags: vmmon_common::EXIT_KNOWN,
+        _pad2: 0,
+    };
+    let cause = |r: &ExitRecord| match decode(&bytes(r)).unwrap().kind {
+        Kind::Exit { cause, .. } => cause,
+        k => panic!("{k:?}"),
+    };
+    assert_eq!(cause(&r), Some(ExitCause::Exit { code: 3 }));
+    let killed = ExitRecord { exit_code: 9, ..r };
+    assert_eq!(cause(&killed).map(|c| c.text()), Some("SIGKILL".into()));
+    let oom = ExitRecord {
+        ids_flags: vmmon_common::EXIT_KNOWN | vmmon_common::EXIT_OOM_VICTIM,
+        ..killed
+    };
+    assert!(cause(&oom).is_some_and(|c| c.is_oom_kill()));
+    let unknown = ExitRecord { ids_flags: 0, ..r };
+    assert_eq!(cause(&unknown), None, "a kernel whose layout said nothing");
+}
+
+#[test]
+fn decodes_the_oom_killers_choice() {
+    let r = vmmon_common::OomRecord {
+        header: header(EventKind::OomKill),
+        figures: vmmon_common::Figures {
+            total_vm: 100,
+            map_count: 12,
+            flags: FIGURES_KNOWN,
+            ..vmmon_common::Figures::default()
+        },
+        resident: vmmon_common::Resident {
+            anon: 50,
+            ..vmmon_common::Resident::default()
+        },
+    };
+    let e = decode(&bytes(&r)).unwrap();
+    let Kind::OomKill { resident } = e.kind else {
+        panic!("{e:?}")
+    };
+    assert_eq!(resident.anon_bytes, 50 * 4096);
+    let f = e.figures.unwrap();
+    assert_eq!((f.virtual_bytes, f.mappings), (100 * 4096, 12));
+    assert_eq!(e.kind.name(), "oom_kill");
+    assert_eq!(e.kind.syscall(), None);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod comm;
 mod decode;
+mod exit_cause;
 mod figures;
 mod jiffies;
 mod site;
@@ -10,6 +11,7 @@ mod syscall;
 
 pub use comm::Comm;
 pub use decode::{DecodeError, decode, decode_sweep};
+pub use exit_cause::ExitCause;
 pub use figures::{Calls, Figures, Resident, Swept};
 pub use site::CallSite;
 pub use syscall::{Syscall, event_names};
@@ -121,10 +123,16 @@ pub enum Kind {
         old_tid: u32,
     },
     /// A task left; `group_dead` when it was the process's last thread, then with the
-    /// released address space's footprint when the kernel's layout is known.
+    /// released address space's footprint when the kernel's layout is known, and how it
+    /// ended when the kernel said.
     Exit {
         group_dead: bool,
         footprint: Option<Footprint>,
+        cause: Option<ExitCause>,
+    },
+    /// The OOM killer chose this process to kill; its resident memory then.
+    OomKill {
+        resident: Resident,
     },
 }
 
@@ -159,6 +167,7 @@ impl Kind {
             Kind::Fork { .. } => "fork",
             Kind::Exec { .. } => "exec",
             Kind::Exit { .. } => "exit",
+            Kind::OomKill { .. } => "oom_kill",
         }
     }
 
@@ -174,7 +183,9 @@ impl Kind {
             Kind::Shmat { .. } => Syscall::Shmat,
             Kind::Shmdt { .. } => Syscall::Shmdt,
             Kind::Adjust { call, .. } => *call,
-            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => return None,
+            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } | Kind::OomKill { .. } => {
+                return None;
+            }
         })
     }
 
@@ -190,7 +201,9 @@ impl Kind {
             | Kind::Shmat { ret, .. }
             | Kind::Shmdt { ret, .. }
             | Kind::Adjust { ret, .. } => Some(ret),
-            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => None,
+            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } | Kind::OomKill { .. } => {
+                None
+            }
         }
     }
 

@@ -121,7 +121,9 @@ impl Syscall {
             EventKind::RemapFilePages => Syscall::RemapFilePages,
             EventKind::SetMempolicyHomeNode => Syscall::SetMempolicyHomeNode,
             EventKind::MapShadowStack => Syscall::MapShadowStack,
-            EventKind::Fork | EventKind::Exec | EventKind::Exit => return None,
+            EventKind::Fork | EventKind::Exec | EventKind::Exit | EventKind::OomKill => {
+                return None;
+            }
         })
     }
 }

@@ -255,9 +255,11 @@ pub fn apply_assuming(space: &mut AddressSpace, ev: &Kind, call: Call, assume: A
             space.detach_shm(addr);
             Outcome::Applied
         }
-        Kind::Adjust { .. } | Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => {
-            Outcome::Ignored
-        }
+        Kind::Adjust { .. }
+        | Kind::Fork { .. }
+        | Kind::Exec { .. }
+        | Kind::Exit { .. }
+        | Kind::OomKill { .. } => Outcome::Ignored,
     }
 }
 

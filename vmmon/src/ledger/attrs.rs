@@ -87,7 +87,7 @@ impl Attrs {
     pub fn guessed(perms: Perms, kind: RegionKind) -> Attrs {
         match kind {
             RegionKind::Stack => Attrs::ACCOUNT.with(Attrs::GROWSDOWN),
-            RegionKind::Heap | RegionKind::Anon | RegionKind::File
+            RegionKind::Heap | RegionKind::Anon | RegionKind::File | RegionKind::DeletedFile
                 if perms.write && !perms.shared =>
             {
                 Attrs::ACCOUNT

@@ -188,10 +188,18 @@ impl Ledger {
             Kind::Exit {
                 group_dead,
                 footprint,
+                cause,
             } => Applied {
-                exited: self.exit(e, *group_dead, footprint.as_ref()),
+                exited: self.exit(e, *group_dead, (footprint.as_ref(), cause.as_ref())),
                 ..Applied::default()
             },
+            Kind::OomKill { .. } => {
+                if let Some(p) = self.procs.get_mut(&e.tgid) {
+                    p.oom_victim_ns = Some(e.ts_ns);
+                    self.touched.insert(e.tgid);
+                }
+                Applied::default()
+            }
             kind => self.syscall(e, kind),
         }
     }

@@ -2,8 +2,23 @@
 //! shared), exec (a new, unfilled one) and exit (its footprint as it left).
 
 use super::book::{Fork, Ledger};
+use super::process::EXIT_SITES;
 use super::process::{Exited, Kernel, Need, Process, Reason};
-use crate::event::{Event, Footprint};
+use super::sites::{NO_SITE, SiteTotal};
+use crate::event::{Event, ExitCause, Footprint};
+
+/// The call sites an exit keeps out of `totals` (most bytes first): the top
+/// [`EXIT_SITES`] named ones, then the bytes no captured call made.
+fn top_sites(totals: Vec<SiteTotal>) -> Vec<SiteTotal> {
+    let rest = totals.iter().find(|t| t.site == NO_SITE).copied();
+    let mut top: Vec<SiteTotal> = totals
+        .into_iter()
+        .filter(|t| t.site != NO_SITE)
+        .take(EXIT_SITES)
+        .collect();
+    top.extend(rest);
+    top
+}
 
 impl Ledger {
     /// A new image for `e.tgid`: an address space its first `/proc` read will fill.
@@ -28,16 +43,21 @@ impl Ledger {
         &mut self,
         e: &Event,
         group_dead: bool,
-        footprint: Option<&Footprint>,
+        (footprint, cause): (Option<&Footprint>, Option<&ExitCause>),
     ) -> Option<Exited> {
         if !group_dead {
             return None;
         }
-        let totals = self
+        let space = self
             .procs
             .get(&e.tgid)
             .and_then(|p| self.spaces.get(&p.space))
-            .map(|s| s.space.totals());
+            .map(|s| &s.space);
+        let totals = space.map(|s| s.totals());
+        let sites = space.map(|s| top_sites(s.sites())).unwrap_or_default();
+        let regions = space
+            .filter(|_| sites.iter().any(|t| t.site != NO_SITE))
+            .map(|s| s.region_map().clone());
         let exited = self.procs.get(&e.tgid).map(|p| Exited {
             pid: e.tgid,
             comm: e.comm,
@@ -54,6 +74,10 @@ impl Ledger {
             mapped_bytes: totals.map_or(0, |t| t.mapped_bytes),
             unmapped_bytes: totals.map_or(0, |t| t.unmapped_bytes),
             ids: footprint.and_then(|f| f.ids),
+            cause: cause.map(|c| c.seen_chosen(p.oom_victim_ns.is_some())),
+            refused: p.refused.clone(),
+            sites,
+            regions,
         });
         self.forget(e.tgid);
         exited

@@ -9,7 +9,7 @@
 //! - [`displaced`]: what a mapping displaced because another thread's unmap arrives late;
 //! - [`apply`]: what each syscall does to an address space, and [`adjust`], the calls that
 //!   change mappings' flags;
-//! - [`process`]: a tracked process; [`book`]: every process's address space, changed by
+//! - [`process`]: a tracked process, and [`refused`], the calls the kernel refused it; [`book`]: every process's address space, changed by
 //!   [`syscall`] records, through fork, exec and exit ([`lineage`]) and held to the kernel's
 //!   figures ([`judge`]);
 //! - [`reconcile`]: making an address space what a `/proc` snapshot says, and [`counters`],
@@ -31,6 +31,7 @@ mod lineage;
 mod moves;
 pub mod process;
 pub mod reconcile;
+pub mod refused;
 pub mod region;
 pub mod region_map;
 mod replay_log;
@@ -47,8 +48,9 @@ pub use attrs::Attrs;
 pub use book::Ledger;
 pub use check::{CheckCounters, CheckState, Mismatch, Verdict};
 pub use counters::{Cause, Counters};
-pub use process::{Applied, CallCounts, Exited, Kernel, Need, Process, Reason};
+pub use process::{Applied, CallCounts, EXIT_SITES, Exited, Kernel, Need, Process, Reason};
 pub use reconcile::{MapsRead, Reconciled, Why};
+pub use refused::{Refused, RefusedCall};
 pub use region::{Origin, PAGE, Perms, Region, RegionKind, page_up};
 pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTable, SiteTotal, site_name};
 pub use space::{AddressSpace, RegionMap, Totals, region_at};

@@ -2,7 +2,10 @@
 //! one from `/proc`.
 
 use super::check::{CheckState, Mismatch, Verdict};
-use crate::event::{Comm, Figures, Kind, Resident};
+use super::refused::Refused;
+use super::sites::SiteTotal;
+use super::space::RegionMap;
+use crate::event::{Comm, ExitCause, Figures, Kind, Resident};
 
 /// Syscalls seen from a process, by kind (`calls` in the API).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,7 +37,9 @@ impl CallCounts {
             Kind::Mprotect { .. } | Kind::PkeyMprotect { .. } => &mut self.mprotect,
             Kind::Brk { .. } => &mut self.brk,
             Kind::Shmat { .. } | Kind::Shmdt { .. } | Kind::Adjust { .. } => &mut self.other,
-            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } => return,
+            Kind::Fork { .. } | Kind::Exec { .. } | Kind::Exit { .. } | Kind::OomKill { .. } => {
+                return;
+            }
         };
         *n += 1;
     }
@@ -71,6 +76,10 @@ pub struct Process {
     /// When (`CLOCK_MONOTONIC` ns) its oldest traced call still in the kernel began, as the
     /// last sweep found it.
     pub oldest_call_ns: Option<u64>,
+    /// The calls the kernel refused it for want of memory or of room for a mapping.
+    pub refused: Option<Box<Refused>>,
+    /// When (`CLOCK_MONOTONIC` ns) the OOM killer chose it, if it did.
+    pub oom_victim_ns: Option<u64>,
 }
 
 impl Process {
@@ -92,6 +101,8 @@ impl Process {
             verdict: None,
             inexact_since: None,
             oldest_call_ns: None,
+            refused: None,
+            oom_victim_ns: None,
         }
     }
 }
@@ -125,7 +136,20 @@ pub struct Exited {
     pub unmapped_bytes: u64,
     /// Who it was as it left, when the kernel said.
     pub ids: Option<crate::access::Ids>,
+    /// How it ended, when the kernel said.
+    pub cause: Option<ExitCause>,
+    /// The calls the kernel refused it.
+    pub refused: Option<Box<Refused>>,
+    /// What held its mapped bytes as it left: its top call sites, most bytes first (at most
+    /// [`EXIT_SITES`]), then the bytes no captured call made.
+    pub sites: Vec<SiteTotal>,
+    /// Its mappings as it left, when some call site is known (to name the sites' frames
+    /// with); the owner keeps only the ones the frames are in.
+    pub regions: Option<RegionMap>,
 }
+
+/// The most call sites an exit keeps.
+pub const EXIT_SITES: usize = 8;
 
 /// Why the ledger asks for a snapshot of a process's maps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

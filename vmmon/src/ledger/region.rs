@@ -93,6 +93,9 @@ pub enum RegionKind {
     Anon,
     /// A file.
     File,
+    /// A file deleted since it was mapped (`/proc` shows its path with ` (deleted)`): its
+    /// pages stay until the last mapping of it goes.
+    DeletedFile,
     /// Shared memory: shared anonymous mappings, SysV shm, memfd, /dev/shm.
     Shm,
     /// `[vdso]`.
@@ -107,11 +110,12 @@ pub enum RegionKind {
 
 impl RegionKind {
     /// Every kind, in the order figures list them.
-    pub const ALL: [RegionKind; 9] = [
+    pub const ALL: [RegionKind; 10] = [
         RegionKind::Heap,
         RegionKind::Stack,
         RegionKind::Anon,
         RegionKind::File,
+        RegionKind::DeletedFile,
         RegionKind::Shm,
         RegionKind::Vdso,
         RegionKind::Vvar,
@@ -121,7 +125,15 @@ impl RegionKind {
 
     /// Whether its offset moves with its start (a file's or shared memory's page offset).
     pub fn has_offset(self) -> bool {
-        matches!(self, RegionKind::File | RegionKind::Shm)
+        matches!(
+            self,
+            RegionKind::File | RegionKind::DeletedFile | RegionKind::Shm
+        )
+    }
+
+    /// Whether a file backs it (one still linked or one deleted since).
+    pub fn is_file(self) -> bool {
+        matches!(self, RegionKind::File | RegionKind::DeletedFile)
     }
 
     /// The name used in output.
@@ -131,6 +143,7 @@ impl RegionKind {
             RegionKind::Stack => "stack",
             RegionKind::Anon => "anon",
             RegionKind::File => "file",
+            RegionKind::DeletedFile => "deleted_file",
             RegionKind::Shm => "shm",
             RegionKind::Vdso => "vdso",
             RegionKind::Vvar => "vvar",
@@ -222,7 +235,7 @@ impl Region {
             (RegionKind::Anon, RegionKind::Anon) | (RegionKind::Heap, RegionKind::Heap) => {
                 self.path == next.path
             }
-            (RegionKind::File, RegionKind::File) | (RegionKind::Shm, RegionKind::Shm) => {
+            (a, b) if (a.is_file() && b.is_file()) || (a == RegionKind::Shm && a == b) => {
                 let same_file = match (self.inode, next.inode) {
                     (Some(a), Some(b)) => a == b,
                     (None, None) => self.fd.is_some() && self.fd == next.fd,

@@ -245,17 +245,21 @@ impl AddressSpace {
             let mut r = if k < start {
                 // It straddles the start: the part before stays where it is.
                 let straddling = self.region_mut(k).expect("key just found");
-                straddling.split_off(start)
+                let r = straddling.split_off(start);
+                self.sums.split(r.kind);
+                r
             } else if self.regions.get(&k).is_some_and(|r| r.end > end) {
                 // It straddles the end: the part after takes its place (no other region
                 // starts between), the part before goes.
                 let after = self.region_mut(k).expect("key just found").split_off(end);
+                self.sums.split(after.kind);
                 self.replace_region(k, after)
             } else {
                 self.take_region(k).expect("key just found")
             };
             if r.end > end {
                 let right = r.split_off(end);
+                self.sums.split(right.kind);
                 self.put_region(right);
             }
             self.totals.virtual_bytes -= r.len();
@@ -473,6 +477,7 @@ impl AddressSpace {
             .map(|(k, _)| *k);
         if let Some(k) = straddling {
             let right = self.region_mut(k).expect("key just found").split_off(at);
+            self.sums.split(right.kind);
             self.put_region(right);
         }
     }

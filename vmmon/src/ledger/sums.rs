@@ -4,13 +4,15 @@
 use super::attrs::Attrs;
 use super::region::{Perms, Region, RegionKind};
 
-/// Bytes mapped with each kind of backing.
+/// A number for each kind of backing: bytes mapped with it ([`Sums::by_kind`]), or mappings
+/// ([`Sums::mappings_by_kind`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BytesByKind {
     pub heap: u64,
     pub stack: u64,
     pub anon: u64,
     pub file: u64,
+    pub deleted_file: u64,
     pub shm: u64,
     pub vdso: u64,
     pub vvar: u64,
@@ -30,6 +32,7 @@ impl BytesByKind {
             RegionKind::Stack => &self.stack,
             RegionKind::Anon => &self.anon,
             RegionKind::File => &self.file,
+            RegionKind::DeletedFile => &self.deleted_file,
             RegionKind::Shm => &self.shm,
             RegionKind::Vdso => &self.vdso,
             RegionKind::Vvar => &self.vvar,
@@ -44,6 +47,7 @@ impl BytesByKind {
             RegionKind::Stack => &mut self.stack,
             RegionKind::Anon => &mut self.anon,
             RegionKind::File => &mut self.file,
+            RegionKind::DeletedFile => &mut self.deleted_file,
             RegionKind::Shm => &mut self.shm,
             RegionKind::Vdso => &mut self.vdso,
             RegionKind::Vvar => &mut self.vvar,
@@ -92,6 +96,8 @@ impl PermBytes {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sums {
     pub by_kind: BytesByKind,
+    /// Mappings (regions) of each kind.
+    pub mappings_by_kind: BytesByKind,
     pub by_perm: PermBytes,
     /// Bytes a fork does not copy (`MADV_DONTFORK`).
     pub dontcopy: u64,
@@ -102,6 +108,7 @@ impl Sums {
     pub fn add(&mut self, r: &Region) {
         let n = r.len();
         *self.by_kind.field_mut(r.kind) += n;
+        *self.mappings_by_kind.field_mut(r.kind) += 1;
         for c in self.by_perm.classes(r.perms) {
             *c += n;
         }
@@ -114,12 +121,19 @@ impl Sums {
     pub fn sub(&mut self, r: &Region) {
         let n = r.len();
         *self.by_kind.field_mut(r.kind) -= n;
+        *self.mappings_by_kind.field_mut(r.kind) -= 1;
         for c in self.by_perm.classes(r.perms) {
             *c -= n;
         }
         if r.attrs.contains(Attrs::DONTCOPY) {
             self.dontcopy -= n;
         }
+    }
+
+    /// Counts one more mapping of `kind`: a counted region cut in two (its bytes are counted
+    /// already).
+    pub fn split(&mut self, kind: RegionKind) {
+        *self.mappings_by_kind.field_mut(kind) += 1;
     }
 
     /// The figures of `regions`, counted from scratch.
@@ -161,6 +175,8 @@ mod tests {
         let mut f = Sums::of([&a, &b, &c]);
         assert_eq!(f.by_kind.get(RegionKind::Anon), 0x3000);
         assert_eq!(f.by_kind.heap, 0x1000);
+        assert_eq!(f.mappings_by_kind.get(RegionKind::Anon), 1);
+        assert_eq!(f.mappings_by_kind.shm, 1);
         assert_eq!(
             f.by_perm,
             PermBytes {

@@ -7,6 +7,7 @@ use super::book::{FORK_LATE_NS, Fork, Ledger};
 use super::check::{Verdict, settle_layout};
 use super::judge::mismatch_need;
 use super::process::{Applied, Need, Reason};
+use super::refused::refused_call;
 use super::region::{Origin, Perms, Region, RegionKind};
 use super::sites::{NO_SITE, SiteSpans};
 use crate::event::{Event, Kind};
@@ -34,6 +35,7 @@ impl Ledger {
             .get_mut(&space)
             .expect("a process's space exists");
         let bytes_before = shared.space.kernel_bytes();
+        let brk_before = shared.space.brk;
         // What no event shows (written pages, merges refused) may decide the layout: the
         // call can be undone, to try the other assumptions when the kernel's count disagrees.
         let judged = e.figures.is_some() && !shared.unfilled && shared.users == 1;
@@ -59,6 +61,9 @@ impl Ledger {
         {
             p.calls.failed += 1;
             p.calls.enomem += 1;
+        }
+        if let Some(refused) = refused_call(e, brk_before, call.site) {
+            p.refused.get_or_insert_default().note(refused);
         }
         match outcome {
             Outcome::Applied => self.counters.applied += 1,

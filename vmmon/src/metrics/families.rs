@@ -18,6 +18,7 @@ fn with<'a>(labels: &[&'a str], extra: &'a str) -> Vec<&'a str> {
 struct Families {
     virt: IntGaugeVec,
     kind: IntGaugeVec,
+    kind_mappings: IntGaugeVec,
     resident: IntGaugeVec,
     swap: IntGaugeVec,
     wx: IntGaugeVec,
@@ -63,6 +64,11 @@ impl Families {
                 "Mapped bytes by kind of mapping,",
                 &with(labels, "kind"),
             )?,
+            kind_mappings: g(
+                "kind_mappings",
+                "Mappings (VMAs) by kind of mapping (deleted_file: files deleted since they were mapped),",
+                &with(labels, "kind"),
+            )?,
             resident: g(
                 "resident_bytes",
                 "Resident memory by type (RssAnon, RssFile, RssShmem),",
@@ -101,18 +107,21 @@ impl Families {
         self.virt
             .with_label_values(labels)
             .add(v.virtual_bytes as i64);
-        let k = &v.bytes_by_kind;
-        for (name, bytes) in [
-            ("heap", k.heap),
-            ("stack", k.stack),
-            ("anon", k.anon),
-            ("file", k.file),
-            ("shm", k.shm),
-            ("special", k.special),
+        for (family, k) in [
+            (&self.kind, &v.bytes_by_kind),
+            (&self.kind_mappings, &v.mappings_by_kind),
         ] {
-            self.kind
-                .with_label_values(&with(labels, name))
-                .add(bytes as i64);
+            for (name, n) in [
+                ("heap", k.heap),
+                ("stack", k.stack),
+                ("anon", k.anon),
+                ("file", k.file),
+                ("deleted_file", k.deleted_file),
+                ("shm", k.shm),
+                ("special", k.special),
+            ] {
+                family.with_label_values(&with(labels, name)).add(n as i64);
+            }
         }
         let r = v.resident.unwrap_or_default();
         for (name, bytes) in [
@@ -223,6 +232,7 @@ pub fn per_group(
         |p| p.comm.as_str(),
     )?;
     exits(r, &tally.comm)?;
+    oom_kills(r, ("vmmon_comm", "comm"), &tally.comm)?;
     group(
         r,
         ("vmmon_unit", "unit"),
@@ -230,7 +240,35 @@ pub fn per_group(
         procs,
         &tally.unit,
         |p| unit_key(p.unit.as_deref()),
-    )
+    )?;
+    oom_kills(r, ("vmmon_unit", "unit"), &tally.unit)
+}
+
+/// `<prefix>_oom_kills_total`: processes of each group the OOM killer killed.
+fn oom_kills(
+    r: &Registry,
+    (prefix, label): (&str, &str),
+    groups: &PublishedGroups,
+) -> prometheus::Result<()> {
+    let count = IntCounterVec::new(
+        Opts::new(
+            format!("{prefix}_oom_kills_total"),
+            format!(
+                "Processes the OOM killer killed (their memory cgroup's or the machine's memory ran out), by {label}"
+            ),
+        ),
+        &[label],
+    )?;
+    r.register(Box::new(count.clone()))?;
+    let all = groups
+        .named
+        .iter()
+        .map(|(k, g)| (k.as_str(), g))
+        .chain(std::iter::once(("other", &groups.other)));
+    for (k, g) in all {
+        count.with_label_values(&[k]).inc_by(g.oom_kills);
+    }
+    Ok(())
 }
 
 fn group<'a>(

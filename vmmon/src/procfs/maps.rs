@@ -52,6 +52,7 @@ pub fn classify(path: Option<&str>, inode: u64, shared: bool) -> RegionKind {
             }
         }
         _ if inode == 0 && !path.starts_with('/') => RegionKind::Special,
+        p if p.ends_with(" (deleted)") => RegionKind::DeletedFile,
         _ => RegionKind::File,
     }
 }

@@ -183,6 +183,50 @@ impl Symbols {
         }
     }
 
+    /// Names the call sites of `refused`, process `pid`'s refused calls, from the frames in
+    /// `table` against `regions`.
+    pub fn name_refused(
+        &self,
+        pid: u32,
+        regions: &RegionMap,
+        table: &SiteTable,
+        refused: &mut crate::view::RefusedView,
+    ) {
+        for call in refused.calls_mut() {
+            if let Some(frames) = call.site_id().and_then(|id| table.get(&id)) {
+                call.frames = self.frames(pid, regions, frames);
+            }
+        }
+    }
+
+    /// Names what an exit kept of its call sites (its top sites and its refused calls'). A
+    /// frame in no mapping the ledger held is marked gone: a process that left before its
+    /// first `/proc` read had mappings the ledger never saw.
+    pub fn name_exit(&self, exit: &mut crate::view::ExitView) {
+        let Some(held) = exit.held.clone() else {
+            return;
+        };
+        exit.sites = self.sites(
+            exit.pid,
+            &held.regions,
+            &held.table,
+            &held.totals,
+            crate::ledger::EXIT_SITES,
+        );
+        if let Some(refused) = &mut exit.refused {
+            self.name_refused(exit.pid, &held.regions, &held.table, refused);
+        }
+        let refused = exit.refused.iter_mut().flat_map(|r| r.calls_mut());
+        let frames = exit
+            .sites
+            .iter_mut()
+            .flat_map(|s| s.frames.iter_mut())
+            .chain(refused.flat_map(|c| c.frames.iter_mut()));
+        for f in frames.filter(|f| f.marker == Some(Marker::Unmapped)) {
+            f.marker = Some(Marker::Gone);
+        }
+    }
+
     /// What each call site of process `pid` holds, most bytes first, named: at most `limit`
     /// sites, then the bytes no captured call made (if any).
     pub fn sites(
@@ -265,7 +309,7 @@ impl Inner {
                 f.marker = Some(Marker::Jit);
                 return f;
             }
-            RegionKind::File | RegionKind::Shm => {}
+            RegionKind::File | RegionKind::DeletedFile | RegionKind::Shm => {}
         }
         f.offset = Some(r.offset + (addr - r.start));
         let named = r.path.as_deref().filter(|p| p.starts_with('/'));
@@ -275,10 +319,15 @@ impl Inner {
         // The file at the path must still be the one mapped (not replaced by an upgrade, nor
         // by a link to a file the process's user may not read): its device and inode must be
         // those the kernel shows for the mapping now.
+        // Once the process is gone (a call site kept at its exit), the file it mapped there
+        // as `/proc` showed it when the ledger last read it.
         let same = |p: &Path| {
             use std::os::unix::fs::MetadataExt as _;
-            std::fs::metadata(p)
-                .is_ok_and(|m| mapped_file(pid, r.start) == Some((m.dev(), m.ino())))
+            let mapped = mapped_file(pid, r.start).or_else(|| {
+                let (dev, ino) = r.inode?;
+                Some((libc::makedev(dev >> 20, dev & 0xf_ffff), ino))
+            });
+            std::fs::metadata(p).is_ok_and(|m| mapped == Some((m.dev(), m.ino())))
         };
         let (file, module) = match named {
             Some(p) if !deleted && same(Path::new(p)) && opens(Path::new(p)) => {

@@ -15,7 +15,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         return;
     };
     let [figures, spark_label, spark, sites, regions, events] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Length(1),
         Constraint::Length(2),
         Constraint::Length(SITE_ROWS as u16 + 1),
@@ -158,7 +158,38 @@ fn figures_line(app: &App, d: &Detail, theme: Theme) -> Paragraph<'static> {
         rate(r.rates.mprotect),
         rate(r.rates.brk),
     );
-    Paragraph::new(vec![Line::from(first), Line::raw(second)])
+    let third = match &r.refused {
+        Some(refused) => Line::styled(refused_text(refused), theme.alarm()),
+        None => Line::styled("no call refused", theme.dim()),
+    };
+    Paragraph::new(vec![Line::from(first), Line::raw(second), third])
+}
+
+/// The calls the kernel refused a process: the latest, and how many since the first.
+fn refused_text(r: &crate::view::RefusedView) -> String {
+    let now = crate::procfs::monotonic_ns();
+    let ago = |t: u64| now.saturating_sub(t) as f64 / 1e9;
+    let c = &r.latest;
+    let then = match (c.virtual_bytes, c.mapping_count) {
+        (Some(v), Some(m)) => format!(", it had {} in {m} maps", size(v)),
+        _ => String::new(),
+    };
+    let mut s = format!(
+        "refused: {} of {} {} {:.1} s ago{then}",
+        c.call,
+        size(c.bytes),
+        c.error,
+        ago(c.at_ns)
+    );
+    if r.first != r.latest {
+        s.push_str(&format!(
+            "; first: {} of {} {:.1} s ago",
+            r.first.call,
+            size(r.first.bytes),
+            ago(r.first.at_ns)
+        ));
+    }
+    s
 }
 
 fn draw_regions(f: &mut Frame, d: &Detail, theme: Theme, area: Rect) {

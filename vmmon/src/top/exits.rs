@@ -41,8 +41,8 @@ fn draw_list(
         Line::styled(
             truncate(
                 &format!(
-                    "{:<15} {:>7} {:<15} {:>9} {:>9} {:>9} {:>6} UNIT",
-                    "EXITED", "PID", "COMMAND", "LIVED", "PEAK VIRT", "PEAK RES", "MAPS"
+                    "{:<15} {:>7} {:<15} {:<14} {:>9} {:>9} {:>9} {:>6} UNIT",
+                    "EXITED", "PID", "COMMAND", "CAUSE", "LIVED", "PEAK VIRT", "PEAK RES", "MAPS"
                 ),
                 cells,
             ),
@@ -62,16 +62,22 @@ fn draw_list(
         let mut at = String::new();
         clock.write(&mut at, x.exit_ns);
         let text = format!(
-            "{at:<15} {:>7} {:<15} {:>9} {:>9} {:>9} {:>6} {}",
+            "{at:<15} {:>7} {:<15} {:<14} {:>9} {:>9} {:>9} {:>6} {}",
             x.pid,
             truncate(&sanitize(&x.comm), 15),
+            truncate(&x.cause.as_ref().map_or_else(dash, |c| c.text()), 14),
             lifetime(x.lifetime_seconds),
             x.peak_virtual_bytes.map_or_else(dash, size),
             x.peak_resident_bytes.map_or_else(dash, size),
             x.mapping_count.map_or_else(dash, |m| m.to_string()),
             sanitize(x.unit.as_deref().unwrap_or("-")),
         );
-        lines.push(Line::raw(truncate(&text, cells)));
+        let text = truncate(&text, cells);
+        // An OOM kill stands out.
+        lines.push(match &x.cause {
+            Some(c) if c.is_oom_kill() => Line::styled(text, theme.alarm()),
+            _ => Line::raw(text),
+        });
     }
     f.render_widget(Paragraph::new(lines), area);
 }
@@ -134,6 +140,10 @@ mod tests {
             mapping_count: figures.then_some(57),
             counts: Default::default(),
             ids: None,
+            cause: figures.then(|| crate::event::ExitCause::of(9, true)),
+            refused: None,
+            sites: Vec::new(),
+            held: None,
         }
     }
 
@@ -155,7 +165,7 @@ mod tests {
     #[test]
     fn each_exit_shows_its_footprint_and_a_dash_where_the_kernel_gave_none() {
         let list = [exit(42, "cc1\u{1b}[2J", true), exit(7, "sh", false)];
-        let s = screen(&list, 0, 100, 6);
+        let s = screen(&list, 0, 120, 6);
         assert!(s[0].starts_with("2 recent exits, newest first"), "{s:?}");
         assert!(
             s[1].contains("PEAK VIRT") && s[1].contains("PEAK RES"),
@@ -167,6 +177,7 @@ mod tests {
             [
                 "42",
                 "cc1?[2J",
+                "oom_kill",
                 "2.50s",
                 "300",
                 "MiB",
@@ -180,7 +191,7 @@ mod tests {
         let second: Vec<&str> = s[3].split_whitespace().collect();
         assert_eq!(
             &second[1..],
-            ["7", "sh", "2.50s", "-", "-", "-", "-"],
+            ["7", "sh", "-", "2.50s", "-", "-", "-", "-"],
             "{s:?}"
         );
         // The columns line up under their headers.

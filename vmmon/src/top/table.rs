@@ -68,6 +68,8 @@ pub struct Row {
     pub exited: Option<u8>,
     /// Its traced calls still in the kernel (its regions may lag until they return).
     pub in_flight: Option<crate::view::InFlightView>,
+    /// The calls the kernel refused it (the first and the latest).
+    pub refused: Option<Box<crate::view::RefusedView>>,
 }
 
 /// Machine-wide figures for the header line.
@@ -137,6 +139,7 @@ impl Table {
                     wx: p.wx_bytes,
                     exited: None,
                     in_flight: p.in_flight,
+                    refused: p.refused.clone().map(Box::new),
                 },
             );
         }

@@ -81,6 +81,7 @@ mod tests {
             1,
             "init",
             Kind::Exit {
+                cause: None,
                 group_dead: true,
                 footprint: None,
             },
@@ -103,6 +104,7 @@ mod tests {
             7,
             "cat",
             Kind::Exit {
+                cause: None,
                 group_dead: false,
                 footprint: None,
             }

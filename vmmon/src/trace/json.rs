@@ -114,8 +114,10 @@ impl Serialize for Json<'_> {
             Kind::Exit {
                 group_dead,
                 footprint,
+                cause,
             } => {
                 m.serialize_entry("group_dead", group_dead)?;
+                m.serialize_entry("cause", cause)?;
                 if *group_dead {
                     let f = e.figures.as_ref();
                     m.serialize_entry("peak_virtual_bytes", &f.map(|f| f.peak_virtual_bytes))?;
@@ -129,6 +131,13 @@ impl Serialize for Json<'_> {
                         &footprint.map(|f| e.ts_ns.saturating_sub(f.start_ns)),
                     )?;
                 }
+            }
+            Kind::OomKill { resident } => {
+                let f = e.figures.as_ref();
+                m.serialize_entry("virtual_bytes", &f.map(|f| f.virtual_bytes))?;
+                m.serialize_entry("mapping_count", &f.map(|f| f.mappings))?;
+                m.serialize_entry("resident_bytes", &resident.total_bytes())?;
+                m.serialize_entry("resident", resident)?;
             }
         }
         if let Some(ret) = e.kind.ret() {
@@ -221,6 +230,7 @@ mod tests {
         assert!(v.get("ret").is_none());
         let v = to_value(
             Kind::Exit {
+                cause: None,
                 group_dead: false,
                 footprint: None,
             },
@@ -239,6 +249,10 @@ mod tests {
         assert_eq!(v["peak_resident_bytes"], 12 << 20);
         assert_eq!(v["mapping_count"], 57);
         assert_eq!(v["lifetime_ns"], 2_500_000_000u64);
+        assert_eq!(
+            v["cause"],
+            serde_json::json!({"kind": "oom_kill", "signal": 9, "name": "SIGKILL"})
+        );
     }
 
     #[test]

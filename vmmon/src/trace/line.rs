@@ -204,11 +204,15 @@ pub fn write_call(out: &mut String, e: &Event) {
         Kind::Exit {
             group_dead,
             footprint,
+            cause,
         } => {
             if !group_dead {
                 out.push_str("exit (thread)");
             } else {
                 out.push_str("exit (last thread: address space released");
+                if let Some(c) = cause {
+                    let _ = write!(out, "; {}", c.text());
+                }
                 if let Some(f) = &e.figures {
                     let _ = write!(
                         out,
@@ -230,6 +234,22 @@ pub fn write_call(out: &mut String, e: &Event) {
                 }
                 out.push(')');
             }
+        }
+        Kind::OomKill { resident } => {
+            out.push_str("oom_kill (chosen by the OOM killer");
+            if let Some(f) = &e.figures {
+                let _ = write!(
+                    out,
+                    "; {} virtual, {} mappings",
+                    crate::format::human_bytes(f.virtual_bytes),
+                    f.mappings
+                );
+            }
+            let _ = write!(
+                out,
+                ", {} resident)",
+                crate::format::human_bytes(resident.total_bytes())
+            );
         }
     }
     if e.kind.ret().is_some() {
@@ -353,6 +373,7 @@ mod tests {
         });
         assert!(l.ends_with("exec \"/bin/true\""), "{l}");
         let l = line(Kind::Exit {
+            cause: None,
             group_dead: true,
             footprint: None,
         });
@@ -378,7 +399,7 @@ mod tests {
         write_line(&mut out, &WallClock::monotonic(), &e);
         assert!(
             out.ends_with(
-                "exit (last thread: address space released; peak 300.0M virtual, \
+                "exit (last thread: address space released; oom_kill; peak 300.0M virtual, \
                  12.0M resident, 57 mappings, lived 2.500s)"
             ),
             "{out}"

@@ -9,7 +9,8 @@ pub use json::{write_json, write_json_with_site};
 pub use line::{WallClock, write_call, write_line};
 
 /// The exit of a process's last thread named `comm`, with the footprint the kernel gave:
-/// started at 1 s, left at 3.5 s, peak 300 MiB virtual and 12 MiB resident, 57 mappings.
+/// started at 1 s, left at 3.5 s, peak 300 MiB virtual and 12 MiB resident, 57 mappings,
+/// killed by the OOM killer.
 #[cfg(test)]
 pub(crate) fn last_exit(comm: &[u8]) -> crate::event::Event {
     use crate::event::{Comm, Event, Figures, Footprint, Kind, Resident};
@@ -21,6 +22,7 @@ pub(crate) fn last_exit(comm: &[u8]) -> crate::event::Event {
         10,
         Comm::new(raw),
         Kind::Exit {
+            cause: Some(crate::event::ExitCause::of(9, true)),
             group_dead: true,
             footprint: Some(Footprint {
                 start_ns: 1_000_000_000,

@@ -1,7 +1,11 @@
 //! A process that left, as `GET /api/v1/exits` shows it: its footprint.
 
+use super::{ExitSites, RefusedView};
+use crate::event::ExitCause;
 use crate::ledger::Exited;
+use crate::symbolize::SiteView;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One recent exit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,6 +31,31 @@ pub struct ExitView {
     /// Who it was (for the API's access checks; not shown: its uid is what `/proc` showed).
     #[serde(skip)]
     pub ids: Option<crate::access::Ids>,
+    /// How it ended: `exit` with its code, `signal` with its name, or `oom_kill`; null when
+    /// the kernel did not say.
+    #[serde(default)]
+    pub cause: Option<ExitCause>,
+    /// The calls the kernel refused it for want of memory or of room for a mapping.
+    #[serde(default)]
+    pub refused: Option<RefusedView>,
+    /// What held its mapped bytes as it left: its top call sites (at most 8), named as
+    /// `/sites` names them, then the bytes no captured call made. Empty when no site was
+    /// captured, or for a peer who may not read its maps.
+    #[serde(default)]
+    pub sites: Vec<SiteView>,
+    /// What naming `sites` needs (filled in per peer by the API).
+    #[serde(skip)]
+    pub held: Option<Arc<ExitSites>>,
+}
+
+impl ExitView {
+    /// What a peer who may not read its maps sees: its numbers, no sites nor frames.
+    pub fn numbers_only(&mut self) {
+        self.sites.clear();
+        if let Some(r) = &mut self.refused {
+            r.numbers_only();
+        }
+    }
 }
 
 impl From<&Exited> for ExitView {
@@ -47,6 +76,10 @@ impl From<&Exited> for ExitView {
                 unmapped_bytes: x.unmapped_bytes,
             },
             ids: x.ids,
+            cause: x.cause.clone(),
+            refused: x.refused.as_deref().and_then(RefusedView::of),
+            sites: Vec::new(),
+            held: None,
         }
     }
 }

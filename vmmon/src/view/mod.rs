@@ -3,17 +3,21 @@
 //! `/metrics`, the API, `vmmon top` and `vmmon maps` read only these. Pure.
 
 mod events;
+mod exit_sites;
 mod exits;
 mod process;
+mod refused;
 mod snapshot;
 mod status;
 mod tally;
 
 pub use events::{EventLog, EventView, EventsView, RECENT_EVENTS, Recent};
+pub use exit_sites::ExitSites;
 pub use exits::ExitView;
 pub use process::{
     InFlightView, KindBytes, ProcessView, RegionView, merge_adjacent, process_view, region_view,
 };
+pub use refused::{RefusedCallView, RefusedView};
 pub use snapshot::{MachineTotals, Outcomes, ProcessEntry, Snapshot, SyscallTotals};
 pub use status::Status;
 pub use tally::{

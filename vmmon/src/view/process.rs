@@ -5,13 +5,16 @@ use crate::ledger::{
 };
 use serde::{Deserialize, Serialize};
 
-/// Bytes by kind of mapping.
+/// Bytes (`bytes_by_kind`) or mappings (`mappings_by_kind`) by kind of mapping.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindBytes {
     pub heap: u64,
     pub stack: u64,
     pub anon: u64,
     pub file: u64,
+    /// Files deleted since they were mapped (`/proc` shows ` (deleted)`).
+    #[serde(default)]
+    pub deleted_file: u64,
     pub shm: u64,
     /// vdso, vvar, vsyscall and other kernel-named regions.
     pub special: u64,
@@ -24,6 +27,7 @@ impl From<&BytesByKind> for KindBytes {
             stack: b.stack,
             anon: b.anon,
             file: b.file,
+            deleted_file: b.deleted_file,
             shm: b.shm,
             // [vsyscall] is no part of the address space (the kernel counts it nowhere).
             special: b.vdso + b.vvar + b.special,
@@ -72,6 +76,10 @@ pub struct ProcessView {
     /// The brk heap.
     pub heap_bytes: u64,
     pub bytes_by_kind: KindBytes,
+    /// Mappings by kind, as the ledger holds them (they add up to `mapping_count` when the
+    /// ledger is exact; `[vsyscall]` is none).
+    #[serde(default)]
+    pub mappings_by_kind: KindBytes,
     pub bytes_by_perm: PermBytes,
     /// Writable and executable at once.
     pub wx_bytes: u64,
@@ -87,6 +95,10 @@ pub struct ProcessView {
     /// Its traced calls still in the kernel; null when none.
     #[serde(default)]
     pub in_flight: Option<InFlightView>,
+    /// The calls the kernel refused it for want of memory or of room for a mapping (the
+    /// first and the latest); null when none was.
+    #[serde(default)]
+    pub refused: Option<super::RefusedView>,
 }
 
 /// One mapping: `GET /api/v1/processes/{pid}/maps` returns a list of these.
@@ -155,6 +167,7 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
         resident,
         heap_bytes: bytes_by_kind.heap,
         bytes_by_kind,
+        mappings_by_kind: KindBytes::from(&space.sums().mappings_by_kind),
         wx_bytes: bytes_by_perm.write_exec,
         bytes_by_perm,
         mapped_bytes,
@@ -165,6 +178,7 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
         growth_bytes_per_second: 0,
         growth_bytes: 0,
         in_flight: in_flight(p),
+        refused: p.refused.as_deref().and_then(super::RefusedView::of),
     }
 }
 
@@ -220,6 +234,10 @@ pub(crate) fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessV
             anon: virt,
             ..KindBytes::default()
         },
+        mappings_by_kind: KindBytes {
+            anon: 3,
+            ..KindBytes::default()
+        },
         bytes_by_perm: PermBytes::default(),
         wx_bytes: 0,
         mapped_bytes: virt,
@@ -232,6 +250,7 @@ pub(crate) fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessV
         growth_bytes_per_second: 0,
         growth_bytes: 0,
         in_flight: None,
+        refused: None,
     }
 }
 

@@ -98,12 +98,19 @@ impl SizeHistogram {
     }
 }
 
+/// Whether the OOM killer ended an exited process.
+fn oom_killed(x: &ExitView) -> bool {
+    x.cause.as_ref().is_some_and(|c| c.is_oom_kill())
+}
+
 /// One group's cumulative figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Group {
     pub counts: Counts,
     /// Processes of the group that exited (their last thread left).
     pub exits: u64,
+    /// Of those, the ones the OOM killer killed.
+    pub oom_kills: u64,
     /// Their peak virtual and resident sizes as they left.
     pub exit_peak_virtual: SizeHistogram,
     pub exit_peak_resident: SizeHistogram,
@@ -112,6 +119,7 @@ pub struct Group {
 impl Group {
     fn add_exit(&mut self, x: &ExitView) {
         self.exits += 1;
+        self.oom_kills += u64::from(oom_killed(x));
         if let Some(v) = x.peak_virtual_bytes {
             self.exit_peak_virtual.record(v);
         }
@@ -123,6 +131,7 @@ impl Group {
     fn add(&mut self, other: &Group) {
         self.counts.add(&other.counts);
         self.exits += other.exits;
+        self.oom_kills += other.oom_kills;
         for (a, b) in [
             (&mut self.exit_peak_virtual, &other.exit_peak_virtual),
             (&mut self.exit_peak_resident, &other.exit_peak_resident),
@@ -284,7 +293,10 @@ impl Tally {
                 g.counts.add(&d);
                 g.add_exit(x);
             });
-            self.unit.add(unit, now_s, |g| g.counts.add(&d));
+            self.unit.add(unit, now_s, |g| {
+                g.counts.add(&d);
+                g.oom_kills += u64::from(oom_killed(x));
+            });
         }
         let mut alive = HashSet::with_capacity(live.len());
         for v in &live {

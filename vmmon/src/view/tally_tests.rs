@@ -39,6 +39,10 @@ fn exit(v: &ProcessView, mmaps: u64, peak: u64) -> ExitView {
             unmapped_bytes: 0,
         },
         ids: None,
+        cause: None,
+        refused: None,
+        sites: Vec::new(),
+        held: None,
     }
 }
 

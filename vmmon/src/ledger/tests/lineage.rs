@@ -35,6 +35,7 @@ fn threads_share_the_process_ledger() {
         10,
         7,
         Kind::Exit {
+            cause: None,
             group_dead: false,
             footprint: None,
         },
@@ -80,6 +81,7 @@ fn exit_removes_and_a_reused_pid_is_a_new_process() {
         11,
         6,
         Kind::Exit {
+            cause: None,
             group_dead: true,
             footprint: None,
         },
@@ -149,4 +151,62 @@ fn the_unit_and_user_are_inherited_at_fork_and_kept_through_exec() {
     ));
     assert_eq!(l.process(11).unwrap().unit.as_deref(), Some("ssh.service"));
     assert_eq!(l.process(11).unwrap().uid, Some(1000));
+}
+
+#[test]
+fn an_exit_keeps_how_it_ended_its_top_sites_and_what_was_refused() {
+    use crate::event::{CallSite, ExitCause, Resident};
+    let mut l = ledger_with_10();
+    // Ten sites of 1..=10 pages each: the exit keeps the 8 biggest, then the rest.
+    for i in 1..=10u64 {
+        let mut e = mmap(10, 1 + i, 0x1000_0000 * i, i);
+        e.site = Some(CallSite::with_frames(100 + i, &[0x10010]));
+        l.apply(&e);
+    }
+    let mut refused = ev(10, 20, Kind::anon_mmap(0, 64 << 20));
+    if let Kind::Mmap { ret, .. } = &mut refused.kind {
+        *ret = -12;
+    }
+    refused.site = Some(CallSite::with_frames(999, &[0x10020]));
+    l.apply(&refused);
+    assert!(l.process(10).unwrap().refused.is_some());
+    l.apply(&ev(
+        10,
+        21,
+        Kind::OomKill {
+            resident: Resident::default(),
+        },
+    ));
+    let killed = ExitCause::of(9, false);
+    let x = l
+        .apply(&ev(
+            10,
+            22,
+            Kind::Exit {
+                cause: Some(killed),
+                group_dead: true,
+                footprint: None,
+            },
+        ))
+        .exited
+        .expect("the process left");
+    assert!(
+        x.cause.as_ref().is_some_and(|c| c.is_oom_kill()),
+        "the OOM killer's choice, seen before the SIGKILL: {:?}",
+        x.cause
+    );
+    let sites: Vec<(u64, u64)> = x.sites.iter().map(|t| (t.site, t.bytes)).collect();
+    assert_eq!(sites.len(), 9, "{sites:?}");
+    assert_eq!(sites[0], (110, 10 * P));
+    assert_eq!(sites[7], (103, 3 * P));
+    assert_eq!(
+        sites[8],
+        (super::super::NO_SITE, 12 * P),
+        "what /proc showed"
+    );
+    assert!(x.regions.is_some(), "sites are named from its mappings");
+    let r = x.refused.expect("the refused mmap");
+    let first = r.first.unwrap();
+    assert_eq!((first.bytes, first.site), (64 << 20, 999));
+    assert!(l.process(10).is_none());
 }

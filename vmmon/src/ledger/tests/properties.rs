@@ -4,7 +4,7 @@
 //! mapped.
 
 use super::page_model::{BASE, Model, kernel, op};
-use crate::ledger::{AddressSpace, Call, PAGE, Perms, RegionKind, apply_call};
+use crate::ledger::{AddressSpace, Call, PAGE, Perms, RegionKind, Sums, apply_call};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -65,6 +65,7 @@ proptest! {
             let total: u64 = space.regions().map(|r| r.len()).sum();
             prop_assert_eq!(total, model.pages.len() as u64 * PAGE);
             prop_assert_eq!(space.totals().virtual_bytes, total);
+            prop_assert_eq!(*space.sums(), Sums::of(space.regions()), "sums (bytes and mappings by kind) drifted");
             let by_sites: u64 = space.sites().iter().map(|t| t.bytes).sum();
             prop_assert_eq!(by_sites, total, "the call sites' bytes are not what is mapped");
             for r in space.regions() {

@@ -193,6 +193,10 @@ fn x_opens_the_recent_exits_and_esc_comes_back() {
         mapping_count: Some(88),
         counts: Default::default(),
         ids: None,
+        cause: None,
+        refused: None,
+        sites: Vec::new(),
+        held: None,
     }];
     let (lines, _) = screen(&mut app, 100, 24);
     let text = lines.join("\n");

@@ -1,0 +1,103 @@
+//! What an exit keeps to name its call sites after the process is gone: its top sites'
+//! totals, their frames, and the few mappings those frames are in. Pure; the API names them
+//! per peer (addresses are for who may read the process's maps).
+
+use crate::ledger::{Refused, RegionMap, SiteTable, SiteTotal, region_at};
+
+/// An exit's call sites, ready to be named.
+#[derive(Clone, Debug)]
+pub struct ExitSites {
+    /// Its top call sites, most bytes first, then the bytes no captured call made.
+    pub totals: Vec<SiteTotal>,
+    /// The frames of those sites and of its refused calls' sites, by id.
+    pub table: SiteTable,
+    /// The mappings the frames are in, as they were when it left.
+    pub regions: RegionMap,
+}
+
+impl ExitSites {
+    /// Keeps what naming `totals` and `refused`'s sites needs out of the agent's `table` and
+    /// the process's last `regions`; `None` when no site is known.
+    pub fn keep(
+        totals: Vec<SiteTotal>,
+        refused: Option<&Refused>,
+        table: &SiteTable,
+        regions: Option<&RegionMap>,
+    ) -> Option<Self> {
+        let ids = totals
+            .iter()
+            .map(|t| t.site)
+            .chain(refused.into_iter().flat_map(Refused::sites));
+        let mut kept = SiteTable::new();
+        let mut held = RegionMap::new();
+        for id in ids {
+            let Some(frames) = table.get(&id) else {
+                continue;
+            };
+            kept.insert(id, frames.clone());
+            for &addr in frames.iter() {
+                if let Some(r) = regions.and_then(|m| region_at(m, addr)) {
+                    held.insert(r.start, r.clone());
+                }
+            }
+        }
+        (!kept.is_empty()).then_some(Self {
+            totals,
+            table: kept,
+            regions: held,
+        })
+    }
+}
+
+impl PartialEq for ExitSites {
+    /// The same sites with the same frames (the regions follow from them).
+    fn eq(&self, other: &Self) -> bool {
+        self.totals == other.totals && self.table == other.table
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Origin, Perms, Region, RegionKind};
+    use std::sync::Arc;
+
+    fn region(start: u64, end: u64, exec: bool) -> Region {
+        let perms = Perms::from_prot(if exec { 5 } else { 3 }, false);
+        Region::new(start, end, perms, RegionKind::File, Origin::Procfs)
+    }
+
+    #[test]
+    fn it_keeps_only_the_frames_and_mappings_its_sites_need() {
+        let regions: RegionMap = [
+            region(0x1000, 0x2000, true),
+            region(0x2000, 0x3000, false),
+            region(0x9000, 0xa000, true),
+        ]
+        .into_iter()
+        .map(|r| (r.start, r))
+        .collect();
+        let mut table = SiteTable::new();
+        table.insert(7, Arc::from(vec![0x1010u64, 0x9020]));
+        table.insert(8, Arc::from(vec![0x5000u64]));
+        let totals = vec![
+            SiteTotal {
+                site: 7,
+                bytes: 4096,
+                regions: 1,
+            },
+            SiteTotal {
+                site: 0,
+                bytes: 100,
+                regions: 2,
+            },
+        ];
+        let kept = ExitSites::keep(totals.clone(), None, &table, Some(&regions)).unwrap();
+        assert_eq!(kept.table.len(), 1, "site 8 is not the exit's");
+        let starts: Vec<u64> = kept.regions.values().map(|r| r.start).collect();
+        assert_eq!(starts, vec![0x1000, 0x9000]);
+        assert_eq!(kept.totals, totals);
+        // With no site known, nothing to keep.
+        assert!(ExitSites::keep(totals, None, &SiteTable::new(), Some(&regions)).is_none());
+    }
+}
