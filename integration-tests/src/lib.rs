@@ -7,3 +7,4 @@ pub mod exact;
 pub mod log;
 pub mod output;
 pub mod sys;
+pub mod tmux;

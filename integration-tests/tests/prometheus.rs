@@ -5,7 +5,7 @@
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use vmmon_integration_tests::agent::{Killed, Launch, free_port, get_json, wait_until};
+use vmmon_integration_tests::agent::{Killed, Launch, free_port, wait_until};
 use vmmon_integration_tests::collect::require_root;
 
 /// A real Prometheus scraping the agent on `agent_port` every second, in `dir`.
@@ -56,10 +56,59 @@ impl Server {
 
     /// The first value of an instant query.
     fn query(&self, q: &str) -> Option<f64> {
-        let url = format!("{}/api/v1/query?query={}", self.api, urlencode(q));
-        let v = get_json(&url)?;
-        v["data"]["result"][0]["value"][1].as_str()?.parse().ok()
+        self.query_all(q).ok()?.first().copied()
     }
+
+    /// Every value of an instant query, or Prometheus's error (a query it cannot parse or
+    /// evaluate).
+    fn query_all(&self, q: &str) -> Result<Vec<f64>, String> {
+        let url = format!("{}/api/v1/query?query={}", self.api, urlencode(q));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut answer = agent.get(&url).call().map_err(|e| e.to_string())?;
+        let v: serde_json::Value = answer.body_mut().read_json().map_err(|e| e.to_string())?;
+        if v["status"] != "success" {
+            return Err(v.to_string());
+        }
+        let values = v["data"]["result"].as_array().cloned().unwrap_or_default();
+        Ok(values
+            .iter()
+            .filter_map(|r| r["value"][1].as_str()?.parse().ok())
+            .collect())
+    }
+}
+
+/// The dashboard's queries, with its variables set to match anything.
+fn dashboard_queries() -> Vec<(String, String)> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/grafana/vmmon.json");
+    let d: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for p in d["panels"].as_array().unwrap() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"].as_str().unwrap().replace("$instance", ".*");
+            out.push((p["title"].as_str().unwrap_or("").to_string(), expr));
+        }
+    }
+    out
+}
+
+/// The `vmmon_*` metric names a query reads (a histogram's by its family's name).
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("vmmon_") {
+        let name: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        rest = &rest[at + name.len()..];
+        names.push(name.trim_end_matches("_bucket").to_string());
+    }
+    names
 }
 
 #[test]
@@ -106,6 +155,58 @@ fn real_ebpf_prometheus_scrapes_the_agent_and_sees_a_process_grow() {
     assert_eq!(up, 1.0, "Prometheus does not see the agent up");
     eprintln!("Prometheus: pid {pid} grew {growth} bytes over the window, {rate} B/s now");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every query of the Grafana dashboard (the new panels: OOM kills, the time to the mapping
+/// limit, mappings by kind, deleted files) is one Prometheus evaluates, over families the
+/// agent exports; the OOM-kill, refused-call and deleted-file families have series.
+#[test]
+fn real_ebpf_every_dashboard_query_evaluates_over_families_the_agent_exports() {
+    require_root();
+    let dir = std::env::temp_dir().join(format!("vmmon-prom-dash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let agent_port = free_port();
+    let _agent = Launch::new().port(agent_port).start();
+    let server = Server::start(&dir, agent_port);
+    wait_until("the first scrape", Duration::from_secs(60), || {
+        server.query("vmmon_processes").filter(|n| *n > 0.0)
+    });
+    let exported = get_text(&format!("http://127.0.0.1:{agent_port}/metrics"));
+    for (title, expr) in dashboard_queries() {
+        if let Err(e) = server.query_all(&expr) {
+            panic!("panel {title:?}: {expr}: {e}");
+        }
+        for name in metric_names(&expr) {
+            assert!(
+                exported.contains(&format!("# TYPE {name} ")),
+                "panel {title:?} reads {name}, which the agent does not export"
+            );
+        }
+    }
+    for family in [
+        "vmmon_comm_oom_kills_total",
+        "vmmon_unit_oom_kills_total",
+        "vmmon_process_kind_mappings",
+        "vmmon_comm_enomem_calls_total",
+    ] {
+        let series = server.query_all(family).unwrap();
+        assert!(!series.is_empty(), "no series of {family} in Prometheus");
+    }
+    let deleted = server
+        .query_all("vmmon_comm_kind_mappings{kind=\"deleted_file\"}")
+        .unwrap();
+    assert!(!deleted.is_empty(), "no deleted_file series");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `GET url` as text.
+fn get_text(url: &str) -> String {
+    ureq::get(url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
 }
 
 /// Processes of one name come and go in waves, the largest of each moving into the top K
