@@ -93,7 +93,7 @@ fn expected(op: &Op) -> (u32, u32, Kind) {
                 group_dead: *group_dead,
                 // Compared separately: the kernel's footprint and how it ended.
                 footprint: None,
-                cause: None,
+                status: None,
             },
         ),
         Op::Exec {
@@ -125,7 +125,7 @@ fn seen(e: &Event) -> (u32, u32, Kind) {
         Kind::Exit { group_dead, .. } => Kind::Exit {
             group_dead: *group_dead,
             footprint: None,
-            cause: None,
+            status: None,
         },
         k => k.clone(),
     };

@@ -2,7 +2,7 @@
 //! buffer; a record that does not fit is an error value, never a panic.
 
 use super::CallSite;
-use super::{Comm, Event, ExitCause, Figures, Footprint, Kind, Resident, Swept, Syscall};
+use super::{Comm, Event, ExitStatus, Figures, Footprint, Kind, Resident, Swept, Syscall};
 use vmmon_common::{
     EXIT_KNOWN, EXIT_OOM_VICTIM, EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, ForkRecord,
     Header, IDS_DUMPABLE, IDS_KNOWN, OomRecord, SWEPT_THREAD, SweepRecord, SweepThread,
@@ -81,8 +81,10 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
             let kind = Kind::Exit {
                 group_dead,
                 footprint,
-                cause: (r.ids_flags & EXIT_KNOWN != 0)
-                    .then(|| ExitCause::of(r.exit_code, r.ids_flags & EXIT_OOM_VICTIM != 0)),
+                status: (r.ids_flags & EXIT_KNOWN != 0).then_some(ExitStatus {
+                    wait_status: r.exit_code,
+                    oom_victim: r.ids_flags & EXIT_OOM_VICTIM != 0,
+                }),
             };
             (r.header, r.figures, kind)
         }

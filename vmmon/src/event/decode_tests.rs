@@ -309,7 +309,7 @@ fn decodes_exit() {
     let e = decode(&bytes(&r)).unwrap();
     assert!(e.is_process_exit());
     let Kind::Exit {
-        cause: None,
+        status: None,
         footprint: Some(f),
         ..
     } = e.kind
@@ -327,7 +327,7 @@ fn decodes_exit() {
         ..r
     };
     let Kind::Exit {
-        cause: None,
+        status: None,
         footprint: Some(f),
         ..
     } = decode(&bytes(&dumpable)).unwrap().kind
@@ -337,7 +337,7 @@ fn decodes_exit() {
     assert!(f.ids.unwrap().dumpable);
     let unknown = ExitRecord { ids_flags: 0, ..r };
     let Kind::Exit {
-        cause: None,
+        status: None,
         footprint: Some(f),
         ..
     } = decode(&bytes(&unknown)).unwrap().kind
@@ -349,7 +349,7 @@ fn decodes_exit() {
     assert_eq!(
         decode(&bytes(&thread)).unwrap().kind,
         Kind::Exit {
-            cause: None,
+            status: None,
             group_dead: false,
             footprint: None
         }
@@ -371,10 +371,10 @@ fn an_exit_says_how_it_ended_and_whether_the_oom_killer_chose_it() {
         _pad2: 0,
     };
     let cause = |r: &ExitRecord| match decode(&bytes(r)).unwrap().kind {
-        Kind::Exit { cause, .. } => cause,
+        Kind::Exit { status, .. } => status.map(|s| s.cause()),
         k => panic!("{k:?}"),
     };
-    assert_eq!(cause(&r), Some(ExitCause::Exit { code: 3 }));
+    assert_eq!(cause(&r), Some(crate::event::ExitCause::Exit { code: 3 }));
     let killed = ExitRecord { exit_code: 9, ..r };
     assert_eq!(cause(&killed).map(|c| c.text()), Some("SIGKILL".into()));
     let oom = ExitRecord {

@@ -2,6 +2,21 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How a process ended as the kernel keeps it: the status `wait` reports, and whether the OOM
+/// killer had chosen it. Small and `Copy`, for the event; [`ExitStatus::cause`] says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitStatus {
+    pub wait_status: u32,
+    pub oom_victim: bool,
+}
+
+impl ExitStatus {
+    /// How it ended.
+    pub fn cause(self) -> ExitCause {
+        ExitCause::of(self.wait_status, self.oom_victim)
+    }
+}
+
 /// How a process ended (`cause` in an exit).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

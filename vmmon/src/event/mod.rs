@@ -11,7 +11,7 @@ mod syscall;
 
 pub use comm::Comm;
 pub use decode::{DecodeError, decode, decode_sweep};
-pub use exit_cause::ExitCause;
+pub use exit_cause::{ExitCause, ExitStatus};
 pub use figures::{Calls, Figures, Resident, Swept};
 pub use site::CallSite;
 pub use syscall::{Syscall, event_names};
@@ -128,7 +128,7 @@ pub enum Kind {
     Exit {
         group_dead: bool,
         footprint: Option<Footprint>,
-        cause: Option<ExitCause>,
+        status: Option<ExitStatus>,
     },
     /// The OOM killer chose this process to kill; its resident memory then.
     OomKill {

@@ -188,9 +188,9 @@ impl Ledger {
             Kind::Exit {
                 group_dead,
                 footprint,
-                cause,
+                status,
             } => Applied {
-                exited: self.exit(e, *group_dead, (footprint.as_ref(), cause.as_ref())),
+                exited: self.exit(e, *group_dead, (footprint.as_ref(), *status)),
                 ..Applied::default()
             },
             Kind::OomKill { .. } => {

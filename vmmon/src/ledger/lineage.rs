@@ -5,7 +5,7 @@ use super::book::{Fork, Ledger};
 use super::process::EXIT_SITES;
 use super::process::{Exited, Kernel, Need, Process, Reason};
 use super::sites::{NO_SITE, SiteTotal};
-use crate::event::{Event, ExitCause, Footprint};
+use crate::event::{Event, ExitStatus, Footprint};
 
 /// The call sites an exit keeps out of `totals` (most bytes first): the top
 /// [`EXIT_SITES`] named ones, then the bytes no captured call made.
@@ -43,7 +43,7 @@ impl Ledger {
         &mut self,
         e: &Event,
         group_dead: bool,
-        (footprint, cause): (Option<&Footprint>, Option<&ExitCause>),
+        (footprint, status): (Option<&Footprint>, Option<ExitStatus>),
     ) -> Option<Exited> {
         if !group_dead {
             return None;
@@ -74,7 +74,7 @@ impl Ledger {
             mapped_bytes: totals.map_or(0, |t| t.mapped_bytes),
             unmapped_bytes: totals.map_or(0, |t| t.unmapped_bytes),
             ids: footprint.and_then(|f| f.ids),
-            cause: cause.map(|c| c.seen_chosen(p.oom_victim_ns.is_some())),
+            cause: status.map(|s| s.cause().seen_chosen(p.oom_victim_ns.is_some())),
             refused: p.refused.clone(),
             sites,
             regions,

@@ -81,7 +81,7 @@ mod tests {
             1,
             "init",
             Kind::Exit {
-                cause: None,
+                status: None,
                 group_dead: true,
                 footprint: None,
             },
@@ -104,7 +104,7 @@ mod tests {
             7,
             "cat",
             Kind::Exit {
-                cause: None,
+                status: None,
                 group_dead: false,
                 footprint: None,
             }

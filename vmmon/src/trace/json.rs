@@ -114,10 +114,10 @@ impl Serialize for Json<'_> {
             Kind::Exit {
                 group_dead,
                 footprint,
-                cause,
+                status,
             } => {
                 m.serialize_entry("group_dead", group_dead)?;
-                m.serialize_entry("cause", cause)?;
+                m.serialize_entry("cause", &status.map(|s| s.cause()))?;
                 if *group_dead {
                     let f = e.figures.as_ref();
                     m.serialize_entry("peak_virtual_bytes", &f.map(|f| f.peak_virtual_bytes))?;
@@ -230,7 +230,7 @@ mod tests {
         assert!(v.get("ret").is_none());
         let v = to_value(
             Kind::Exit {
-                cause: None,
+                status: None,
                 group_dead: false,
                 footprint: None,
             },

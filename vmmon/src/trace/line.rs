@@ -204,14 +204,14 @@ pub fn write_call(out: &mut String, e: &Event) {
         Kind::Exit {
             group_dead,
             footprint,
-            cause,
+            status,
         } => {
             if !group_dead {
                 out.push_str("exit (thread)");
             } else {
                 out.push_str("exit (last thread: address space released");
-                if let Some(c) = cause {
-                    let _ = write!(out, "; {}", c.text());
+                if let Some(s) = status {
+                    let _ = write!(out, "; {}", s.cause().text());
                 }
                 if let Some(f) = &e.figures {
                     let _ = write!(
@@ -373,7 +373,7 @@ mod tests {
         });
         assert!(l.ends_with("exec \"/bin/true\""), "{l}");
         let l = line(Kind::Exit {
-            cause: None,
+            status: None,
             group_dead: true,
             footprint: None,
         });

@@ -22,7 +22,10 @@ pub(crate) fn last_exit(comm: &[u8]) -> crate::event::Event {
         10,
         Comm::new(raw),
         Kind::Exit {
-            cause: Some(crate::event::ExitCause::of(9, true)),
+            status: Some(crate::event::ExitStatus {
+                wait_status: 9,
+                oom_victim: true,
+            }),
             group_dead: true,
             footprint: Some(Footprint {
                 start_ns: 1_000_000_000,

@@ -39,7 +39,7 @@ fn an_exited_process_leaves_the_views_and_a_late_read_does_not_bring_it_back() {
             10,
             50 * S,
             Kind::Exit {
-                cause: None,
+                status: None,
                 group_dead: true,
                 footprint: None,
             },

@@ -35,7 +35,7 @@ fn threads_share_the_process_ledger() {
         10,
         7,
         Kind::Exit {
-            cause: None,
+            status: None,
             group_dead: false,
             footprint: None,
         },
@@ -81,7 +81,7 @@ fn exit_removes_and_a_reused_pid_is_a_new_process() {
         11,
         6,
         Kind::Exit {
-            cause: None,
+            status: None,
             group_dead: true,
             footprint: None,
         },
@@ -155,7 +155,7 @@ fn the_unit_and_user_are_inherited_at_fork_and_kept_through_exec() {
 
 #[test]
 fn an_exit_keeps_how_it_ended_its_top_sites_and_what_was_refused() {
-    use crate::event::{CallSite, ExitCause, Resident};
+    use crate::event::{CallSite, ExitStatus, Resident};
     let mut l = ledger_with_10();
     // Ten sites of 1..=10 pages each: the exit keeps the 8 biggest, then the rest.
     for i in 1..=10u64 {
@@ -177,13 +177,17 @@ fn an_exit_keeps_how_it_ended_its_top_sites_and_what_was_refused() {
             resident: Resident::default(),
         },
     ));
-    let killed = ExitCause::of(9, false);
+    // SIGKILL, with the kernel not saying why: the OOM kill's record named it first.
+    let killed = ExitStatus {
+        wait_status: 9,
+        oom_victim: false,
+    };
     let x = l
         .apply(&ev(
             10,
             22,
             Kind::Exit {
-                cause: Some(killed),
+                status: Some(killed),
                 group_dead: true,
                 footprint: None,
             },
