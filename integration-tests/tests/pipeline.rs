@@ -289,7 +289,7 @@ fn real_ebpf_reports_the_workload_thread_and_its_exit() {
     let last = events.last().expect("events");
     assert!(last.is_process_exit(), "{last:?}");
     assert!(
-        matches!(last.kind, Kind::Exit { footprint: Some(f), .. } if f.resident.peak_bytes > 0),
+        matches!(&last.kind, Kind::Exit { footprint: Some(f), .. } if f.resident.peak_bytes > 0),
         "the last exit carries the released address space's footprint: {last:?}"
     );
     assert!(

@@ -72,12 +72,13 @@ pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
         EventKind::Exit => {
             let r: ExitRecord = read(bytes, raw_kind)?;
             let group_dead = r.group_dead != 0;
-            let footprint =
-                (group_dead && r.figures.flags & FIGURES_KNOWN != 0).then(|| Footprint {
+            let footprint = (group_dead && r.figures.flags & FIGURES_KNOWN != 0).then(|| {
+                Box::new(Footprint {
                     start_ns: r.start_ns,
                     resident: Resident::from_raw(&r.resident),
                     ids: exit_ids(&r),
-                });
+                })
+            });
             let kind = Kind::Exit {
                 group_dead,
                 footprint,

@@ -124,10 +124,11 @@ pub enum Kind {
     },
     /// A task left; `group_dead` when it was the process's last thread, then with the
     /// released address space's footprint when the kernel's layout is known, and how it
-    /// ended when the kernel said.
+    /// ended when the kernel said. (The footprint is boxed: most events are syscalls, and
+    /// every event is as large as the largest kind.)
     Exit {
         group_dead: bool,
-        footprint: Option<Footprint>,
+        footprint: Option<Box<Footprint>>,
         status: Option<ExitStatus>,
     },
     /// The OOM killer chose this process to kill; its resident memory then.

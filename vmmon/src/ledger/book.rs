@@ -190,7 +190,7 @@ impl Ledger {
                 footprint,
                 status,
             } => Applied {
-                exited: self.exit(e, *group_dead, (footprint.as_ref(), *status)),
+                exited: self.exit(e, *group_dead, (footprint.as_deref(), *status)),
                 ..Applied::default()
             },
             Kind::OomKill { .. } => {

@@ -54,4 +54,4 @@ pub use refused::{Refused, RefusedCall};
 pub use region::{Origin, PAGE, Perms, Region, RegionKind, page_up};
 pub use sites::{NO_SITE, SiteId, SiteSpans, SiteTable, SiteTotal, site_name};
 pub use space::{AddressSpace, RegionMap, Totals, region_at};
-pub use sums::{BytesByKind, PermBytes, Sums, coalesce};
+pub use sums::{BytesByKind, MappingsByKind, PermBytes, Sums, coalesce};

@@ -324,6 +324,13 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_is_its_own_index() {
+        for (i, k) in RegionKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{k:?}");
+        }
+    }
+
+    #[test]
     fn page_rounding() {
         assert_eq!(page_up(0), 0);
         assert_eq!(page_up(1), 4096);

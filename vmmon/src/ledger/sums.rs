@@ -4,8 +4,8 @@
 use super::attrs::Attrs;
 use super::region::{Perms, Region, RegionKind};
 
-/// A number for each kind of backing: bytes mapped with it ([`Sums::by_kind`]), or mappings
-/// ([`Sums::mappings_by_kind`]).
+/// Bytes mapped with each kind of backing (and, from [`MappingsByKind::bytes_by_kind`],
+/// mappings of each kind).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BytesByKind {
     pub heap: u64,
@@ -57,6 +57,27 @@ impl BytesByKind {
     }
 }
 
+/// Mappings of each kind, by [`RegionKind`] as an index: counted on every change of a
+/// region, so kept small (a copy of the sums begins every change that may be undone).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MappingsByKind([u32; RegionKind::ALL.len()]);
+
+impl MappingsByKind {
+    /// The mappings of `kind`.
+    pub fn get(&self, kind: RegionKind) -> u64 {
+        u64::from(self.0[kind as usize])
+    }
+
+    /// As the API's numbers by kind.
+    pub fn by_kind(&self) -> BytesByKind {
+        let mut b = BytesByKind::default();
+        for k in RegionKind::ALL {
+            *b.field_mut(k) = self.get(k);
+        }
+        b
+    }
+}
+
 /// Bytes by permission class (`bytes_by_perm` in the API).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PermBytes {
@@ -97,7 +118,7 @@ impl PermBytes {
 pub struct Sums {
     pub by_kind: BytesByKind,
     /// Mappings (regions) of each kind.
-    pub mappings_by_kind: BytesByKind,
+    pub mappings_by_kind: MappingsByKind,
     pub by_perm: PermBytes,
     /// Bytes a fork does not copy (`MADV_DONTFORK`).
     pub dontcopy: u64,
@@ -108,7 +129,7 @@ impl Sums {
     pub fn add(&mut self, r: &Region) {
         let n = r.len();
         *self.by_kind.field_mut(r.kind) += n;
-        *self.mappings_by_kind.field_mut(r.kind) += 1;
+        self.mappings_by_kind.0[r.kind as usize] += 1;
         for c in self.by_perm.classes(r.perms) {
             *c += n;
         }
@@ -121,7 +142,7 @@ impl Sums {
     pub fn sub(&mut self, r: &Region) {
         let n = r.len();
         *self.by_kind.field_mut(r.kind) -= n;
-        *self.mappings_by_kind.field_mut(r.kind) -= 1;
+        self.mappings_by_kind.0[r.kind as usize] -= 1;
         for c in self.by_perm.classes(r.perms) {
             *c -= n;
         }
@@ -133,7 +154,7 @@ impl Sums {
     /// Counts one more mapping of `kind`: a counted region cut in two (its bytes are counted
     /// already).
     pub fn split(&mut self, kind: RegionKind) {
-        *self.mappings_by_kind.field_mut(kind) += 1;
+        self.mappings_by_kind.0[kind as usize] += 1;
     }
 
     /// The figures of `regions`, counted from scratch.
@@ -176,7 +197,7 @@ mod tests {
         assert_eq!(f.by_kind.get(RegionKind::Anon), 0x3000);
         assert_eq!(f.by_kind.heap, 0x1000);
         assert_eq!(f.mappings_by_kind.get(RegionKind::Anon), 1);
-        assert_eq!(f.mappings_by_kind.shm, 1);
+        assert_eq!(f.mappings_by_kind.by_kind().shm, 1);
         assert_eq!(
             f.by_perm,
             PermBytes {

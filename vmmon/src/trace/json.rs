@@ -123,12 +123,14 @@ impl Serialize for Json<'_> {
                     m.serialize_entry("peak_virtual_bytes", &f.map(|f| f.peak_virtual_bytes))?;
                     m.serialize_entry(
                         "peak_resident_bytes",
-                        &footprint.map(|f| f.resident.peak_bytes),
+                        &footprint.as_ref().map(|f| f.resident.peak_bytes),
                     )?;
                     m.serialize_entry("mapping_count", &f.map(|f| f.mappings))?;
                     m.serialize_entry(
                         "lifetime_ns",
-                        &footprint.map(|f| e.ts_ns.saturating_sub(f.start_ns)),
+                        &footprint
+                            .as_ref()
+                            .map(|f| e.ts_ns.saturating_sub(f.start_ns)),
                     )?;
                 }
             }

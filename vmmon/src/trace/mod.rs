@@ -27,14 +27,14 @@ pub(crate) fn last_exit(comm: &[u8]) -> crate::event::Event {
                 oom_victim: true,
             }),
             group_dead: true,
-            footprint: Some(Footprint {
+            footprint: Some(Box::new(Footprint {
                 start_ns: 1_000_000_000,
                 resident: Resident {
                     peak_bytes: 12 << 20,
                     ..Resident::default()
                 },
                 ids: None,
-            }),
+            })),
         },
     );
     e.figures = Some(Figures {

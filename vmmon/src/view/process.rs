@@ -167,7 +167,7 @@ pub fn process_view(p: &Process, space: &AddressSpace) -> ProcessView {
         resident,
         heap_bytes: bytes_by_kind.heap,
         bytes_by_kind,
-        mappings_by_kind: KindBytes::from(&space.sums().mappings_by_kind),
+        mappings_by_kind: KindBytes::from(&space.sums().mappings_by_kind.by_kind()),
         wx_bytes: bytes_by_perm.write_exec,
         bytes_by_perm,
         mapped_bytes,
