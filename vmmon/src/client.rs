@@ -170,6 +170,15 @@ impl Client {
         self.get(&format!("/api/v1/processes/{pid}/sites?limit={limit}"))
     }
 
+    /// An answer as bytes (a profile, a flame graph), or the agent's refusal.
+    pub fn get_bytes(&self, path: &str) -> Result<Bytes, ClientError> {
+        let (status, body) = self.get_raw(path)?;
+        if !(200..300).contains(&status) {
+            return Err(self.refusal(status, &body));
+        }
+        Ok(body)
+    }
+
     /// A process's events after `since`, at most `limit` of the newest.
     pub fn events(&self, pid: u32, since: u64, limit: usize) -> Result<EventsView, ClientError> {
         self.get(&format!(

@@ -6,7 +6,7 @@
 //! [`api`], [`metrics`] and [`top`] read snapshots and never reach back into the core.
 //!
 //! Pure (no I/O; tested without root): [`event`], [`ledger`], [`view`], [`metrics`], [`stats`],
-//! [`format`], [`capture`], the agent's [`agent::core`] and [`agent::publish`], the parsers
+//! [`format`], [`capture`], [`profile`], the agent's [`agent::core`] and [`agent::publish`], the parsers
 //! of [`procfs`], the state and drawing of [`top`], and:
 //! - [`config`], but for [`config::Config::load`], which reads the file;
 //! - [`trace`], but for [`trace::WallClock`], which reads the clocks and the time zone;
@@ -31,6 +31,7 @@ pub mod format;
 pub mod ledger;
 pub mod metrics;
 pub mod procfs;
+pub mod profile;
 pub mod server;
 pub mod source;
 pub mod stats;

@@ -19,6 +19,8 @@ use axum::{Json, Router};
 use std::sync::Arc;
 use tokio::sync::watch;
 
+mod sites;
+
 /// A snapshot older than this means the owner stopped publishing (it publishes every second).
 const STALE_AFTER_S: f64 = 5.0;
 
@@ -336,53 +338,6 @@ async fn exits(
     }
 }
 
-#[derive(serde::Deserialize)]
-struct SitesParams {
-    #[serde(default = "default_sites")]
-    limit: usize,
-}
-
-fn default_sites() -> usize {
-    20
-}
-
-/// What each call site of a process holds, most first, named.
-async fn sites(
-    State(api): State<Api>,
-    Extension(peer): Extension<Peer>,
-    Path(pid): Path<String>,
-    params: Result<Query<SitesParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Ok(pid) = pid.parse::<u32>() else {
-        return bad_pid(&pid);
-    };
-    let Ok(Query(SitesParams { limit })) = params else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "limit must be a non-negative integer".into(),
-        );
-    };
-    let snapshot = api.latest();
-    if !snapshot.processes.contains_key(&pid) {
-        return still_reading(&snapshot).unwrap_or_else(|| not_found(pid));
-    }
-    if let Some(refused) = details_refused(&peer, &snapshot, pid).await {
-        return refused;
-    }
-    let limit = limit.min(MAX_LIMIT);
-    let symbols = Arc::clone(&api.symbols);
-    let named =
-        tokio::task::spawn_blocking(move || symbols.process_sites(&snapshot, pid, limit)).await;
-    match named {
-        Ok(Some(v)) => Json(v).into_response(),
-        Ok(None) => not_found(pid),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("naming call sites failed: {e}"),
-        ),
-    }
-}
-
 async fn status(State(api): State<Api>) -> Response {
     Json(api.latest().status.clone()).into_response()
 }
@@ -489,7 +444,8 @@ pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>) -> Router {
         .route("/api/v1/processes/{pid}", get(process))
         .route("/api/v1/processes/{pid}/maps", get(maps))
         .route("/api/v1/processes/{pid}/events", get(events))
-        .route("/api/v1/processes/{pid}/sites", get(sites))
+        .route("/api/v1/processes/{pid}/sites", get(sites::process_sites))
+        .route("/api/v1/sites", get(sites::all_sites))
         .route("/api/v1/exits", get(exits))
         .route("/api/v1/status", get(status))
         .with_state(Api {
@@ -499,5 +455,4 @@ pub fn router(snapshots: watch::Receiver<Arc<Snapshot>>) -> Router {
 }
 
 #[cfg(test)]
-#[path = "api_tests.rs"]
 mod tests;

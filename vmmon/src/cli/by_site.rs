@@ -65,6 +65,7 @@ mod tests {
         let p = ProcessSites {
             pid: 42,
             comm: "app".into(),
+            unit: None,
             call_sites: "64KiB".into(),
             virtual_bytes: 9 << 20,
             sites: vec![

@@ -1,6 +1,6 @@
 //! `vmmon maps PID`: a process's ledger from the running agent, like `pmap -X`, or `--json`.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use std::time::Duration;
 use vmmon::client::{Client, ClientError};
 use vmmon::format::human_bytes;
@@ -25,6 +25,9 @@ pub struct Args {
     /// With --by-site: how many call sites to show.
     #[arg(long, value_name = "N", default_value = "20", requires = "by_site")]
     sites: usize,
+    /// With --by-site: the call sites as a pprof profile and/or a flame graph.
+    #[command(flatten)]
+    files: super::profile_out::ProfileFiles,
     #[command(flatten)]
     agent: super::connect::ConnectArgs,
 }
@@ -64,6 +67,13 @@ fn no_agent(e: ClientError) -> anyhow::Error {
 pub fn run(args: Args) -> Result<()> {
     let client = client(&args)?;
     let regions = maps_when_ready(&client, args.pid).map_err(no_agent)?;
+    if args.files.any() {
+        if !args.by_site {
+            bail!("--pprof and --flamegraph write the call sites: add --by-site");
+        }
+        let path = format!("/api/v1/processes/{}/sites?limit={}", args.pid, args.sites);
+        return args.files.write(&client, &path, no_agent);
+    }
     if args.by_site {
         let sites = client.sites(args.pid, args.sites).map_err(no_agent)?;
         if args.json {

@@ -8,6 +8,8 @@ mod connect;
 mod defaults;
 mod maps;
 mod pipeline_args;
+mod profile;
+mod profile_out;
 mod reload;
 mod top;
 mod trace;
@@ -39,6 +41,9 @@ enum Command {
     Config(config::Command),
     /// Print a process's mappings as the agent's ledger has them (like `pmap -X`).
     Maps(maps::Args),
+    /// Write what every process's call sites still hold (of one comm or unit) as a pprof
+    /// profile and/or a flame graph: the processes whose maps you may read.
+    Profile(profile::Args),
     /// Check the configuration file and ask a running agent to reread it (systemctl reload).
     Reload(reload::Args),
     /// The live view of who is growing, how fast, and how (like htop).
@@ -71,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Maps(args) => maps::run(args),
+        Command::Profile(args) => profile::run(args),
         Command::Reload(args) => reload::run(args),
         Command::Top(args) => top::run(args),
         Command::Trace(args) => trace::run(args),

@@ -117,6 +117,9 @@ pub struct SiteView {
 pub struct ProcessSites {
     pub pid: u32,
     pub comm: String,
+    /// The container or systemd unit it runs in; null when unknown.
+    #[serde(default)]
+    pub unit: Option<String>,
     /// Which calls the agent captures the call site of (`off`, `all`, or a size).
     pub call_sites: String,
     pub virtual_bytes: u64,

@@ -158,6 +158,7 @@ impl Symbols {
         Some(ProcessSites {
             pid,
             comm: entry.view.comm.clone(),
+            unit: entry.view.unit.clone(),
             call_sites: snapshot.status.call_sites.clone(),
             virtual_bytes: entry.view.virtual_bytes,
             sites: self.sites(pid, &entry.regions, &snapshot.sites, &totals, limit),
