@@ -136,6 +136,34 @@ fn real_ebpf_agent_without_tracefs_and_the_right_to_mount_it_says_what_to_do() {
     );
 }
 
+/// The nice of agent `pid`'s thread that drains the ring (`vmmon-ledger`).
+fn ledger_nice(pid: u32) -> Option<i32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+        .find(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "vmmon-ledger")
+        })
+        .and_then(|t| vmmon::procfs::nice_of(&std::fs::read_to_string(t.path().join("stat")).ok()?))
+}
+
+/// With CAP_SYS_NICE (root, or a pod's SYS_NICE), the agent raises the thread that drains
+/// the ring itself, and only that one; `pipeline.priority_boost = 0` leaves it.
+#[test]
+fn real_ebpf_the_ledgers_thread_runs_at_nice_minus_five_and_only_it() {
+    let agent = Launch::new().start();
+    assert_eq!(ledger_nice(agent.pid()), Some(-5));
+    let main = std::fs::read_to_string(format!("/proc/{}/stat", agent.pid())).unwrap();
+    assert_eq!(
+        vmmon::procfs::nice_of(&main),
+        Some(0),
+        "the API's threads are not raised"
+    );
+    drop(agent);
+    let plain = Launch::new().args(&["--priority-boost", "0"]).start();
+    assert_eq!(ledger_nice(plain.pid()), Some(0));
+}
+
 #[test]
 fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
     mount_tracefs_as_systemd_does();
@@ -144,8 +172,12 @@ fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
         caps.contains("+bpf") && !caps.contains("sys_admin"),
         "{caps}"
     );
+    // As the unit runs it: at nice -5 (Nice=), with only its capabilities.
     let started = Launch::new()
         .wrapper(&[
+            "nice",
+            "-n",
+            "-5",
             "setpriv",
             "--reuid=65534",
             "--regid=65534",
@@ -159,6 +191,7 @@ fn real_ebpf_agent_runs_with_only_the_units_capabilities() {
         Ok(a) => a,
         Err(line) => panic!("agent with {caps} did not start: {line}"),
     };
+    assert_eq!(ledger_nice(agent.pid()), Some(-5), "the unit's Nice=-5");
     // The ledger reads /proc of processes it does not own: ask for our own (root's) maps.
     let me = std::process::id().to_string();
     let maps = vmmon()
@@ -240,7 +273,8 @@ fn kubernetes_daemonset_is_one_agent_per_node_scraped_and_no_more_privileged_tha
             "the DaemonSet must expose /metrics only, not {never:?}"
         );
     }
-    // The same capabilities as the systemd unit, no more.
+    // The same capabilities as the systemd unit, no more, but SYS_NICE: the unit sets
+    // Nice=-5 itself, a pod cannot, so the agent raises its ledger's thread there.
     let added: Vec<String> = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("add: ["))
@@ -255,6 +289,11 @@ fn kubernetes_daemonset_is_one_agent_per_node_scraped_and_no_more_privileged_tha
         .map(str::to_string)
         .collect::<Vec<_>>();
     let mut unit: Vec<String> = unit_capabilities().split(',').map(str::to_string).collect();
+    assert!(
+        text.contains("SYS_NICE") && unit_text().contains("Nice=-5"),
+        "the pod raises its own priority; the unit has systemd do it"
+    );
+    unit.push("+sys_nice".into());
     added.sort();
     unit.sort();
     assert_eq!(

@@ -116,6 +116,11 @@ pub struct PipelineConfig {
     pub call_sites: SiteCapture,
     /// The most frames of a call site: its caller, then a frame-pointer walk above it.
     pub call_site_depth: u32,
+    /// How much the thread that drains the ring and keeps the ledger is favoured by the
+    /// scheduler (it runs at nice `-priority_boost`; 0: not at all), as auditd's
+    /// `priority_boost`: when every CPU is busy, the consumer of every process's events must
+    /// not wait behind the processes making them, or the ring overflows.
+    pub priority_boost: u8,
 }
 
 impl Default for AgentConfig {
@@ -129,6 +134,9 @@ impl Default for AgentConfig {
     }
 }
 
+/// [`PipelineConfig::priority_boost`] unless configured: nice -5, as the unit's `Nice=-5`.
+pub const DEFAULT_PRIORITY_BOOST: u8 = 5;
+
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
@@ -136,6 +144,7 @@ impl Default for PipelineConfig {
             poll_interval_ms: 10,
             call_sites: SiteCapture::AtLeast(64 << 10),
             call_site_depth: vmmon_common::DEFAULT_SITE_DEPTH,
+            priority_boost: DEFAULT_PRIORITY_BOOST,
         }
     }
 }
@@ -224,6 +233,12 @@ impl Config {
             3_600_000,
         )?;
         range("agent.exits_kept", self.agent.exits_kept as u64, 0, 100_000)?;
+        range(
+            "pipeline.priority_boost",
+            u64::from(self.pipeline.priority_boost),
+            0,
+            19,
+        )?;
         crate::bpf::validate_ring_bytes(self.pipeline.ring_buffer_bytes)
             .map_err(|e| invalid("pipeline.ring_buffer_bytes", e.to_string()))?;
         range(

@@ -20,7 +20,8 @@ const APT_PACKAGES: &[&str] = &[
 /// package) check the agent's /metrics; tmux runs `vmmon top` in a real terminal.
 /// systemd-nspawn (systemd-container) and debootstrap boot the `.deb` under a real systemd.
 /// curl asks the API as other users (`--unix-socket`) and over TLS; openssl makes the test
-/// certificates; `bench --part exact` runs stress-ng's memory stressors.
+/// certificates; `bench --part exact` runs stress-ng's memory stressors; golang-go's `go tool
+/// pprof` reads the profiles the agent writes, as their users read them.
 const TEST_PACKAGES: &[&str] = &[
     "prometheus",
     "tmux",
@@ -29,6 +30,7 @@ const TEST_PACKAGES: &[&str] = &[
     "curl",
     "openssl",
     "stress-ng",
+    "golang-go",
 ];
 
 pub fn run() -> Result<()> {
@@ -57,7 +59,7 @@ pub fn release_build() -> Result<std::path::PathBuf> {
 pub fn run_for_tests() -> Result<()> {
     run()?;
     apt_packages(
-        "test tools (prometheus, tmux, systemd-container, debootstrap)",
+        "test tools (prometheus, tmux, systemd-container, debootstrap, golang-go)",
         TEST_PACKAGES,
     )?;
     image_tools()

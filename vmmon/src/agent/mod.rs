@@ -136,11 +136,32 @@ pub fn start(load: LoadOptions, opts: CoreOptions) -> Result<Running, StartError
     }
 }
 
+/// Lowers the calling thread's nice to `-boost` (see `PipelineConfig::priority_boost`)
+/// unless it runs there already (the systemd unit's `Nice=`); says why when it cannot.
+fn favour_this_thread(boost: u8) {
+    let want = -i32::from(boost);
+    if boost == 0 || crate::procfs::thread_nice().is_some_and(|n| n <= want) {
+        return;
+    }
+    // SAFETY: plain system calls on the calling thread.
+    let done = unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, want)
+    };
+    if done != 0 {
+        log::warn!(
+            "cannot raise the ledger's thread to nice {want} ({}): it needs CAP_SYS_NICE (the systemd unit sets Nice=-{boost}); when every CPU is busy, events may wait and the ring may overflow (pipeline.priority_boost = 0 silences this)",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 fn owner(
     load: LoadOptions,
     opts: CoreOptions,
     ready: std::sync::mpsc::Sender<Result<Running, StartError>>,
 ) -> Summary {
+    favour_this_thread(load.priority_boost);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

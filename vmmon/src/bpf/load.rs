@@ -41,6 +41,9 @@ pub struct LoadOptions {
     pub site_min_bytes: u64,
     /// The most frames of a call site.
     pub site_depth: u32,
+    /// The nice the thread draining the ring lowers itself to (0: none); see
+    /// `PipelineConfig::priority_boost`.
+    pub priority_boost: u8,
 }
 
 impl LoadOptions {
@@ -54,6 +57,7 @@ impl LoadOptions {
             thread_slots: THREAD_SLOTS,
             site_min_bytes: config.call_sites.min_bytes(),
             site_depth: config.call_site_depth.clamp(1, SITE_FRAMES as u32),
+            priority_boost: config.priority_boost,
         }
     }
 }

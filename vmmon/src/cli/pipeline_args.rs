@@ -20,6 +20,10 @@ pub struct PipelineArgs {
     /// The most frames of a call site (its caller, then a frame-pointer walk above it).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=vmmon_common::SITE_FRAMES as i64), value_name = "N")]
     pub call_site_depth: Option<u32>,
+    /// How much the thread draining the ring is favoured by the scheduler: it runs at nice
+    /// -N (0: not at all). Needs CAP_SYS_NICE, or the systemd unit's Nice=.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=19), value_name = "N")]
+    pub priority_boost: Option<u8>,
 }
 
 impl PipelineArgs {
@@ -36,6 +40,9 @@ impl PipelineArgs {
         }
         if let Some(d) = self.call_site_depth {
             config.call_site_depth = d;
+        }
+        if let Some(b) = self.priority_boost {
+            config.priority_boost = b;
         }
     }
 

@@ -12,4 +12,4 @@ pub use cgroup::{unit_of, unit_of_path};
 pub use maps::{MapsError, classify, parse_line, parse_maps};
 pub use read::{Read, ReadError, list_pids, monotonic_ns, own_cpu_and_rss, read_process};
 pub use smaps::{Rss, parse_smaps, read_smaps, rss_within};
-pub use stat::{Stat, parse_stat};
+pub use stat::{Stat, nice_of, parse_stat, thread_nice};

@@ -28,8 +28,32 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
+/// The nice of a stat line (field 19).
+pub fn nice_of(text: &str) -> Option<i32> {
+    let close = text.rfind(')')?;
+    text.get(close + 1..)?
+        .split_whitespace()
+        .nth(19 - 3)?
+        .parse()
+        .ok()
+}
+
+/// The calling thread's nice, from `/proc/thread-self/stat`.
+pub fn thread_nice() -> Option<i32> {
+    nice_of(&std::fs::read_to_string("/proc/thread-self/stat").ok()?)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_nice_is_field_19_whatever_the_comm() {
+        let line = "42 (a) b (c)) S 1 42 42 0 -1 4194560 100 0 0 0 5 3 0 0 20 -5 3 0 1234 0";
+        assert_eq!(super::nice_of(line), Some(-5));
+        assert_eq!(super::nice_of("42 (x) S 1"), None);
+        let me = super::thread_nice().expect("this thread's stat");
+        assert!((-20..=19).contains(&me), "{me}");
+    }
+
     use super::*;
 
     #[test]
