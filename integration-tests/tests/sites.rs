@@ -329,3 +329,145 @@ fn real_ebpf_trace_stacks_prints_the_call_site_of_each_growing_call() {
     }
     let _ = std::fs::remove_dir_all(fp.parent().unwrap());
 }
+
+/// `go tool pprof` (Debian's golang-go; `cargo xtask test` installs it) on `args`: its output.
+fn go_pprof(args: &[&str]) -> String {
+    let o = Command::new("go")
+        .args(["tool", "pprof"])
+        .args(args)
+        .env("HOME", std::env::temp_dir())
+        .env("PPROF_TMPDIR", std::env::temp_dir())
+        .output()
+        .expect("go (Debian's golang-go) must be installed: run the tests with `cargo xtask test`");
+    assert!(o.status.success(), "go tool pprof {args:?}: {}", said(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The flat value `go tool pprof -top` gives `function` (0 when it is not listed).
+fn flat(top: &str, function: &str) -> u64 {
+    top.lines()
+        .find(|l| l.split_whitespace().last() == Some(function))
+        .and_then(|l| l.split_whitespace().next())
+        .map_or(0, |v| v.trim_end_matches('B').parse().unwrap())
+}
+
+/// Writes `pid`'s call sites as a pprof profile and a flame graph with `vmmon maps --by-site`;
+/// returns the profile's path and the SVG's text.
+fn profile_of(agent: &Agent, pid: u32, dir: &Path, name: &str) -> (PathBuf, String) {
+    let (pb, svg) = (
+        dir.join(format!("{name}.pb.gz")),
+        dir.join(format!("{name}.svg")),
+    );
+    let o = vmmon()
+        .args([
+            "maps",
+            &pid.to_string(),
+            "--by-site",
+            "--connect",
+            &agent.socket,
+        ])
+        .arg("--pprof")
+        .arg(&pb)
+        .arg("--flamegraph")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", said(&o));
+    (pb, std::fs::read_to_string(&svg).unwrap())
+}
+
+/// What `go tool pprof` reads of `vmmon maps --by-site --pprof` is exactly what `/sites` says:
+/// each function with the bytes it still holds (inuse_space, the default) and the mappings
+/// (inuse_objects), before and after an unmap; the flame graph names them; a machine-wide
+/// profile (`vmmon profile`) carries pid, comm and unit labels.
+#[test]
+fn real_ebpf_go_tool_pprof_reads_each_function_with_exactly_the_bytes_it_holds() {
+    let agent = Launch::new().start();
+    let fp = build("sites-pprof", &["-fno-omit-frame-pointer"], false);
+    let mut w = Workload::start(&fp);
+    let dir = std::env::temp_dir().join(format!("vmmon-pprof-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, cache, arena) in [("before", 6 * MIB, 5 * MIB), ("after", 5 * MIB, 0)] {
+        if name == "after" {
+            w.unmap();
+        }
+        let v = wait_for(&agent, &w, cache, arena);
+        let (pb, svg) = profile_of(&agent, w.pid(), &dir, name);
+        let pb = pb.to_str().unwrap();
+        let space = go_pprof(&["-top", "-sample_index=inuse_space", "-unit=B", pb]);
+        assert!(space.contains("Type: inuse_space"), "{space}");
+        assert_eq!(flat(&space, "sites_map_cache"), cache, "{space}");
+        assert_eq!(flat(&space, "sites_grow_arena"), arena, "{space}");
+        // The default sample type is the bytes.
+        assert!(go_pprof(&["-top", pb]).contains("Type: inuse_space"));
+        let objects = go_pprof(&["-top", "-sample_index=inuse_objects", pb]);
+        let regions = |f: &str| -> u64 {
+            v["sites"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["frames"][0]["function"] == f)
+                .map(|s| s["regions"].as_u64().unwrap())
+                .sum()
+        };
+        assert_eq!(
+            flat(&objects, "sites_map_cache"),
+            regions("sites_map_cache"),
+            "{objects}"
+        );
+        assert_eq!(
+            flat(&objects, "sites_grow_arena"),
+            regions("sites_grow_arena"),
+            "{objects}"
+        );
+        assert!(
+            svg.contains("sites_map_cache") && svg.contains("sites_load_caches"),
+            "{name}"
+        );
+        assert_eq!(svg.contains("sites_grow_arena"), arena > 0, "{name}");
+    }
+    // Machine-wide, of one comm: the workload's samples, labelled.
+    let all = dir.join("all.pb.gz");
+    let o = vmmon()
+        .args([
+            "profile",
+            "--comm",
+            "sites-pprof",
+            "--connect",
+            &agent.socket,
+            "--pprof",
+        ])
+        .arg(&all)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", said(&o));
+    let all = all.to_str().unwrap();
+    let tags = go_pprof(&["-tags", all]);
+    assert!(
+        tags.contains("pid") && tags.contains(&w.pid().to_string()),
+        "{tags}"
+    );
+    assert!(
+        tags.contains("comm") && tags.contains("sites-pprof"),
+        "{tags}"
+    );
+    // Its unit, when the agent knows one (the metrics' unit="none" is no label here).
+    let (_, view) = agent.get(&format!("/api/v1/processes/{}", w.pid()));
+    if let Some(unit) = view["unit"].as_str() {
+        assert!(tags.contains("unit") && tags.contains(unit), "{tags}");
+    }
+    let space = go_pprof(&["-top", "-unit=B", all]);
+    assert_eq!(flat(&space, "sites_map_cache"), 5 * MIB, "{space}");
+    // Bad input: no output asked, one line.
+    let o = vmmon()
+        .args(["profile", "--connect", &agent.socket])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--pprof FILE"),
+        "{}",
+        said(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
