@@ -351,3 +351,34 @@ fn limits_are_bounded_whatever_is_asked() {
     );
     assert!(answers.iter().all(|(c, _)| *c == 200), "{answers:?}");
 }
+
+#[test]
+fn profiles_follow_the_maps_rules_per_process_and_machine_wide() {
+    let stranger = Peer::Local(Local {
+        uid: 4242,
+        gid: 4242,
+        ..Local::default()
+    });
+    let paths = [
+        "/api/v1/processes/1/sites?format=pprof",
+        "/api/v1/processes/1/sites?format=flamegraph",
+        "/api/v1/sites",
+        "/api/v1/sites?format=pprof",
+        "/api/v1/sites?format=x",
+    ];
+    let theirs = ask_as(stranger, mine_and_roots(), &paths);
+    assert_eq!(theirs[0].0, 403, "{}", theirs[0].1);
+    assert_eq!(theirs[1].0, 403, "{}", theirs[1].1);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&theirs[2].1).unwrap();
+    assert!(
+        listed.is_empty(),
+        "a stranger reads no one's sites: {listed:?}"
+    );
+    assert_eq!(theirs[3].0, 200);
+    assert_eq!(theirs[4].0, 400, "{}", theirs[4].1);
+    let root = ask_as(Peer::root(), mine_and_roots(), &paths);
+    assert!(root[..4].iter().all(|(c, _)| *c == 200), "{root:?}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&root[2].1).unwrap();
+    assert_eq!(listed.len(), 2, "root reads both");
+    assert!(root[1].1.starts_with("<svg") || root[1].1.starts_with("<?xml"));
+}
