@@ -161,7 +161,6 @@ fn owner(
     opts: CoreOptions,
     ready: std::sync::mpsc::Sender<Result<Running, StartError>>,
 ) -> Summary {
-    favour_this_thread(load.priority_boost);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -195,6 +194,8 @@ fn owner(
                 return Summary::default();
             }
         };
+        // Once the programs are in (a pipeline that cannot load has nothing to favour).
+        favour_this_thread(load.priority_boost);
         let Local {
             mut core, results, ..
         } = local;

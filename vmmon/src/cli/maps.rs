@@ -223,20 +223,13 @@ pub fn render(
 
 /// Mappings and bytes of each kind the process has: `anon 12 (4.0 MiB), file 30 (...)`.
 fn kinds_summary(p: &ProcessView) -> String {
-    let (n, b) = (&p.mappings_by_kind, &p.bytes_by_kind);
-    let kinds = [
-        ("heap", n.heap, b.heap),
-        ("stack", n.stack, b.stack),
-        ("anon", n.anon, b.anon),
-        ("file", n.file, b.file),
-        ("deleted_file", n.deleted_file, b.deleted_file),
-        ("shm", n.shm, b.shm),
-        ("special", n.special, b.special),
-    ];
-    let parts: Vec<String> = kinds
-        .iter()
-        .filter(|(_, n, _)| *n > 0)
-        .map(|(k, n, b)| format!("{k} {n} ({})", human_bytes(*b)))
+    let parts: Vec<String> = p
+        .mappings_by_kind
+        .named()
+        .into_iter()
+        .zip(p.bytes_by_kind.named())
+        .filter(|((_, n), _)| *n > 0)
+        .map(|((k, n), (_, b))| format!("{k} {n} ({})", human_bytes(b)))
         .collect();
     parts.join(", ")
 }

@@ -111,15 +111,7 @@ impl Families {
             (&self.kind, &v.bytes_by_kind),
             (&self.kind_mappings, &v.mappings_by_kind),
         ] {
-            for (name, n) in [
-                ("heap", k.heap),
-                ("stack", k.stack),
-                ("anon", k.anon),
-                ("file", k.file),
-                ("deleted_file", k.deleted_file),
-                ("shm", k.shm),
-                ("special", k.special),
-            ] {
+            for (name, n) in k.named() {
                 family.with_label_values(&with(labels, name)).add(n as i64);
             }
         }

@@ -20,6 +20,21 @@ pub struct KindBytes {
     pub special: u64,
 }
 
+impl KindBytes {
+    /// Each kind by the name the metrics' `kind` label and `vmmon maps` give it.
+    pub fn named(&self) -> [(&'static str, u64); 7] {
+        [
+            ("heap", self.heap),
+            ("stack", self.stack),
+            ("anon", self.anon),
+            ("file", self.file),
+            ("deleted_file", self.deleted_file),
+            ("shm", self.shm),
+            ("special", self.special),
+        ]
+    }
+}
+
 impl From<&BytesByKind> for KindBytes {
     fn from(b: &BytesByKind) -> Self {
         Self {
