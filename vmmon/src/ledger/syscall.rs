@@ -88,19 +88,19 @@ impl Ledger {
                     }
                     _ => None,
                 };
-                match attached {
-                    Some(mut r) => {
-                        r.sites = SiteSpans::of(call.site);
-                        shared.space.map(r);
-                        self.counters.applied += 1;
-                    }
-                    None => {
-                        need.get_or_insert(Need {
-                            tgid: e.tgid,
-                            reason: Reason::Effect,
-                        });
-                    }
+                if let Some(mut r) = attached {
+                    r.sites = SiteSpans::of(call.site);
+                    shared.space.map(r);
+                    self.counters.applied += 1;
                 }
+                // The figures give the segment's size only if the ledger held every byte
+                // right before the call, which they cannot tell (an earlier difference of the
+                // same size elsewhere goes unseen, and the size comes out wrong by it): a read
+                // of /proc, as shmat is rare, settles it.
+                need.get_or_insert(Need {
+                    tgid: e.tgid,
+                    reason: Reason::Effect,
+                });
             }
             Outcome::Ignored => {}
         }
