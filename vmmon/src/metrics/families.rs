@@ -252,11 +252,7 @@ fn oom_kills(
         &[label],
     )?;
     r.register(Box::new(count.clone()))?;
-    let all = groups
-        .named
-        .iter()
-        .map(|(k, g)| (k.as_str(), g))
-        .chain(std::iter::once(("other", &groups.other)));
+    let all = groups.each();
     for (k, g) in all {
         count.with_label_values(&[k]).inc_by(g.oom_kills);
     }
@@ -296,11 +292,7 @@ fn exits(r: &Registry, groups: &PublishedGroups) -> prometheus::Result<()> {
         &["comm"],
     )?;
     r.register(Box::new(count.clone()))?;
-    let all = groups
-        .named
-        .iter()
-        .map(|(k, g)| (k.as_str(), g))
-        .chain(std::iter::once(("other", &groups.other)));
+    let all = groups.each();
     let mut virt = Vec::new();
     let mut res = Vec::new();
     for (k, g) in all {

@@ -340,6 +340,14 @@ pub struct PublishedGroups {
 }
 
 impl PublishedGroups {
+    /// Every named group by its name, then the rest as `"other"`.
+    pub fn each(&self) -> impl Iterator<Item = (&str, &Group)> {
+        self.named
+            .iter()
+            .map(|(k, g)| (k.as_str(), g))
+            .chain(std::iter::once(("other", &self.other)))
+    }
+
     /// Every group's figures together (the named and the rest).
     pub fn total(&self) -> Group {
         let mut t = self.other.clone();
