@@ -202,11 +202,20 @@ impl Symbols {
 
     /// Names what an exit kept of its call sites (its top sites and its refused calls'). A
     /// frame in no mapping the ledger held is marked gone: a process that left before its
-    /// first `/proc` read had mappings the ledger never saw.
+    /// first `/proc` read had mappings the ledger never saw. Named once per exit.
     pub fn name_exit(&self, exit: &mut crate::view::ExitView) {
         let Some(held) = exit.held.clone() else {
             return;
         };
+        let named = held.named.get_or_init(|| {
+            let mut fresh = exit.clone();
+            self.name_held(&mut fresh, &held);
+            (fresh.sites, fresh.refused)
+        });
+        (exit.sites, exit.refused) = named.clone();
+    }
+
+    fn name_held(&self, exit: &mut crate::view::ExitView, held: &crate::view::ExitSites) {
         exit.sites = self.sites(
             exit.pid,
             &held.regions,

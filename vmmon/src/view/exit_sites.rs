@@ -13,6 +13,9 @@ pub struct ExitSites {
     pub table: SiteTable,
     /// The mappings the frames are in, as they were when it left.
     pub regions: RegionMap,
+    /// Its sites and refused calls once named: the first answer that shows them names them,
+    /// the next ones (`vmmon top`'s exits view asks every second) reuse it.
+    pub named: std::sync::OnceLock<(Vec<crate::symbolize::SiteView>, Option<super::RefusedView>)>,
 }
 
 impl ExitSites {
@@ -45,6 +48,7 @@ impl ExitSites {
             totals,
             table: kept,
             regions: held,
+            named: std::sync::OnceLock::new(),
         })
     }
 }
