@@ -27,6 +27,8 @@ pub mod capture;
 pub mod client;
 pub mod config;
 pub mod event;
+#[cfg(test)]
+mod fixtures;
 pub mod format;
 pub mod ledger;
 pub mod metrics;

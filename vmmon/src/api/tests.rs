@@ -4,9 +4,10 @@
 use super::router;
 use crate::access::{Local, Peer};
 use crate::client::Client;
+use crate::fixtures::test_view;
 use crate::procfs::monotonic_ns;
 use crate::server::{Credentials, Shared};
-use crate::view::{ExitView, ProcessEntry, Snapshot, test_view};
+use crate::view::{ExitView, ProcessEntry, Snapshot};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;

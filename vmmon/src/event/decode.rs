@@ -221,5 +221,4 @@ fn syscall_kind(call: Syscall, a: &[u64; 6], ret: i64) -> Kind {
 }
 
 #[cfg(test)]
-#[path = "decode_tests.rs"]
 mod tests;

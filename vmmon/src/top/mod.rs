@@ -18,7 +18,7 @@ pub mod users;
 pub mod view;
 
 #[cfg(test)]
-mod view_tests;
+mod tests;
 
 pub use app::App;
 pub use columns::Column;

@@ -24,6 +24,3 @@ pub use tally::{
     Counts, EXIT_BYTES_BOUNDS, Group, PublishedGroups, PublishedTally, SizeHistogram, Tally,
     TallyOptions, top_processes, unit_key,
 };
-
-#[cfg(test)]
-pub(crate) use process::test_view;

@@ -386,5 +386,4 @@ pub fn top_processes(procs: &[&ProcessView], k: usize) -> HashSet<u32> {
 }
 
 #[cfg(test)]
-#[path = "tally_tests.rs"]
 mod tests;

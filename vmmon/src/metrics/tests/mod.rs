@@ -5,7 +5,8 @@ mod names;
 
 use super::{OwnUsage, render};
 use crate::event::Syscall;
-use crate::view::{ProcessEntry, ProcessView, Snapshot, Tally, TallyOptions, test_view};
+use crate::fixtures::test_view;
+use crate::view::{ProcessEntry, ProcessView, Snapshot, Tally, TallyOptions};
 use std::sync::Arc;
 
 fn proc(pid: u32, comm: &str, virt: u64, growth: i64) -> ProcessView {

@@ -2,7 +2,7 @@
 //! beyond `max_groups`, pid reuse, and retention.
 
 use super::*;
-use crate::view::test_view;
+use crate::fixtures::test_view;
 
 const OPTS: TallyOptions = TallyOptions {
     top_k: 1,

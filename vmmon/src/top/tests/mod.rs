@@ -6,10 +6,9 @@
 mod screens;
 mod table;
 
-use crate::top::app::tests::{app_with, key};
+use crate::fixtures::{app_with, key, sample, view};
 use crate::top::app::{App, Link};
 use crate::top::columns::Column;
-use crate::top::table::tests::{sample, view};
 use crate::top::text::width;
 use crate::top::view::draw;
 use crate::view::{EventView, ProcessView, RegionView};
