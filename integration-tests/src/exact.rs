@@ -8,8 +8,9 @@ use crate::collect::require_root;
 use std::time::{Duration, Instant};
 use vmmon::agent::{Core, CoreOptions, Local};
 use vmmon::bpf::{LoadOptions, Pipeline};
+use vmmon::clock::monotonic_ns;
 use vmmon::ledger::Verdict;
-use vmmon::procfs::{monotonic_ns, parse_maps};
+use vmmon::procfs::parse_maps;
 use vmmon::view::process_view;
 
 /// The real pipeline and a core fed by it.

@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use vmmon::bpf::LoadOptions;
+use vmmon::clock::monotonic_ns;
 use vmmon::ledger::Cause;
-use vmmon::procfs::monotonic_ns;
 use vmmon::source::EventSource;
 use vmmon_integration_tests::exact::Harness;
 

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use vmmon::bpf::LoadOptions;
-use vmmon::procfs::monotonic_ns;
+use vmmon::clock::monotonic_ns;
 use vmmon::source::EventSource as _;
 use vmmon::view::process_view;
 use vmmon_integration_tests::exact::{Harness, compare, freeze, thaw};

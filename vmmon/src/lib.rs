@@ -25,6 +25,7 @@ pub mod api;
 pub mod bpf;
 pub mod capture;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod event;
 #[cfg(test)]

@@ -19,10 +19,10 @@
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use vmmon::agent::{Core, CoreOptions, FromProc, Priority, Reads, Resynced};
+use vmmon::agent::{Core, CoreOptions, FromProc, Reads, Resynced};
 use vmmon::event::{Comm, DecodeError, Event, decode};
-use vmmon::ledger::{Ledger, MapsRead};
-use vmmon::procfs::{Read, parse_maps};
+use vmmon::ledger::{Ledger, MapsRead, Mismatch, ReadReason};
+use vmmon::procfs::{ProcessRead, parse_maps};
 use vmmon::source::{EventSource, KernelCounters, Sweep};
 use vmmon_common::{
     COMM_LEN, EventKind, FIGURES_KNOWN, FIGURES_OWN_CALL, Figures, Header, SiteRecord,
@@ -222,7 +222,7 @@ impl EventSource for Replay<'_> {
 struct NoReads;
 
 impl Reads for NoReads {
-    fn request(&self, _: u32, _: Priority) {}
+    fn request(&self, _: u32, _: ReadReason) {}
     fn set_rate(&self, _: u32) {}
     fn sweep(&self, _: Sweep, _: u64) {}
 }
@@ -250,8 +250,8 @@ fn owner() -> Core {
     for tgid in PIDS {
         core.hold(FromProc::Read(Resynced {
             tgid,
-            priority: Priority::Urgent,
-            result: Ok(Read {
+            reason: ReadReason::Unknown,
+            result: Ok(ProcessRead {
                 snapshot: maps_read(),
                 comm: "loop".into(),
                 unit: Some("bench.service".into()),
@@ -370,8 +370,8 @@ fn read_after_loss(behind: usize, reads: usize) -> f64 {
         }
         core.hold(FromProc::Read(Resynced {
             tgid: PIDS[0],
-            priority: Priority::Front,
-            result: Ok(Read {
+            reason: ReadReason::Mismatch(Mismatch::Lost),
+            result: Ok(ProcessRead {
                 // When the read ended is not given: it is taken (not refused as torn by the
                 // calls made since), its cost the replay of those calls.
                 snapshot: MapsRead {

@@ -1,32 +1,30 @@
 //! The ledger's owner as a state machine: it applies events in ring order, holds the ledger
-//! to the kernel's figures they carry, asks for `/proc` reads and sweeps and folds their
-//! results back in (`fold.rs`; what it asks for, and when, is in `asks.rs`), samples growth,
-//! keeps recent exits, and publishes snapshots.
+//! to the kernel's figures they carry, asks for `/proc` reads (when, its [`ReadPlan`] says)
+//! and sweeps and folds their results back in, samples growth, keeps recent exits and the
+//! call sites' frames ([`CallSites`]), and publishes snapshots.
 //! It does no I/O of its own: events come from an [`EventSource`], reads and sweeps go out
 //! through [`Reads`] and come back through [`Core::hold`], and time comes in as arguments (but
 //! for the bootstrap's duration, timed from the core's creation).
 
+use super::call_sites::CallSites;
 use super::publish::Publisher;
-use super::reads::{FromProc, Priority, Reads};
-use crate::event::{DecodeError, Event};
-use crate::ledger::SiteTable;
-use crate::ledger::{Applied, Exited, Ledger};
-use crate::source::EventSource;
+use super::read_plan::{MAX_TORN_TRIES, ReadPlan};
+use super::reads::{FromProc, Reads, Resynced};
+use crate::event::{Comm, DecodeError, Event, Swept};
+use crate::ledger::{Exited, FollowUp, Ledger, Need, ReadReason, Reconciled, SiteTable, Verdict};
+use crate::procfs::ReadError;
+use crate::source::{EventSource, Sweep};
 use crate::stats::Growth;
 use crate::view::{
     EventLog, ExitSites, ExitView, MachineTotals, PublishedTally, RECENT_EVENTS, Recent, Snapshot,
     Status, Tally, TallyOptions,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Memory freed is given back to the system at least this often (ticks, seconds).
 const TRIM_EVERY_TICKS: u32 = 10;
-
-/// How many times a process's read is retried because it changed its mappings meanwhile,
-/// before one is taken as it is.
-pub const MAX_TORN_TRIES: u32 = 32;
 
 /// How the owner runs (from the configuration: `CoreOptions::from_config`).
 #[derive(Clone, Debug)]
@@ -74,17 +72,17 @@ impl CoreOptions {
 
 /// The ledger's owner.
 pub struct Core {
-    pub(super) ledger: Ledger,
-    pub(super) reads: Box<dyn Reads>,
+    ledger: Ledger,
+    reads: Box<dyn Reads>,
     /// Reads and sweeps that arrived, waiting for a drain to begin after them.
     held: Vec<FromProc>,
-    pub(super) status: Status,
+    status: Status,
     /// Processes still waiting for their first read at start-up.
-    pub(super) bootstrap: HashSet<u32>,
-    pub(super) started: Instant,
+    bootstrap: HashSet<u32>,
+    started: Instant,
     /// Processes whose exit was seen this second: a late read of them must not bring them
     /// back.
-    pub(super) exited: HashSet<u32>,
+    exited: HashSet<u32>,
     /// Processes tracked at the last memory trim.
     trimmed_at: usize,
     /// Whether the memory start-up left behind was given back.
@@ -99,24 +97,16 @@ pub struct Core {
     tally: Tally,
     published_tally: Arc<PublishedTally>,
     totals: MachineTotals,
-    /// Reads refused as torn, per pid, to give up after a few and accept one.
-    pub(super) torn: HashMap<u32, u32>,
-    /// When each process was last read because a check found it wrong (event ns).
-    pub(super) targeted: HashMap<u32, u64>,
-    /// Processes found wrong again soon after their last such read (`asks.rs`).
-    pub(super) deferred: HashSet<u32>,
-    /// The pid the round robin of periodic resyncs reached.
-    pub(super) cursor: u32,
+    /// When to read which process.
+    plan: ReadPlan,
     /// When the last sweep started, on the loop's clock.
-    pub(super) last_sweep: Option<Duration>,
-    pub(super) opts: CoreOptions,
+    last_sweep: Option<Duration>,
+    opts: CoreOptions,
     publisher: Publisher,
     /// Something changed since the last snapshot.
-    pub(super) dirty: bool,
+    dirty: bool,
     /// Every call site's frames, by id.
-    pub(super) sites: SiteTable,
-    /// Call sites known at the last pruning of those no region holds any more.
-    pub(super) sites_pruned_at: usize,
+    sites: CallSites,
 }
 
 impl Core {
@@ -124,7 +114,7 @@ impl Core {
     pub fn new(opts: CoreOptions, reads: Box<dyn Reads>, running: Vec<u32>) -> Self {
         let bootstrap: HashSet<u32> = running.into_iter().collect();
         for &pid in &bootstrap {
-            reads.request(pid, Priority::Urgent);
+            reads.request(pid, ReadReason::Bootstrap);
         }
         let status = Status {
             bootstrap_pending: bootstrap.len(),
@@ -158,16 +148,12 @@ impl Core {
             tally: Tally::new(opts.tally),
             published_tally: Arc::default(),
             totals,
-            torn: HashMap::new(),
-            targeted: HashMap::new(),
-            deferred: HashSet::new(),
-            cursor: 0,
+            plan: ReadPlan::default(),
             last_sweep: None,
             opts,
             publisher: Publisher::default(),
             dirty: true,
-            sites: SiteTable::new(),
-            sites_pruned_at: 0,
+            sites: CallSites::default(),
         }
     }
 
@@ -222,18 +208,18 @@ impl Core {
         if e.is_process_exit() {
             self.exited.insert(e.tgid);
         }
-        self.note_site(&e);
-        let applied = self.ledger.apply(&e);
-        self.follow(applied, e.ts_ns);
+        self.sites.note(&e);
+        let follow_up = self.ledger.apply(&e);
+        self.follow(follow_up, e.ts_ns);
         batch.push(e);
     }
 
-    /// Does what applying an event, a read or a sweep asked for: a read, or a footprint.
-    pub(super) fn follow(&mut self, applied: Applied, ts_ns: u64) {
-        if let Some(need) = applied.need {
+    /// Does what applying an event or a sweep asked for: a read, or a footprint.
+    fn follow(&mut self, follow_up: FollowUp, ts_ns: u64) {
+        if let Some(need) = follow_up.need {
             self.ask(need, ts_ns);
         }
-        if let Some(x) = applied.exited {
+        if let Some(x) = follow_up.exited {
             self.keep_exit(x);
         }
     }
@@ -244,7 +230,7 @@ impl Core {
         view.held = ExitSites::keep(
             std::mem::take(&mut x.sites),
             x.refused.as_deref(),
-            &self.sites,
+            self.sites.table(),
             regions.as_ref(),
         )
         .map(Arc::new);
@@ -263,10 +249,8 @@ impl Core {
     /// give freed memory back to the system.
     pub fn tick(&mut self, now_s: u64) -> bool {
         self.exited.clear();
-        self.targeted
-            .retain(|pid, _| self.ledger.process(*pid).is_some());
-        self.deferred
-            .retain(|pid| self.ledger.process(*pid).is_some());
+        let ledger = &self.ledger;
+        self.plan.retain(|pid| ledger.process(pid).is_some());
         let trim = self.should_trim();
         let sizes: Vec<(u32, u64)> = self
             .ledger
@@ -288,7 +272,7 @@ impl Core {
         if self.opts.resyncs_per_second > 0 {
             self.schedule_resyncs();
         }
-        self.prune_sites();
+        self.sites.prune(&self.ledger);
         trim
     }
 
@@ -333,8 +317,198 @@ impl Core {
             events: self.events.clone(),
             exits: self.exits.clone(),
             tally: Arc::clone(&self.published_tally),
-            sites: self.sites.clone(),
+            sites: self.sites.table().clone(),
             published_s: now_s,
         })
+    }
+
+    /// Every call site's frames, by id.
+    pub fn sites(&self) -> &SiteTable {
+        self.sites.table()
+    }
+
+    /// Asks for the read `need` calls for, unless its plan defers it.
+    fn ask(&mut self, need: Need, ts_ns: u64) {
+        log::trace!("reading pid {} ({:?})", need.tgid, need.reason);
+        if self.plan.admits(need, ts_ns) {
+            self.ledger.expect_snapshot(need.tgid);
+            self.reads.request(need.tgid, need.reason);
+        }
+    }
+
+    /// At `now_ns` (`CLOCK_MONOTONIC`), reads again the processes whose mismatch waited out
+    /// [`super::read_plan::TARGETED_EVERY_NS`] and that their latest check still finds wrong.
+    pub fn retry_deferred(&mut self, now_ns: u64) {
+        if !self.plan.has_deferred() {
+            return;
+        }
+        let ledger = &self.ledger;
+        let due = self
+            .plan
+            .due(now_ns, |pid| match ledger.process(pid)?.verdict? {
+                Verdict::Mismatch(m) => Some(m),
+                _ => None,
+            });
+        for need in due {
+            self.ask(need, now_ns);
+        }
+    }
+
+    /// Whether a sweep is due at `now` (the loop's clock): the caller starts one from its
+    /// event source and hands it to [`Core::sweep`].
+    pub fn sweep_due(&self, now: Duration) -> bool {
+        !self.opts.sweep_interval.is_zero()
+            && self.status.self_check
+            && self
+                .last_sweep
+                .is_none_or(|t| now.saturating_sub(t) >= self.opts.sweep_interval)
+    }
+
+    /// Sends `sweep`, started at `now` (the loop's clock) and `now_ns` (`CLOCK_MONOTONIC`),
+    /// to be read off the event path.
+    pub fn sweep(&mut self, sweep: Sweep, now: Duration, now_ns: u64) {
+        self.last_sweep = Some(now);
+        self.reads.sweep(sweep, now_ns);
+    }
+
+    /// Asks for this second's drift checks: the round robin's next processes.
+    fn schedule_resyncs(&mut self) {
+        let pids: Vec<u32> = self.ledger.processes().map(|p| p.tgid).collect();
+        let n = self.opts.resyncs_per_second as usize;
+        for pid in self.plan.next_periodic(pids, n) {
+            self.ledger.expect_snapshot(pid);
+            self.reads.request(pid, ReadReason::Periodic);
+        }
+    }
+
+    /// A new drift-check rate (from a configuration reload).
+    pub fn set_resync_rate(&mut self, per_second: u32) {
+        self.reads.set_rate(per_second);
+        self.opts.resyncs_per_second = per_second;
+        self.status.resyncs_per_second = per_second;
+        self.dirty = true;
+    }
+
+    /// Folds in what the `/proc` side sent back: one process's maps, or a sweep.
+    fn fold(&mut self, r: FromProc) {
+        match r {
+            FromProc::Read(r) => self.fold_read(r),
+            FromProc::Swept {
+                started_ns,
+                result: Ok(swept),
+            } => self.fold_sweep(started_ns, &swept),
+            FromProc::Swept { result: Err(e), .. } => {
+                self.status.sweep_errors += 1;
+                log::warn!("a sweep of every process's figures failed: {e}");
+            }
+        }
+    }
+
+    /// One process's maps (bootstrap, exec, a targeted or periodic resync), or why they
+    /// could not be read.
+    fn fold_read(&mut self, r: Resynced) {
+        self.bootstrapped(r.tgid);
+        let read = match r.result {
+            Ok(read) => read,
+            Err(ReadError::Gone(pid)) => {
+                self.ledger.forget(pid);
+                return;
+            }
+            Err(e) => {
+                self.status.unreadable += 1;
+                log::debug!("{e}");
+                return;
+            }
+        };
+        self.status.malformed_lines += read.malformed as u64;
+        if read.kernel_thread {
+            self.ledger.forget(r.tgid);
+        } else if self.ledger.process(r.tgid).is_some() {
+            self.reconcile(r.tgid, read.snapshot, r.reason);
+        } else if !self.exited.contains(&r.tgid) {
+            let comm = Comm::from_bytes(read.comm.as_bytes());
+            self.ledger.insert_snapshot(r.tgid, comm, read.snapshot);
+        }
+        self.ledger
+            .set_identity(r.tgid, read.unit.as_deref(), read.uid);
+    }
+
+    /// Notes that `tgid`'s first read came, if the bootstrap waited for it.
+    fn bootstrapped(&mut self, tgid: u32) {
+        if !self.bootstrap.remove(&tgid) {
+            return;
+        }
+        self.status.bootstrap_pending = self.bootstrap.len();
+        if self.bootstrap.is_empty() {
+            let ms = self.started.elapsed().as_millis() as u64;
+            self.status.bootstrap_ms = Some(ms);
+            log::info!(
+                "bootstrap: read {} processes' maps in {ms} ms",
+                self.ledger.processes().count()
+            );
+        }
+    }
+
+    /// Takes a tracked process's read (for `reason`) into its ledger, or asks again when it
+    /// was torn.
+    fn reconcile(&mut self, tgid: u32, snap: crate::ledger::MapsRead, reason: ReadReason) {
+        let accept_torn = self.plan.torn_tries(tgid) >= MAX_TORN_TRIES;
+        match self.ledger.reconcile(tgid, snap, (accept_torn, reason)) {
+            // A drift check of a process busy changing its mappings: its records' figures
+            // check it all the while; the next round reads it again.
+            Reconciled::Torn if self.drift_check_only(tgid, reason) => {
+                self.plan.settled(tgid);
+                self.ledger.cancel_snapshot(tgid);
+            }
+            Reconciled::Torn => {
+                self.plan.torn(tgid);
+                self.ledger.expect_snapshot(tgid);
+                self.reads.request(tgid, reason);
+            }
+            // Stale: taken before an exec, which asked for a newer read itself.
+            Reconciled::Taken | Reconciled::Stale | Reconciled::Untracked => {
+                self.plan.settled(tgid);
+            }
+        }
+    }
+
+    /// Whether a read of `tgid` was only the round robin's drift check, of a process no
+    /// check has found wrong since (a read a check asked for would take the calls logged
+    /// meanwhile).
+    fn drift_check_only(&self, tgid: u32, reason: ReadReason) -> bool {
+        reason == ReadReason::Periodic
+            && self
+                .ledger
+                .process(tgid)
+                .is_none_or(|p| !matches!(p.verdict, Some(Verdict::Mismatch(_))))
+    }
+
+    /// A sweep begun at `started_ns`: every process's figures are held against its ledger;
+    /// a process it does not know is read, and one it knows that the sweep did not find
+    /// (its exit missed) is read too, to be found gone.
+    fn fold_sweep(&mut self, started_ns: u64, swept: &[Swept]) {
+        self.status.sweeps += 1;
+        let mut seen = HashSet::with_capacity(swept.len());
+        for s in swept {
+            seen.insert(s.tgid);
+            if self.exited.contains(&s.tgid) {
+                continue;
+            }
+            let mut follow_up = self.ledger.swept(s);
+            if follow_up.need.is_none() && follow_up.verdict == Some(Verdict::Unchecked) {
+                let long_ns = self.opts.sweep_interval.as_nanos() as u64;
+                follow_up.need = self.ledger.long_call_need(s, long_ns);
+            }
+            self.follow(follow_up, s.ts_ns);
+        }
+        let missing: Vec<u32> = self
+            .ledger
+            .processes()
+            .filter(|p| p.since_ns < started_ns && !seen.contains(&p.tgid))
+            .map(|p| p.tgid)
+            .collect();
+        for tgid in missing {
+            self.follow(FollowUp::read(tgid, ReadReason::Unknown), started_ns);
+        }
     }
 }

@@ -1,21 +1,20 @@
 //! `vmmon agent`'s engine: the ledger's owner and what feeds it.
 //!
 //! - [`core`]: the owner as a state machine (pure: events and `/proc` reads in, snapshots
-//!   out), with [`publish`] keeping the published processes up to date, `asks` choosing what
-//!   to read and when, `fold` taking reads in and `sites` keeping the call sites' frames;
+//!   out), with [`publish`] keeping the published processes up to date, [`read_plan`]
+//!   deciding when to read which process and [`call_sites`] keeping the call sites' frames;
 //! - [`reads`]: the seam to the `/proc` side, and [`resync`], the thread that reads `/proc`;
 //! - [`run`]: the owner's async loop;
 //! - [`start`]: the owner, its pipeline and its reader on a thread of their own, so that
 //!   nothing a reader does (a scrape, an API call) can delay a drain.
 
-mod asks;
+pub mod call_sites;
 pub mod core;
-mod fold;
 pub mod publish;
+pub mod read_plan;
 pub mod reads;
 pub mod resync;
 pub mod run;
-mod sites;
 
 #[cfg(test)]
 mod tests;
@@ -90,12 +89,12 @@ impl Local {
         while let Ok(r) = self.results.try_recv() {
             self.core.hold(r);
         }
-        self.core.retry_deferred(crate::procfs::monotonic_ns());
+        self.core.retry_deferred(crate::clock::monotonic_ns());
         let now = self.started.elapsed();
         if self.core.sweep_due(now)
             && let Some(s) = source.sweep()
         {
-            self.core.sweep(s, now, crate::procfs::monotonic_ns());
+            self.core.sweep(s, now, crate::clock::monotonic_ns());
         }
         self.core.drain(source);
     }

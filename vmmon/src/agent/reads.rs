@@ -3,10 +3,11 @@
 //! [`Reads`]; tests use another that only records what was asked.
 
 use crate::event::Swept;
-use crate::procfs::{Read, ReadError};
+use crate::ledger::ReadReason;
+use crate::procfs::{ProcessRead, ReadError};
 use crate::source::Sweep;
 
-/// How soon a pid should be read.
+/// How soon a pid is read: its place in the reader's queues, which its [`ReadReason`] gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Priority {
     /// A ledger a check found wrong: read before anything else.
@@ -17,12 +18,25 @@ pub enum Priority {
     Periodic,
 }
 
-/// A read's result, for the ledger's owner.
+impl Priority {
+    /// The queue a read for `reason` waits in.
+    pub fn of(reason: ReadReason) -> Priority {
+        match reason {
+            ReadReason::Mismatch(_) | ReadReason::LongCall => Priority::Front,
+            ReadReason::Bootstrap | ReadReason::Exec | ReadReason::Unknown | ReadReason::Effect => {
+                Priority::Urgent
+            }
+            ReadReason::Periodic => Priority::Periodic,
+        }
+    }
+}
+
+/// A read's result, for the ledger's owner, with the reason it was asked for.
 #[derive(Debug)]
 pub struct Resynced {
     pub tgid: u32,
-    pub priority: Priority,
-    pub result: Result<Read, ReadError>,
+    pub reason: ReadReason,
+    pub result: Result<ProcessRead, ReadError>,
 }
 
 /// What comes back from the `/proc` side.
@@ -40,8 +54,8 @@ pub enum FromProc {
 /// Where the core sends its requests for `/proc` reads and sweeps. The results come back to
 /// the core through [`super::Core::hold`].
 pub trait Reads: Send {
-    /// Asks for `tgid`'s maps.
-    fn request(&self, tgid: u32, priority: Priority);
+    /// Asks for `tgid`'s maps, for `reason`.
+    fn request(&self, tgid: u32, reason: ReadReason);
     /// Changes how many periodic reads a second are made.
     fn set_rate(&self, periodic_per_second: u32);
     /// Runs `sweep`, started at `started_ns`.

@@ -4,6 +4,7 @@
 //! (exec, unknown process, bootstrap), then sweeps; periodic resyncs are limited to a rate.
 
 use super::reads::{FromProc, Priority, Reads, Resynced};
+use crate::ledger::ReadReason;
 use crate::procfs::read_process;
 use crate::source::Sweep;
 use std::collections::{HashSet, VecDeque};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 enum Msg {
-    Read(u32, Priority),
+    Read(u32, ReadReason),
     Rate(u32),
     Sweep(Sweep, u64),
 }
@@ -24,8 +25,8 @@ pub struct Resyncer {
 }
 
 impl Reads for Resyncer {
-    fn request(&self, tgid: u32, priority: Priority) {
-        let _ = self.tx.send(Msg::Read(tgid, priority));
+    fn request(&self, tgid: u32, reason: ReadReason) {
+        let _ = self.tx.send(Msg::Read(tgid, reason));
     }
 
     fn set_rate(&self, periodic_per_second: u32) {
@@ -52,89 +53,123 @@ impl Resyncer {
     }
 }
 
-fn serve(rx: Receiver<Msg>, out: UnboundedSender<FromProc>, per_second: u32) {
-    // By priority: front, urgent, periodic.
-    let mut queues: [VecDeque<u32>; 3] = Default::default();
-    let mut sweeps: VecDeque<(Sweep, u64)> = VecDeque::new();
-    let mut queued = HashSet::new();
-    let mut gap = Duration::from_secs(1) / per_second.max(1);
-    let mut next_periodic = Instant::now();
-    loop {
-        // Take every request waiting; block only when there is nothing to do.
-        let wait = if !queues[0].is_empty() || !queues[1].is_empty() || !sweeps.is_empty() {
+/// What the reader thread has to do next.
+enum Job {
+    Read(u32, ReadReason),
+    Sweep(Sweep, u64),
+}
+
+/// The reader thread's work waiting: reads by [`Priority`] (each pid once, with the reason
+/// it was last asked for more urgently), and sweeps.
+struct Queue {
+    reads: [VecDeque<(u32, ReadReason)>; 3],
+    queued: HashSet<u32>,
+    sweeps: VecDeque<(Sweep, u64)>,
+    /// The time between two periodic reads, and when the next may be made.
+    gap: Duration,
+    next_periodic: Instant,
+}
+
+impl Queue {
+    fn new(per_second: u32) -> Self {
+        Self {
+            reads: Default::default(),
+            queued: HashSet::new(),
+            sweeps: VecDeque::new(),
+            gap: Duration::from_secs(1) / per_second.max(1),
+            next_periodic: Instant::now(),
+        }
+    }
+
+    /// How long the thread may wait for a message before it has work (None: until one).
+    fn wait(&self) -> Option<Duration> {
+        if !self.reads[0].is_empty() || !self.reads[1].is_empty() || !self.sweeps.is_empty() {
             Some(Duration::ZERO)
-        } else if !queues[2].is_empty() {
-            Some(next_periodic.saturating_duration_since(Instant::now()))
+        } else if !self.reads[2].is_empty() {
+            Some(self.next_periodic.saturating_duration_since(Instant::now()))
         } else {
             None
+        }
+    }
+
+    fn take(&mut self, msg: Msg) {
+        match msg {
+            Msg::Read(tgid, reason) => self.push(tgid, reason),
+            Msg::Rate(n) => self.gap = Duration::from_secs(1) / n.max(1),
+            Msg::Sweep(s, started) => self.sweeps.push_back((s, started)),
+        }
+    }
+
+    /// Queues a read of `tgid`; one queued already moves up when asked more urgently.
+    fn push(&mut self, tgid: u32, reason: ReadReason) {
+        let at = Priority::of(reason) as usize;
+        if self.queued.insert(tgid) {
+            self.reads[at].push_back((tgid, reason));
+            return;
+        }
+        for lower in at + 1..self.reads.len() {
+            if let Some(i) = self.reads[lower].iter().position(|&(p, _)| p == tgid) {
+                self.reads[lower].remove(i);
+                self.reads[at].push_back((tgid, reason));
+            }
+        }
+    }
+
+    /// The next job: a front read, else a sweep, else an urgent read, else a periodic one
+    /// when the rate allows.
+    fn next(&mut self) -> Option<Job> {
+        if self.reads[0].is_empty()
+            && let Some((sweep, started_ns)) = self.sweeps.pop_front()
+        {
+            return Some(Job::Sweep(sweep, started_ns));
+        }
+        let (tgid, reason) = if let Some(r) = self.reads[0].pop_front() {
+            r
+        } else if let Some(r) = self.reads[1].pop_front() {
+            r
+        } else if !self.reads[2].is_empty() && Instant::now() >= self.next_periodic {
+            self.next_periodic = Instant::now() + self.gap;
+            self.reads[2].pop_front()?
+        } else {
+            return None;
         };
-        let first = match wait {
+        self.queued.remove(&tgid);
+        Some(Job::Read(tgid, reason))
+    }
+}
+
+fn serve(rx: Receiver<Msg>, out: UnboundedSender<FromProc>, per_second: u32) {
+    let mut queue = Queue::new(per_second);
+    loop {
+        // Take every request waiting; block only when there is nothing to do.
+        let first = match queue.wait() {
             None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(d) => rx.recv_timeout(d),
         };
         match first {
-            Ok(msg) => {
-                for msg in std::iter::once(msg).chain(rx.try_iter()) {
-                    let (tgid, prio) = match msg {
-                        Msg::Read(tgid, prio) => (tgid, prio),
-                        Msg::Rate(n) => {
-                            gap = Duration::from_secs(1) / n.max(1);
-                            continue;
-                        }
-                        Msg::Sweep(s, started) => {
-                            sweeps.push_back((s, started));
-                            continue;
-                        }
-                    };
-                    let at = prio as usize;
-                    if queued.insert(tgid) {
-                        queues[at].push_back(tgid);
-                    } else {
-                        // Asked again more urgently: move it up.
-                        for lower in at + 1..queues.len() {
-                            if let Some(i) = queues[lower].iter().position(|&p| p == tgid) {
-                                queues[lower].remove(i);
-                                queues[at].push_back(tgid);
-                            }
-                        }
-                    }
-                }
-            }
+            Ok(msg) => std::iter::once(msg)
+                .chain(rx.try_iter())
+                .for_each(|m| queue.take(m)),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        if queues[0].is_empty()
-            && let Some((sweep, started_ns)) = sweeps.pop_front()
-        {
-            let result = sweep.read();
-            if out.send(FromProc::Swept { started_ns, result }).is_err() {
-                return;
+        let sent = match queue.next() {
+            Some(Job::Sweep(sweep, started_ns)) => {
+                let result = sweep.read();
+                out.send(FromProc::Swept { started_ns, result })
             }
-            continue;
-        }
-        let next = if let Some(t) = queues[0].pop_front() {
-            Some((t, Priority::Front))
-        } else if let Some(t) = queues[1].pop_front() {
-            Some((t, Priority::Urgent))
-        } else if !queues[2].is_empty() && Instant::now() >= next_periodic {
-            next_periodic = Instant::now() + gap;
-            queues[2].pop_front().map(|t| (t, Priority::Periodic))
-        } else {
-            None
-        };
-        if let Some((tgid, priority)) = next {
-            queued.remove(&tgid);
-            let result = read_process(tgid);
-            if out
-                .send(FromProc::Read(Resynced {
+            Some(Job::Read(tgid, reason)) => {
+                let result = read_process(tgid);
+                out.send(FromProc::Read(Resynced {
                     tgid,
-                    priority,
+                    reason,
                     result,
                 }))
-                .is_err()
-            {
-                return;
             }
+            None => Ok(()),
+        };
+        if sent.is_err() {
+            return;
         }
     }
 }

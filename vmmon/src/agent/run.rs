@@ -4,7 +4,7 @@
 
 use super::core::Core;
 use super::reads::FromProc;
-use crate::procfs::monotonic_ns;
+use crate::clock::monotonic_ns;
 use crate::source::EventSource;
 use crate::view::Snapshot;
 use std::future::Future;

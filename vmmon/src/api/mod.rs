@@ -7,8 +7,9 @@
 //! regions, events and call sites only to a peer that may read its `/proc/PID/maps`.
 
 use crate::access::{Ids, Peer, ProcMount};
+use crate::clock::monotonic_ns;
 use crate::metrics::{OwnUsage, render};
-use crate::procfs::{monotonic_ns, own_cpu_and_rss};
+use crate::procfs::own_cpu_and_rss;
 use crate::symbolize::Symbols;
 use crate::view::Snapshot;
 use axum::extract::{Extension, Path, Query, State};

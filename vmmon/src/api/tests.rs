@@ -4,8 +4,8 @@
 use super::router;
 use crate::access::{Local, Peer};
 use crate::client::Client;
+use crate::clock::monotonic_ns;
 use crate::fixtures::test_view;
-use crate::procfs::monotonic_ns;
 use crate::server::{Credentials, Shared};
 use crate::view::{ExitView, ProcessEntry, Snapshot};
 use std::sync::Arc;

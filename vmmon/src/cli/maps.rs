@@ -163,7 +163,7 @@ pub fn render(
         let _ = writeln!(
             out,
             "  {}",
-            in_flight_note(busy, vmmon::procfs::monotonic_ns())
+            in_flight_note(busy, vmmon::clock::monotonic_ns())
         );
     }
     let memory = |out: &mut String, m: Option<&Rss>| {
@@ -237,7 +237,7 @@ fn kinds_summary(p: &ProcessView) -> String {
 /// The first and the latest call the kernel refused the process, one line each.
 fn refused_lines(r: &vmmon::view::RefusedView) -> String {
     let line = |which: &str, c: &vmmon::view::RefusedCallView| {
-        let when = vmmon::procfs::monotonic_ns().saturating_sub(c.at_ns) as f64 / 1e9;
+        let when = vmmon::clock::monotonic_ns().saturating_sub(c.at_ns) as f64 / 1e9;
         let then = match (c.virtual_bytes, c.mapping_count) {
             (Some(v), Some(m)) => format!("; it had {} in {m} mappings", human_bytes(v)),
             _ => String::new(),

@@ -78,6 +78,13 @@ impl Assume {
         lenient: true,
     };
 
+    /// Merges what `[start, end)` touches with its neighbours, when merging is assumed.
+    fn merge_around(self, space: &mut AddressSpace, start: u64, end: u64) {
+        if self.merge {
+            space.merge_around(start, end, self.lenient);
+        }
+    }
+
     /// The other assumptions, in the order they are tried.
     pub fn others() -> impl Iterator<Item = Assume> {
         (1u8..8).map(|bits| Assume {
@@ -120,21 +127,20 @@ pub fn apply_call(space: &mut AddressSpace, ev: &Kind, call: Call) -> Outcome {
 /// Applies syscall event `ev`, made by `call`, to `space`, assuming `assume` of what no
 /// event shows.
 pub fn apply_assuming(space: &mut AddressSpace, ev: &Kind, call: Call, assume: Assume) -> Outcome {
-    let Call { tid, ts_ns, site } = call;
-    let merge_around = |space: &mut AddressSpace, start: u64, end: u64| {
-        if assume.merge {
-            space.merge_around(start, end, assume.lenient);
-        }
-    };
-    if let Kind::Adjust { call, args, ret } = *ev {
+    if let Kind::Adjust {
+        call: sys,
+        args,
+        ret,
+    } = *ev
+    {
         // madvise applies to the mapped parts of its range even when it reports the holes.
-        let partial = call == Syscall::Madvise && ret == -i64::from(libc::ENOMEM);
+        let partial = sys == Syscall::Madvise && ret == -i64::from(libc::ENOMEM);
         if ev.errno().is_some() && !partial {
             return Outcome::Failed;
         }
-        let outcome = adjust(space, call, &args);
-        if let Some((start, end)) = adjusted_range(call, &args) {
-            merge_around(space, start, end);
+        let outcome = adjust(space, sys, &args);
+        if let Some((start, end)) = adjusted_range(sys, &args) {
+            assume.merge_around(space, start, end);
         }
         return outcome;
     }
@@ -142,53 +148,14 @@ pub fn apply_assuming(space: &mut AddressSpace, ev: &Kind, call: Call, assume: A
         return Outcome::Failed;
     }
     match *ev {
-        Kind::Mmap {
-            len,
-            prot,
-            flags,
-            fd,
-            offset,
-            ret,
-            ..
-        } => {
-            let start = ret as u64;
-            let Some(end) = start.checked_add(mmap_len(len, flags)) else {
-                return Outcome::Unknown;
-            };
-            if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) == 0 {
-                space.note_displaced(start, end, tid, ts_ns);
-            }
-            let anon = flags & MAP_ANONYMOUS != 0;
-            let is_shared = shared(flags);
-            let kind = match (anon, is_shared) {
-                (true, true) => RegionKind::Shm,
-                (true, false) => RegionKind::Anon,
-                (false, _) => RegionKind::File,
-            };
-            let mut r = Region::new(
-                start,
-                end,
-                Perms::from_prot(prot, is_shared),
-                kind,
-                Origin::Mmap,
-            );
-            r.offset = if anon { 0 } else { offset };
-            r.fd = (!anon).then_some(fd);
-            if anon && is_shared {
-                space.anon_files += 1;
-                r.inode = Some((ANON_FILE_DEV, space.anon_files));
-            }
-            r.attrs = Attrs::of_mmap(prot, flags).with(space.future);
-            r.sites = SiteSpans::of(site);
-            if assume.merge {
-                space.map_merging(r, assume.lenient);
-            } else {
-                space.map(r);
-            }
-            Outcome::Applied
-        }
+        Kind::Mmap { .. } => mmap(space, ev, call, assume),
         Kind::Munmap { addr, len, .. } => {
-            space.unmap_from(addr, addr.saturating_add(page_up(len)), tid, ts_ns);
+            space.unmap_from(
+                addr,
+                addr.saturating_add(page_up(len)),
+                call.tid,
+                call.ts_ns,
+            );
             Outcome::Applied
         }
         Kind::Mprotect {
@@ -196,57 +163,8 @@ pub fn apply_assuming(space: &mut AddressSpace, ev: &Kind, call: Call, assume: A
         }
         | Kind::PkeyMprotect {
             addr, len, prot, ..
-        } => {
-            let mut start = addr;
-            let mut end = addr.saturating_add(page_up(len));
-            if prot & PROT_GROWSDOWN != 0
-                && let Some(r) = space.find(start)
-            {
-                start = r.start;
-            }
-            if prot & PROT_GROWSUP != 0
-                && let Some(r) = space.find(end.saturating_sub(1))
-            {
-                end = r.end;
-            }
-            space.protect(start, end, prot & PROT_ACCESS, assume.written);
-            merge_around(space, start, end);
-            Outcome::Applied
-        }
-        Kind::Mremap {
-            old_addr,
-            old_len,
-            new_len,
-            flags,
-            ret,
-            ..
-        } => {
-            let (old_len, new_len) = (page_up(old_len), page_up(new_len));
-            let new = ret as u64;
-            if new == old_addr && old_len != 0 {
-                if new_len < old_len {
-                    space.unmap_from(old_addr + new_len, old_addr + old_len, tid, ts_ns);
-                } else if new_len > old_len {
-                    space.grow(old_addr + old_len, old_addr + new_len, site);
-                    merge_around(space, old_addr, old_addr + new_len);
-                }
-            } else {
-                let keep_old = flags & MREMAP_DONTUNMAP != 0 || old_len == 0;
-                if flags & MREMAP_FIXED == 0 {
-                    space.note_displaced(new, new.saturating_add(new_len), tid, ts_ns);
-                }
-                space.relocate(
-                    old_addr,
-                    old_len,
-                    new,
-                    new_len,
-                    keep_old,
-                    (tid, ts_ns, site),
-                );
-                merge_around(space, new, new.saturating_add(new_len));
-            }
-            Outcome::Applied
-        }
+        } => mprotect(space, (addr, len, prot), assume),
+        Kind::Mremap { .. } => mremap(space, ev, call, assume),
         Kind::Brk { ret, .. } => brk(space, ret as u64, call, assume),
         // The segment's size is not in the call: the caller learns it from the kernel's
         // figures or from /proc.
@@ -261,6 +179,107 @@ pub fn apply_assuming(space: &mut AddressSpace, ev: &Kind, call: Call, assume: A
         | Kind::Exit { .. }
         | Kind::OomKill { .. } => Outcome::Ignored,
     }
+}
+
+/// A new mapping (`ev` is an mmap that succeeded).
+fn mmap(space: &mut AddressSpace, ev: &Kind, call: Call, assume: Assume) -> Outcome {
+    let Kind::Mmap {
+        len,
+        prot,
+        flags,
+        fd,
+        offset,
+        ret,
+        ..
+    } = *ev
+    else {
+        return Outcome::Ignored;
+    };
+    let start = ret as u64;
+    let Some(end) = start.checked_add(mmap_len(len, flags)) else {
+        return Outcome::Unknown;
+    };
+    if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) == 0 {
+        space.note_displaced(start, end, call.tid, call.ts_ns);
+    }
+    let anon = flags & MAP_ANONYMOUS != 0;
+    let is_shared = shared(flags);
+    let kind = match (anon, is_shared) {
+        (true, true) => RegionKind::Shm,
+        (true, false) => RegionKind::Anon,
+        (false, _) => RegionKind::File,
+    };
+    let perms = Perms::from_prot(prot, is_shared);
+    let mut r = Region::new(start, end, perms, kind, Origin::Mmap);
+    r.offset = if anon { 0 } else { offset };
+    r.fd = (!anon).then_some(fd);
+    if anon && is_shared {
+        space.anon_files += 1;
+        r.inode = Some((ANON_FILE_DEV, space.anon_files));
+    }
+    r.attrs = Attrs::of_mmap(prot, flags).with(space.future);
+    r.sites = SiteSpans::of(call.site);
+    if assume.merge {
+        space.map_merging(r, assume.lenient);
+    } else {
+        space.map(r);
+    }
+    Outcome::Applied
+}
+
+/// New permissions for `[addr, addr + len)`; `PROT_GROWSDOWN`/`PROT_GROWSUP` stretch the
+/// range to the whole mapping at its start or end.
+fn mprotect(space: &mut AddressSpace, (addr, len, prot): (u64, u64, u32), a: Assume) -> Outcome {
+    let mut start = addr;
+    let mut end = addr.saturating_add(page_up(len));
+    if prot & PROT_GROWSDOWN != 0
+        && let Some(r) = space.find(start)
+    {
+        start = r.start;
+    }
+    if prot & PROT_GROWSUP != 0
+        && let Some(r) = space.find(end.saturating_sub(1))
+    {
+        end = r.end;
+    }
+    space.protect(start, end, prot & PROT_ACCESS, a.written);
+    a.merge_around(space, start, end);
+    Outcome::Applied
+}
+
+/// A mapping shrunk or grown in place, or moved (`ev` is an mremap that succeeded).
+fn mremap(space: &mut AddressSpace, ev: &Kind, call: Call, assume: Assume) -> Outcome {
+    let Kind::Mremap {
+        old_addr,
+        old_len,
+        new_len,
+        flags,
+        ret,
+        ..
+    } = *ev
+    else {
+        return Outcome::Ignored;
+    };
+    let Call { tid, ts_ns, site } = call;
+    let (old_len, new_len) = (page_up(old_len), page_up(new_len));
+    let new = ret as u64;
+    if new == old_addr && old_len != 0 {
+        if new_len < old_len {
+            space.unmap_from(old_addr + new_len, old_addr + old_len, tid, ts_ns);
+        } else if new_len > old_len {
+            space.grow(old_addr + old_len, old_addr + new_len, site);
+            assume.merge_around(space, old_addr, old_addr + new_len);
+        }
+        return Outcome::Applied;
+    }
+    let keep_old = flags & MREMAP_DONTUNMAP != 0 || old_len == 0;
+    if flags & MREMAP_FIXED == 0 {
+        space.note_displaced(new, new.saturating_add(new_len), tid, ts_ns);
+    }
+    let (old, to) = ((old_addr, old_len), (new, new_len));
+    space.relocate(old, to, keep_old, (tid, ts_ns, site));
+    assume.merge_around(space, new, new.saturating_add(new_len));
+    Outcome::Applied
 }
 
 /// The heap follows the break: `[brk_start, page_up(brk))`.

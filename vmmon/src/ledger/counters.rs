@@ -1,6 +1,10 @@
 //! The ledger's own accounting, and why a `/proc` read had to correct it.
 
 use super::check::CheckCounters;
+use super::diff::{Difference, differences};
+use super::follow_up::ReadReason;
+use super::region::RegionKind;
+use super::space::AddressSpace;
 use crate::stats::Histogram;
 use std::collections::HashMap;
 
@@ -31,6 +35,16 @@ impl Cause {
         Cause::Perms,
         Cause::Layout,
     ];
+
+    /// The cause of difference `d`; `in_stack` when the range is in a stack.
+    fn of(d: Difference, in_stack: bool) -> Cause {
+        match d {
+            Difference::Missing if in_stack => Cause::StackGrowth,
+            Difference::Missing => Cause::Unseen,
+            Difference::Extra => Cause::Stale,
+            Difference::Perms => Cause::Perms,
+        }
+    }
 
     /// The name used in the API and metrics.
     pub fn name(self) -> &'static str {
@@ -66,8 +80,8 @@ pub struct Counters {
     /// that found it exact.
     pub resyncs: u64,
     pub resyncs_exact: u64,
-    /// Snapshots read because a check found the ledger wrong (or an effect only /proc
-    /// shows), and those that found nothing to correct.
+    /// Snapshots read because a check found the ledger wrong (or a call still in the kernel
+    /// that the figures are ahead of), and those that found nothing to correct.
     pub targeted_resyncs: u64,
     pub targeted_exact: u64,
     /// What holding the ledgers to the kernel's figures found.
@@ -77,4 +91,47 @@ pub struct Counters {
     /// Corrections by cause: how many resyncs found each, and the bytes involved.
     pub corrections: HashMap<Cause, u64>,
     pub corrected_bytes: HashMap<Cause, u64>,
+}
+
+impl Counters {
+    /// Counts a snapshot read for `reason` that checked a filled ledger: `old` is what the
+    /// ledger had, `rebuilt` what the snapshot (with the calls since) says. Counts the resync
+    /// by its reason and whether it was exact, and what had to change by cause; returns
+    /// whether the ledger was corrected (its ranges, or only its layout).
+    pub(super) fn count_resync(
+        &mut self,
+        reason: ReadReason,
+        old: &AddressSpace,
+        rebuilt: &AddressSpace,
+    ) -> bool {
+        let diffs = differences(&old.coalesced(), &rebuilt.coalesced());
+        let exact = diffs.is_empty();
+        if reason == ReadReason::Periodic {
+            self.resyncs += 1;
+            self.resyncs_exact += u64::from(exact);
+        } else if reason.targeted() {
+            self.targeted_resyncs += 1;
+            self.targeted_exact += u64::from(exact);
+        }
+        let relaid = exact && old.mappings() != rebuilt.mappings();
+        if relaid {
+            *self.corrections.entry(Cause::Layout).or_default() += 1;
+        }
+        let stacks: Vec<(u64, u64)> = rebuilt
+            .regions()
+            .filter(|r| r.kind == RegionKind::Stack)
+            .map(|r| (r.start, r.end))
+            .collect();
+        let mut seen = Vec::new();
+        for (s, e, d) in diffs {
+            let in_stack = stacks.iter().any(|&(a, b)| s < b && a < e);
+            let cause = Cause::of(d, in_stack);
+            *self.corrected_bytes.entry(cause).or_default() += e - s;
+            if !seen.contains(&cause) {
+                seen.push(cause);
+                *self.corrections.entry(cause).or_default() += 1;
+            }
+        }
+        !exact || relaid
+    }
 }

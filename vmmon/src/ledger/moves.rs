@@ -12,10 +12,8 @@ impl AddressSpace {
     /// (`MREMAP_DONTUNMAP`, or `old_len` 0) the source stays mapped too.
     pub(super) fn relocate(
         &mut self,
-        old: u64,
-        old_len: u64,
-        new: u64,
-        new_len: u64,
+        (old, old_len): (u64, u64),
+        (new, new_len): (u64, u64),
         keep_old: bool,
         (tid, ts_ns, site): (u32, u64, SiteId),
     ) {

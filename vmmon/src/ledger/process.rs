@@ -1,11 +1,13 @@
-//! A process as the ledger tracks it, and what the ledger asks for when it needs to read
-//! one from `/proc`.
+//! A process as the ledger tracks it: who it is, the kernel's latest figures and the checks
+//! they made, and its calls.
 
-use super::check::{CheckState, Mismatch, Verdict};
-use super::refused::Refused;
-use super::sites::SiteTotal;
-use super::space::RegionMap;
-use crate::event::{Comm, ExitCause, Figures, Kind, Resident};
+use super::apply::Outcome;
+use super::check::{CheckState, Verdict};
+use super::counters::Counters;
+use super::refused::{Refused, refused_call};
+use super::sites::SiteId;
+use super::spaces::SpaceId;
+use crate::event::{Comm, Event, Figures, Kind, Resident};
 
 /// Syscalls seen from a process, by kind (`calls` in the API).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,7 +45,17 @@ impl CallCounts {
         };
         *n += 1;
     }
+
+    /// Counts a call the kernel refused: `enomem` when for want of memory or of room.
+    fn count_failed(&mut self, enomem: bool) {
+        self.failed += 1;
+        self.enomem += u64::from(enomem);
+    }
 }
+
+/// What the published view of a process shows of the kernel's figures (virtual bytes, peak,
+/// mappings, calls in flight) and of the last verdict.
+pub(super) type Shown = (Option<(u64, u64, u32, bool)>, Option<Verdict>);
 
 /// A process the ledger tracks.
 #[derive(Clone, Debug)]
@@ -51,7 +63,7 @@ pub struct Process {
     pub tgid: u32,
     pub comm: Comm,
     /// Which address space it uses (shared with threads and `CLONE_VM` children).
-    pub space: u64,
+    pub space: SpaceId,
     /// Syscalls seen, by kind.
     pub calls: CallCounts,
     /// `/proc` reads that checked its filled address space, and those that had to correct it.
@@ -84,7 +96,7 @@ pub struct Process {
 
 impl Process {
     /// A process first seen at `since_ns`, known by nothing else yet.
-    pub fn new(tgid: u32, comm: Comm, space: u64, since_ns: u64) -> Self {
+    pub fn new(tgid: u32, comm: Comm, space: SpaceId, since_ns: u64) -> Self {
         Self {
             tgid,
             comm,
@@ -105,6 +117,104 @@ impl Process {
             oom_victim_ns: None,
         }
     }
+
+    /// What the published view shows of its figures and verdict: a check that changes none
+    /// of it touches nothing (no view is rebuilt).
+    pub(super) fn shown(&self) -> Shown {
+        let k = self.kernel.map(|k| {
+            let f = k.figures;
+            let busy = f.calls.others() > 0;
+            (f.virtual_bytes, f.peak_virtual_bytes, f.mappings, busy)
+        });
+        (k, self.verdict)
+    }
+
+    /// Keeps figures `f` read at `at_ns` (a record's or a sweep's) as the kernel's latest,
+    /// unless they are older than those it has (a sweep that raced an exec, a record from
+    /// another CPU): then they judge nothing, and it returns false.
+    pub(super) fn take_figures(&mut self, f: &Figures, at_ns: u64) -> bool {
+        if self.kernel.is_some_and(|k| k.at_ns > at_ns) {
+            return false;
+        }
+        let resident = self.kernel.and_then(|k| k.resident);
+        self.kernel = Some(Kernel {
+            figures: *f,
+            at_ns,
+            resident,
+        });
+        true
+    }
+
+    /// Keeps resident memory `r`, which a sweep read with the figures of `at_ns`, when those
+    /// are still its latest: returns whether it changed.
+    pub(super) fn take_resident(&mut self, at_ns: u64, r: Resident) -> bool {
+        match &mut self.kernel {
+            Some(k) if k.at_ns == at_ns && k.resident != Some(r) => {
+                k.resident = Some(r);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Judges its ledger, with `bytes` in `mappings` mappings, by figures `f` read at `at_ns`
+    /// (just taken): keeps the verdict, and counts it and the time a repair took in
+    /// `counters`.
+    pub(super) fn judge(
+        &mut self,
+        (f, at_ns): (&Figures, u64),
+        (bytes, mappings): (u64, usize),
+        counters: &mut Counters,
+    ) -> Verdict {
+        let verdict = self.check.judge(f, bytes, mappings);
+        // A mismatch counts once, when it is found, however many checks see it before the
+        // read that repairs it.
+        if !matches!(verdict, Verdict::Mismatch(_)) || self.inexact_since.is_none() {
+            counters.checks.count(verdict);
+        }
+        match verdict {
+            Verdict::Exact => {
+                if let Some(since) = self.inexact_since.take() {
+                    let took = std::time::Duration::from_nanos(at_ns.saturating_sub(since));
+                    counters.repairs.record(took);
+                }
+            }
+            Verdict::Mismatch(_) => {
+                self.inexact_since.get_or_insert(at_ns);
+            }
+            Verdict::Unchecked => {}
+        }
+        if verdict != Verdict::Unchecked {
+            self.verdict = Some(verdict);
+        }
+        verdict
+    }
+
+    /// Counts syscall record `e` (of `kind`, from `site`), applied with `outcome` to an
+    /// address space whose break was `brk_before`: its kind, whether it failed, and the
+    /// call itself when the kernel refused it for want of memory or room.
+    pub(super) fn count_call(
+        &mut self,
+        (e, kind, site): (&Event, &Kind, SiteId),
+        outcome: Outcome,
+        brk_before: Option<u64>,
+    ) {
+        self.comm = e.comm;
+        self.calls.count(kind);
+        // brk reports no errno: a break that could not grow stays below the one asked for.
+        if let Kind::Brk { addr, ret } = *kind
+            && addr != 0
+            && (ret as u64) < addr
+        {
+            self.calls.count_failed(true);
+        }
+        if let Some(refused) = refused_call(e, brk_before, site) {
+            self.refused.get_or_insert_default().note(refused);
+        }
+        if outcome == Outcome::Failed {
+            self.calls.count_failed(kind.errno() == Some(libc::ENOMEM));
+        }
+    }
 }
 
 /// The kernel's own figures for a process's address space, and when they were read.
@@ -117,81 +227,13 @@ pub struct Kernel {
     pub resident: Option<Resident>,
 }
 
-/// A process whose address space was released: its footprint.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Exited {
-    pub pid: u32,
-    pub comm: Comm,
-    pub unit: Option<std::sync::Arc<str>>,
-    /// When it started and when it exited (`CLOCK_MONOTONIC` ns).
-    pub start_ns: u64,
-    pub exit_ns: u64,
-    /// The kernel's figures at the exit, when known.
-    pub peak_virtual_bytes: Option<u64>,
-    pub peak_resident_bytes: Option<u64>,
-    pub mappings: Option<u32>,
-    /// Its calls to the end, and the bytes it mapped and unmapped.
-    pub calls: CallCounts,
-    pub mapped_bytes: u64,
-    pub unmapped_bytes: u64,
-    /// Who it was as it left, when the kernel said.
-    pub ids: Option<crate::access::Ids>,
-    /// How it ended, when the kernel said.
-    pub cause: Option<ExitCause>,
-    /// The calls the kernel refused it.
-    pub refused: Option<Box<Refused>>,
-    /// What held its mapped bytes as it left: its top call sites, most bytes first (at most
-    /// [`EXIT_SITES`]), then the bytes no captured call made.
-    pub sites: Vec<SiteTotal>,
-    /// Its mappings as it left, when some call site is known (to name the sites' frames
-    /// with); the owner keeps only the ones the frames are in.
-    pub regions: Option<RegionMap>,
-}
-
-/// The most call sites an exit keeps.
-pub const EXIT_SITES: usize = 8;
-
-/// Why the ledger asks for a snapshot of a process's maps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reason {
-    /// A new image: the kernel builds it without syscalls.
-    Exec,
-    /// A process the ledger did not know (started before the agent, or a missed fork).
-    Unknown,
-    /// A check found the ledger wrong.
-    Mismatch(Mismatch),
-    /// A call whose effect only `/proc` shows (a shared memory segment's size, a name).
-    Effect,
-    /// A call that has stayed in the kernel longer than a sweep interval while the kernel's
-    /// figures are ahead of the ledger (it maps and populates or locks, and its mapping is
-    /// in `/proc` long before it returns).
-    LongCall,
-}
-
-/// What applying one event did, besides changing the ledger.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Applied {
-    /// The process's maps must be read.
-    pub need: Option<Need>,
-    /// What holding the ledger to the event's figures found.
-    pub verdict: Option<Verdict>,
-    /// The process left: its footprint.
-    pub exited: Option<Exited>,
-}
-
-impl Applied {
-    /// Only a read to ask for.
-    pub fn need(need: Option<Need>) -> Self {
-        Self {
-            need,
-            ..Self::default()
-        }
+impl Kernel {
+    /// The figures event `e` carried, if any.
+    pub(super) fn of(e: &Event) -> Option<Kernel> {
+        e.figures.map(|figures| Kernel {
+            figures,
+            at_ns: e.ts_ns,
+            resident: None,
+        })
     }
-}
-
-/// A request for `/proc/PID/maps`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Need {
-    pub tgid: u32,
-    pub reason: Reason,
 }

@@ -46,17 +46,8 @@ fn same_start(ticks: u64, start_ns: u64, suspended_ns: u64) -> bool {
 
 /// Time spent suspended since boot: `CLOCK_BOOTTIME` less `CLOCK_MONOTONIC`.
 fn suspended_ns() -> u64 {
-    let clock = |id| {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid out-pointer.
-        unsafe { libc::clock_gettime(id, &mut ts) };
-        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-    };
-    let monotonic = clock(libc::CLOCK_MONOTONIC);
-    clock(libc::CLOCK_BOOTTIME).saturating_sub(monotonic)
+    let monotonic = crate::clock::monotonic_ns();
+    crate::clock::now_ns(libc::CLOCK_BOOTTIME).saturating_sub(monotonic)
 }
 
 /// The credentials of the peer of Unix socket `socket`, which connected as `uid`, `gid`

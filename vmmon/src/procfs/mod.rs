@@ -10,6 +10,6 @@ mod stat;
 
 pub use cgroup::{unit_of, unit_of_path};
 pub use maps::{MapsError, classify, parse_line, parse_maps};
-pub use read::{Read, ReadError, list_pids, monotonic_ns, own_cpu_and_rss, read_process};
+pub use read::{ProcessRead, ReadError, list_pids, own_cpu_and_rss, read_process};
 pub use smaps::{Rss, parse_smaps, read_smaps, rss_within};
 pub use stat::{Stat, nice_of, parse_stat, thread_nice};

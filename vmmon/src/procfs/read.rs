@@ -2,6 +2,7 @@
 //! never from a tokio worker).
 
 use super::{parse_maps, parse_stat};
+use crate::clock::monotonic_ns;
 use crate::ledger::MapsRead;
 use std::io::ErrorKind;
 
@@ -18,7 +19,7 @@ pub enum ReadError {
 
 /// A snapshot of `pid`'s address space, and how many maps lines did not parse.
 #[derive(Debug, Default)]
-pub struct Read {
+pub struct ProcessRead {
     pub snapshot: MapsRead,
     pub comm: String,
     /// The container or systemd unit, from `/proc/PID/cgroup`.
@@ -28,17 +29,6 @@ pub struct Read {
     pub malformed: usize,
     /// Kernel threads have no address space: nothing to track.
     pub kernel_thread: bool,
-}
-
-/// `CLOCK_MONOTONIC` in nanoseconds, the clock of the events' timestamps.
-pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 fn read_to_string(pid: u32, file: &str) -> Result<String, ReadError> {
@@ -52,7 +42,7 @@ fn read_to_string(pid: u32, file: &str) -> Result<String, ReadError> {
 }
 
 /// Reads `/proc/PID/stat` and `/proc/PID/maps`.
-pub fn read_process(pid: u32) -> Result<Read, ReadError> {
+pub fn read_process(pid: u32) -> Result<ProcessRead, ReadError> {
     let stat = read_to_string(pid, "stat")?;
     let stat = parse_stat(&stat);
     let taken_ns = monotonic_ns();
@@ -65,7 +55,7 @@ pub fn read_process(pid: u32) -> Result<Read, ReadError> {
     let kernel_thread = regions.is_empty()
         && std::fs::read_link(format!("/proc/{pid}/exe")).is_err()
         && stat.as_ref().is_some_and(|s| s.start_brk == 0);
-    Ok(Read {
+    Ok(ProcessRead {
         snapshot: MapsRead {
             regions,
             start_brk: stat.as_ref().map_or(0, |s| s.start_brk),

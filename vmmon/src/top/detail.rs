@@ -132,7 +132,7 @@ fn figures_line(app: &App, d: &Detail, theme: Theme) -> Paragraph<'static> {
         first.push(Span::styled("  EXITED", theme.alarm()));
     }
     if let Some(busy) = r.in_flight {
-        let now = crate::procfs::monotonic_ns();
+        let now = crate::clock::monotonic_ns();
         let age = busy
             .since_ns
             .filter(|&t| t <= now)
@@ -167,7 +167,7 @@ fn figures_line(app: &App, d: &Detail, theme: Theme) -> Paragraph<'static> {
 
 /// The calls the kernel refused a process: the latest, and how many since the first.
 fn refused_text(r: &crate::view::RefusedView) -> String {
-    let now = crate::procfs::monotonic_ns();
+    let now = crate::clock::monotonic_ns();
     let ago = |t: u64| now.saturating_sub(t) as f64 / 1e9;
     let c = &r.latest;
     let then = match (c.virtual_bytes, c.mapping_count) {

@@ -82,7 +82,7 @@ fn a_mismatch_reads_the_process_first_and_its_repair_is_timed() {
     let maps = format!("{MAPS}{:x}-{:x} rw-p 00000000 00:00 0\n", AT, AT + 8 * P)
         .replace("7ffd1c3e1000-", "7ffd1c3d1000-");
     let mut r = read(10, &maps, 2 * S + 10 * MS, 2 * S + 11 * MS);
-    r.priority = Priority::Front;
+    r.reason = ReadReason::Mismatch(Mismatch::Grown);
     fold(&mut core, r);
     let c = core.ledger().counters();
     assert_eq!((c.targeted_resyncs, c.targeted_exact), (1, 0));
@@ -248,7 +248,7 @@ fn a_call_in_the_kernel_past_a_sweep_interval_has_a_process_that_is_behind_read(
     let (mut core, asked) = core(vec![10], 0);
     fold(&mut core, read(10, MAPS, S, S + 1000));
     asked.take();
-    let interval = core.opts.sweep_interval.as_nanos() as u64;
+    let interval = opts(0).sweep_interval.as_nanos() as u64;
     assert!(interval > 0);
     // One call in the kernel (not a record's own): the figures judge nothing.
     let busy = |bytes, mappings| Figures {

@@ -15,7 +15,8 @@ use super::core::{Core, CoreOptions};
 use super::reads::{FromProc, Priority, Reads, Resynced};
 use crate::event::{Comm, Event, Kind};
 use crate::ledger::MapsRead;
-use crate::procfs::{Read, parse_maps};
+use crate::ledger::ReadReason;
+use crate::procfs::{ProcessRead, parse_maps};
 use crate::source::{Feed, Sweep};
 use crate::view::Snapshot;
 use std::sync::{Arc, Mutex};
@@ -40,8 +41,11 @@ impl Asked {
 }
 
 impl Reads for Asked {
-    fn request(&self, tgid: u32, priority: Priority) {
-        self.reads.lock().unwrap().push((tgid, priority));
+    fn request(&self, tgid: u32, reason: ReadReason) {
+        self.reads
+            .lock()
+            .unwrap()
+            .push((tgid, Priority::of(reason)));
     }
 
     fn set_rate(&self, periodic_per_second: u32) {
@@ -81,8 +85,8 @@ pub(super) fn read(pid: u32, maps: &str, taken_ns: u64, done_ns: u64) -> Resynce
     let (regions, errors) = parse_maps(maps);
     Resynced {
         tgid: pid,
-        priority: Priority::Urgent,
-        result: Ok(Read {
+        reason: ReadReason::Unknown,
+        result: Ok(ProcessRead {
             snapshot: MapsRead {
                 regions,
                 start_brk: 0,

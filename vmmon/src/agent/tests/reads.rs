@@ -1,7 +1,8 @@
 //! Bootstrap, folding `/proc` reads, refusing torn and stale ones, and the round robin.
 
 use super::*;
-use crate::agent::core::MAX_TORN_TRIES;
+use crate::agent::read_plan::MAX_TORN_TRIES;
+use crate::ledger::Mismatch;
 use crate::procfs::ReadError;
 
 #[test]
@@ -15,7 +16,7 @@ fn bootstrap_asks_for_every_process_and_completes_when_every_read_is_back() {
     fold(&mut core, read(10, MAPS, S, S + 1000));
     let gone = Resynced {
         tgid: 11,
-        priority: Priority::Urgent,
+        reason: ReadReason::Unknown,
         result: Err(ReadError::Gone(11)),
     };
     fold(&mut core, gone);
@@ -71,7 +72,7 @@ fn a_torn_read_is_refused_and_asked_again_until_the_tries_run_out() {
     // asked again.
     let torn = |core: &mut Core| {
         let mut r = read(10, MAPS, 900, 1_100);
-        r.priority = Priority::Front;
+        r.reason = ReadReason::Mismatch(Mismatch::Grown);
         fold(core, r);
     };
     for i in 0..MAX_TORN_TRIES {
@@ -94,7 +95,7 @@ fn a_torn_read_is_refused_and_asked_again_until_the_tries_run_out() {
 fn a_drift_check_of_a_busy_process_waits_for_the_next_round() {
     let (mut core, asked) = busy_at_a_drift_check();
     let mut r = read(10, MAPS, 900, 1_100);
-    r.priority = Priority::Periodic;
+    r.reason = ReadReason::Periodic;
     fold(&mut core, r);
     // Refused as torn and not asked again: the records' figures check it all the while.
     assert!(asked.take().is_empty(), "not asked again");

@@ -66,7 +66,7 @@ fn vfork_child_shares_until_exec() {
         need,
         Some(Need {
             tgid: 13,
-            reason: Reason::Exec
+            reason: ReadReason::Exec
         })
     );
     assert_eq!(bytes(&l, 10), 13 * P, "the parent keeps its space");
@@ -116,7 +116,7 @@ fn a_child_forked_before_its_parent_was_filled_asks_for_its_own_snapshot() {
         need,
         Some(Need {
             tgid: 41,
-            reason: Reason::Unknown
+            reason: ReadReason::Unknown
         })
     );
 }

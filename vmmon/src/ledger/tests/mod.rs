@@ -13,7 +13,7 @@ mod sites;
 mod snapshots;
 
 use super::region::{Origin, Perms, Region, RegionKind};
-use super::{Cause, Ledger, MapsRead, Need, Reason, Reconciled, Why};
+use super::{Cause, Ledger, MapsRead, Need, ReadReason, Reconciled};
 use crate::event::{Comm, Event, Kind};
 use std::sync::Arc;
 use vmmon_common::linux::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};

@@ -5,7 +5,7 @@ use crate::event::{CallSite, Comm, Event, Kind};
 use crate::ledger::apply::{Call, apply_call};
 use crate::ledger::region::{Origin, Perms, Region, RegionKind};
 use crate::ledger::sites::{NO_SITE, SiteId};
-use crate::ledger::{AddressSpace, Ledger, MapsRead, Why};
+use crate::ledger::{AddressSpace, Ledger, MapsRead, ReadReason};
 use vmmon_common::linux::{MREMAP_MAYMOVE, PROT_READ};
 
 const P: u64 = 4096;
@@ -184,7 +184,11 @@ fn a_fork_copies_the_sites_and_a_read_from_proc_keeps_them_where_the_bytes_still
         RegionKind::Anon,
         Origin::Procfs,
     );
-    l.reconcile(10, snap(vec![anon, stack], 8), (true, Why::Targeted));
+    l.reconcile(
+        10,
+        snap(vec![anon, stack], 8),
+        (true, ReadReason::Mismatch(crate::ledger::Mismatch::Grown)),
+    );
     let s = l.space(10).unwrap();
     assert_eq!(s.mappings(), 2);
     let mut got: Vec<_> = s.sites().iter().map(|t| (t.site, t.bytes)).collect();
@@ -247,7 +251,11 @@ fn bytes_a_read_from_proc_finds_that_the_ledger_never_had_are_no_sites() {
     l.expect_snapshot(10);
     l.apply(&ev(5, Kind::anon_mmap(0x10000, 2 * P), Some(0xa1)));
     // The mapping grew by two pages without an event the ledger saw.
-    l.reconcile(10, snap(vec![anon(0x10000, 4)], 8), (true, Why::Targeted));
+    l.reconcile(
+        10,
+        snap(vec![anon(0x10000, 4)], 8),
+        (true, ReadReason::Mismatch(crate::ledger::Mismatch::Grown)),
+    );
     let mut got: Vec<_> = l
         .space(10)
         .unwrap()

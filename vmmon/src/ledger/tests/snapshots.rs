@@ -29,8 +29,8 @@ fn exec_waits_for_a_snapshot_and_replays_later_events() {
         done_ns: 0,
     };
     assert_eq!(
-        l.reconcile(10, snap, (false, Why::Periodic)),
-        Reconciled::Applied
+        l.reconcile(10, snap, (false, ReadReason::Periodic)),
+        Reconciled::Taken
     );
     assert_eq!(bytes(&l, 10), (2 + 2 + 3 + 8) * P);
     let c = l.counters();
@@ -52,7 +52,7 @@ fn unknown_process_asks_for_a_snapshot() {
         need,
         Some(Need {
             tgid: 20,
-            reason: Reason::Unknown
+            reason: ReadReason::Unknown
         })
     );
     assert_eq!(l.counters().unknown_process, 1);
@@ -83,7 +83,7 @@ fn resync_counts_each_cause() {
         taken_ns: 3,
         done_ns: 0,
     };
-    l.reconcile(10, snap, (false, Why::Periodic));
+    l.reconcile(10, snap, (false, ReadReason::Periodic));
     let c = l.counters();
     assert_eq!(c.corrections.get(&Cause::Perms), Some(&1));
     assert_eq!(c.corrections.get(&Cause::StackGrowth), Some(&1));
@@ -103,7 +103,7 @@ fn resync_counts_each_cause() {
         done_ns: 0,
     };
     l.expect_snapshot(10);
-    l.reconcile(10, again, (false, Why::Periodic));
+    l.reconcile(10, again, (false, ReadReason::Periodic));
     assert_eq!(l.counters().resyncs_exact, 1);
 }
 
@@ -163,7 +163,7 @@ fn a_snapshot_from_before_an_exec_is_refused() {
         done_ns: 0,
     };
     assert_eq!(
-        l.reconcile(10, old, (false, Why::Periodic)),
+        l.reconcile(10, old, (false, ReadReason::Periodic)),
         Reconciled::Stale
     );
     assert!(!l.is_filled(10));
@@ -182,14 +182,14 @@ fn a_snapshot_read_while_the_process_changed_is_refused_unless_accepted() {
         done_ns: 110,
     };
     assert_eq!(
-        l.reconcile(10, snap(), (false, Why::Periodic)),
+        l.reconcile(10, snap(), (false, ReadReason::Periodic)),
         Reconciled::Torn
     );
     assert_eq!(l.counters().torn_snapshots, 1);
     assert_eq!(bytes(&l, 10), 14 * P, "a refused snapshot changes nothing");
     assert_eq!(
-        l.reconcile(10, snap(), (true, Why::Periodic)),
-        Reconciled::Applied
+        l.reconcile(10, snap(), (true, ReadReason::Periodic)),
+        Reconciled::Taken
     );
     assert_eq!(bytes(&l, 10), 6 * P, "the snapshot and the replayed mmap");
 }

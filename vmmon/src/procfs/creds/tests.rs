@@ -1,5 +1,5 @@
 use super::*;
-use crate::procfs::monotonic_ns;
+use crate::clock::monotonic_ns;
 use std::os::fd::AsFd as _;
 
 #[test]
