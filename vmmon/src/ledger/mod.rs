@@ -10,10 +10,10 @@
 //! - [`spaces`]: every address space by [`SpaceId`], shared by threads and vfork children,
 //!   with the calls logged while a read is awaited ([`replay_log`]) and the forks late
 //!   events follow;
-//! - [`space`]: one address space as an ordered interval map ([`region_map`] of [`region`]s,
-//!   their [`attrs`]), with the kernel's split rules, regions that move or grow ([`moves`]),
-//!   what a change replaced ([`journal`]), what its regions add up to ([`sums`]) and what a
-//!   late unmap displaced ([`displaced`]);
+//! - [`space`]: one address space, changed by what each call does; its [`regions`] (an
+//!   ordered [`region_map`] of [`region`]s and their [`attrs`], with the kernel's split and
+//!   merge rules, what they add up to ([`sums`]) and what a change replaced ([`journal`])),
+//!   and what a late unmap displaced ([`displaced`]);
 //! - [`sites`]: the call site behind each byte of a region;
 //! - [`apply`]: what each syscall does to an address space, and [`adjust`], the calls that
 //!   change mappings' flags;
@@ -33,11 +33,11 @@ pub mod exited;
 pub mod follow_up;
 mod journal;
 pub mod maps_read;
-mod moves;
 pub mod process;
 pub mod refused;
 pub mod region;
 pub mod region_map;
+pub mod regions;
 mod replay_log;
 pub mod sites;
 pub mod space;

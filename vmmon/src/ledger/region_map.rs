@@ -7,6 +7,8 @@
 //! binary searches and allocates nothing, which a general persistent B-tree's iterators do.
 
 use super::region::Region;
+use super::sites::SiteSpans;
+use smallvec::SmallVec;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
@@ -237,6 +239,38 @@ impl RegionMap {
     /// Every region, in order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Region> {
         self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// The region containing `addr`.
+    pub fn containing(&self, addr: u64) -> Option<&Region> {
+        self.get_prev(&addr)
+            .map(|(_, r)| r)
+            .filter(|r| addr < r.end)
+    }
+
+    /// The call sites of `[start, end)` as these regions have them, rebased to `start` (no
+    /// known site where nothing is mapped).
+    pub fn spans_over(&self, start: u64, end: u64) -> SiteSpans {
+        let mut spans = SiteSpans::default();
+        let mut at = start;
+        let overlapping: SmallVec<[&Region; 4]> = self
+            .range(..end)
+            .rev()
+            .take_while(|(_, o)| o.end > start)
+            .map(|(_, o)| o)
+            .collect();
+        for o in overlapping.into_iter().rev() {
+            let (s, e) = (o.start.max(start), o.end.min(end));
+            if s > at {
+                spans.append(at - start, &SiteSpans::default());
+            }
+            spans.append(s - start, &o.sites.within(s - o.start, e - o.start));
+            at = e;
+        }
+        if at < end {
+            spans.append(at - start, &SiteSpans::default());
+        }
+        spans
     }
 }
 

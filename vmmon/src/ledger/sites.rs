@@ -116,7 +116,7 @@ impl SiteSpans {
     }
 
     /// The runs of `[from, to)` of a region of `len` bytes, rebased to `from`.
-    fn within(&self, from: u64, to: u64) -> SiteSpans {
+    pub(super) fn within(&self, from: u64, to: u64) -> SiteSpans {
         let mut part = self.clone().split_off(from);
         part.truncate(to - from);
         part
@@ -160,69 +160,6 @@ impl SiteSpans {
 
 /// Every call site's frames (innermost first), by id: what the agent's core has seen.
 pub type SiteTable = imbl::HashMap<SiteId, std::sync::Arc<[u64]>>;
-
-impl super::AddressSpace {
-    /// Gives the bytes of no known site (regions read from `/proc`, or copied from them by
-    /// the calls replayed on top) the sites `old` had at the same addresses: a read corrects
-    /// the layout, not who made what is still mapped.
-    pub(super) fn inherit_sites(&mut self, old: &super::AddressSpace) {
-        let keys: Vec<u64> = self
-            .regions
-            .iter()
-            .filter(|(_, r)| {
-                let mut unknown = false;
-                r.sites.each(r.len(), |s, _| unknown |= s == NO_SITE);
-                unknown
-            })
-            .map(|(&k, _)| k)
-            .collect();
-        for k in keys {
-            let r = self.region_mut(k).expect("key just listed");
-            let mut runs = Vec::new();
-            let mut at = 0;
-            r.sites.each(r.len(), |s, bytes| {
-                runs.push((at, at + bytes, s));
-                at += bytes;
-            });
-            let mut spans = SiteSpans::default();
-            for (from, to, site) in runs {
-                let part = if site == NO_SITE {
-                    old.spans_over(r.start + from, r.start + to)
-                } else {
-                    SiteSpans::of(site)
-                };
-                spans.append(from, &part);
-            }
-            r.sites = spans;
-        }
-    }
-
-    /// The sites of `[start, end)` as this address space has them, rebased to `start` (no
-    /// known site where nothing is mapped).
-    fn spans_over(&self, start: u64, end: u64) -> SiteSpans {
-        let mut spans = SiteSpans::default();
-        let mut at = start;
-        let overlapping: SmallVec<[&super::Region; 4]> = self
-            .regions
-            .range(..end)
-            .rev()
-            .take_while(|(_, o)| o.end > start)
-            .map(|(_, o)| o)
-            .collect();
-        for o in overlapping.into_iter().rev() {
-            let (s, e) = (o.start.max(start), o.end.min(end));
-            if s > at {
-                spans.append(at - start, &SiteSpans::default());
-            }
-            spans.append(s - start, &o.sites.within(s - o.start, e - o.start));
-            at = e;
-        }
-        if at < end {
-            spans.append(at - start, &SiteSpans::default());
-        }
-        spans
-    }
-}
 
 /// What one call site holds in an address space.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
