@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use vmmon_common::DEFAULT_RING_BYTES;
 
-pub use crate::capture::SiteCapture;
+mod site_capture;
+
+pub use site_capture::SiteCapture;
 
 /// Where the agent looks for its configuration when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/vmmon/vmmon.toml";

@@ -1,7 +1,8 @@
 //! `cargo xtask setup`: the toolchain pieces the eBPF build needs, installed when missing.
 //!
-//! The recipe is `shared/TOOLCHAIN.md`: nightly with `rust-src`, LLVM 22's development
-//! packages, and `bpf-linker` 0.13.0 built against them. Each step checks first and says
+//! The recipe: nightly with `rust-src`, LLVM 22's development packages (apt.llvm.org), and
+//! `bpf-linker` 0.13.0 built against them (its newer releases and the aya crates after
+//! `aya` 0.14 need a newer rustc). Each step checks first and says
 //! whether it is skipping or installing, so running it again is cheap.
 
 use crate::cmd::{self, output};
