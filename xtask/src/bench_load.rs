@@ -476,6 +476,14 @@ fn counted(runs: &[Run]) -> String {
 
 /// Prints the table, one column per build, and the verdict on this build (the first).
 pub fn report(builds: &[Build], figures: &[Figures], detached: &[Tax]) {
+    print_table(builds, figures, detached);
+    if let Some(f) = figures.first() {
+        print_verdict(&builds[0].label, f, detached);
+    }
+}
+
+/// What each build measured, one column per build.
+fn print_table(builds: &[Build], figures: &[Figures], detached: &[Tax]) {
     let getpid = |x: &Tax| x.getpid;
     let mmap = |x: &Tax| x.mmap;
     let cols: Vec<&str> = builds.iter().map(|b| b.label.as_str()).collect();
@@ -531,9 +539,12 @@ pub fn report(builds: &[Build], figures: &[Figures], detached: &[Tax]) {
     row("RSS peak during two producers / 30 s after (MiB)", &|f| {
         format!("{} / {}", mib(&f.peak_kib), mib(&f.after_kib))
     });
-    let Some(f) = figures.first() else {
-        return;
-    };
+}
+
+/// Whether the build `label` measured `f` meets each target.
+fn print_verdict(label: &str, f: &Figures, detached: &[Tax]) {
+    let getpid = |x: &Tax| x.getpid;
+    let mmap = |x: &Tax| x.mmap;
     let worst_ns = f.two.iter().map(Run::ns_per_event).fold(0.0, f64::max);
     let drops: u64 = f.one.iter().chain(&f.two).map(|r| r.dropped).sum();
     let exact = f
@@ -553,7 +564,7 @@ pub fn report(builds: &[Build], figures: &[Figures], detached: &[Tax]) {
     let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
     println!(
         "targets for {}: CPU per event with two producers <= {TARGET_NS_PER_EVENT} ns: {} ({worst_ns:.0}); zero drops: {} ({drops}); counters exact: {}; getpid <= {TARGET_GETPID}x: {} ({getpid_x:.2}x); mmap+munmap <= {TARGET_MMAP}x: {} ({mmap_x:.2}x); idle RSS <= {TARGET_IDLE_MIB} MiB: {} ({idle:.0}); peak <= {TARGET_PEAK_MIB} MiB: {} ({peak:.0}); back within 10% of idle in 30 s: {}",
-        builds[0].label,
+        label,
         verdict(worst_ns <= TARGET_NS_PER_EVENT),
         verdict(drops == 0),
         verdict(exact),
