@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::fixtures::{app_with, key, view};
 
