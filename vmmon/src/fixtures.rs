@@ -6,7 +6,7 @@ use crate::ledger::PermBytes;
 use crate::top::App;
 use crate::top::columns::Column;
 use crate::top::table::Sample;
-use crate::view::{KindBytes, ProcessView, Status};
+use crate::view::{ExitView, KindBytes, ProcessView, Status};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// A process of `virt` anonymous bytes in 3 mappings, with `mmaps` mmap calls (for tests).
@@ -44,6 +44,35 @@ pub(crate) fn test_view(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessV
         growth_bytes: 0,
         in_flight: None,
         refused: None,
+    }
+}
+
+/// The exit of live process `v` after `mmaps` mmap calls, with a peak virtual size of `peak`
+/// and half of it resident.
+pub(crate) fn exit_of(v: &ProcessView, mmaps: u64, peak: u64) -> ExitView {
+    ExitView {
+        pid: v.pid,
+        comm: v.comm.clone(),
+        unit: v.unit.clone(),
+        start_ns: 0,
+        exit_ns: 1,
+        lifetime_seconds: 0.0,
+        peak_virtual_bytes: Some(peak),
+        peak_resident_bytes: Some(peak / 2),
+        mapping_count: Some(3),
+        counts: crate::view::Counts {
+            calls: CallCounts {
+                mmap: mmaps,
+                ..CallCounts::default()
+            },
+            mapped_bytes: mmaps * 4096,
+            unmapped_bytes: 0,
+        },
+        ids: None,
+        cause: None,
+        refused: None,
+        sites: Vec::new(),
+        held: None,
     }
 }
 
