@@ -3,7 +3,7 @@
 //! and what the agent itself costs.
 
 use super::OwnUsage;
-use super::histograms::ConstHistogram;
+use super::histograms::HistogramFamily;
 use crate::ledger::{Cause, Mismatch};
 use crate::view::{Snapshot, Status};
 use prometheus::{IntCounterVec, Opts, Registry};
@@ -115,10 +115,11 @@ pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Resul
         "The window of the growth figures",
         status.growth_window_seconds as f64,
     )?;
-    r.register(Box::new(ConstHistogram::new(
+    r.register(Box::new(HistogramFamily::new(
         "vmmon_ring_drain_interval_seconds",
         "Time between two drains of the kernel ring buffer (how long events waited)",
-        &status.drain_gaps,
+        &[],
+        [(vec![], &status.drain_gaps)],
     )?))?;
     let cpu = prometheus::Counter::new("vmmon_agent_cpu_seconds_total", "CPU time the agent used")?;
     cpu.inc_by(own.cpu_seconds);
@@ -196,9 +197,10 @@ fn self_check(r: &Registry, status: &Status) -> prometheus::Result<()> {
     )?;
     settled.inc_by(checks.layouts_settled);
     r.register(Box::new(settled))?;
-    r.register(Box::new(ConstHistogram::new(
+    r.register(Box::new(HistogramFamily::new(
         "vmmon_self_check_repair_seconds",
         "Time from a self-check finding a ledger wrong to one finding it exact again",
-        &l.repairs,
+        &[],
+        [(vec![], &l.repairs)],
     )?))
 }

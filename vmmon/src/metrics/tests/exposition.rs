@@ -41,13 +41,22 @@ fn rich_snapshot() -> Snapshot {
     s.totals.syscalls.count(Syscall::Madvise, true);
     let st = &mut s.status;
     (st.events_received, st.decode_errors) = (1000, 2);
-    (st.kernel.ring_full, st.kernel.sites_captured, st.kernel.sites_unstored) = (5, 40, 1);
+    (
+        st.kernel.ring_full,
+        st.kernel.sites_captured,
+        st.kernel.sites_unstored,
+    ) = (5, 40, 1);
     (st.self_check, st.growth_window_seconds) = (true, 60);
     for ms in [1, 7, 30, 120, 999, 1000, 45_000] {
         st.drain_gaps.record(Duration::from_millis(ms));
     }
     let l = &mut st.ledger;
-    (l.resyncs, l.resyncs_exact, l.targeted_resyncs, l.targeted_exact) = (9, 7, 4, 1);
+    (
+        l.resyncs,
+        l.resyncs_exact,
+        l.targeted_resyncs,
+        l.targeted_exact,
+    ) = (9, 7, 4, 1);
     l.corrections.insert(Cause::Unseen, 2);
     for v in [Verdict::Exact, Verdict::Mismatch(Mismatch::Lost)] {
         l.checks.count(v);
