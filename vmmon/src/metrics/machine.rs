@@ -68,13 +68,13 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         name: "vmmon_mapped_bytes_total",
-        help: "Bytes mapped on the machine (mmap, mremap growth, brk growth)",
+        help: "Bytes mapped on the machine (mmap, mremap growth)",
         labels: &[],
         read: Read::Counter(|m| one(m.s.totals.bytes_mapped)),
     },
     Family {
         name: "vmmon_unmapped_bytes_total",
-        help: "Bytes unmapped on the machine (munmap)",
+        help: "Bytes unmapped on the machine (munmap, mremap shrink)",
         labels: &[],
         read: Read::Counter(|m| one(m.s.totals.bytes_unmapped)),
     },
