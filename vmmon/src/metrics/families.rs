@@ -2,7 +2,7 @@
 //! per comm and per unit (the named groups, the rest in `"other"`). Gauges are sums over live
 //! processes; counters come from the owner's tally, so they never go down.
 
-use super::histograms::HistogramFamily;
+use super::histogram_family::HistogramFamily;
 use crate::view::{Counts, Group, ProcessView, PublishedGroups, PublishedTally, unit_key};
 use prometheus::{GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 use std::collections::HashMap;

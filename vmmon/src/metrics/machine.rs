@@ -4,7 +4,7 @@
 //! help, labels, and how each reads its series from the scrape), registered in one loop.
 
 use super::OwnUsage;
-use super::histograms::HistogramFamily;
+use super::histogram_family::HistogramFamily;
 use crate::ledger::{Cause, Mismatch};
 use crate::stats::Histogram;
 use crate::view::Snapshot;
