@@ -6,12 +6,13 @@ use crate::fixtures::exit_of;
 use crate::ledger::{Cause, Mismatch, Verdict};
 use std::time::Duration;
 
-/// Two comm groups named and the rest in `other`, exits in both (one past the last size
-/// bound, one without figures), and every counter of the machine and the agent set.
+/// One comm and one unit group named and the rest in `other` (live processes and exited
+/// ones), exits in both (one past the last size bound, one without figures), and every
+/// counter of the machine and the agent set.
 fn rich_snapshot() -> Snapshot {
     let opts = TallyOptions {
         top_k: 1,
-        max_groups: 2,
+        max_groups: 1,
         ..DEFAULTS
     };
     let live = vec![
