@@ -2,9 +2,8 @@
 //! per comm and per unit (the named groups, the rest in `"other"`). Gauges are sums over live
 //! processes; counters come from the owner's tally, so they never go down.
 
-use crate::view::{
-    Counts, EXIT_BYTES_BOUNDS, Group, ProcessView, PublishedGroups, PublishedTally, unit_key,
-};
+use super::histogram_family::HistogramFamily;
+use crate::view::{Counts, Group, ProcessView, PublishedGroups, PublishedTally, unit_key};
 use prometheus::{GaugeVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 use std::collections::HashMap;
 
@@ -292,26 +291,19 @@ fn exits(r: &Registry, groups: &PublishedGroups) -> prometheus::Result<()> {
         &["comm"],
     )?;
     r.register(Box::new(count.clone()))?;
-    let all = groups.each();
-    let mut virt = Vec::new();
-    let mut res = Vec::new();
-    for (k, g) in all {
+    for (k, g) in groups.each() {
         count.with_label_values(&[k]).inc_by(g.exits);
-        virt.push((k.to_string(), g.exit_peak_virtual.clone()));
-        res.push((k.to_string(), g.exit_peak_resident.clone()));
     }
-    r.register(Box::new(super::histograms::SizeHistograms::new(
+    r.register(Box::new(HistogramFamily::new(
         "vmmon_comm_exit_peak_virtual_bytes",
         "Peak virtual size (VmPeak) of processes as they exited, by comm",
-        "comm",
-        virt,
-        &EXIT_BYTES_BOUNDS,
+        &["comm"],
+        groups.each().map(|(k, g)| (vec![k], &g.exit_peak_virtual)),
     )?))?;
-    r.register(Box::new(super::histograms::SizeHistograms::new(
+    r.register(Box::new(HistogramFamily::new(
         "vmmon_comm_exit_peak_resident_bytes",
         "Peak resident size (VmHWM) of processes as they exited, by comm",
-        "comm",
-        res,
-        &EXIT_BYTES_BOUNDS,
+        &["comm"],
+        groups.each().map(|(k, g)| (vec![k], &g.exit_peak_resident)),
     )?))
 }

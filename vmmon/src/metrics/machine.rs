@@ -1,204 +1,250 @@
 //! Machine-wide totals from the event stream, and the agent's own health: what it received,
-//! what the kernel dropped, what resyncs corrected, how long the ring waited to be drained,
-//! and what the agent itself costs.
+//! what the kernel dropped, what resyncs and self-checks found, how long the ring waited to
+//! be drained, and what the agent itself costs. One table of families ([`FAMILIES`]: name,
+//! help, labels, and how each reads its series from the scrape), registered in one loop.
 
 use super::OwnUsage;
-use super::histograms::ConstHistogram;
+use super::histogram_family::HistogramFamily;
 use crate::ledger::{Cause, Mismatch};
-use crate::view::{Snapshot, Status};
-use prometheus::{IntCounterVec, Opts, Registry};
+use crate::stats::Histogram;
+use crate::view::Snapshot;
+use prometheus::{CounterVec, GaugeVec, Opts, Registry};
 
-pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Result<()> {
-    let (m, status) = (&s.totals, &s.status);
-    let calls = IntCounterVec::new(
-        Opts::new(
-            "vmmon_syscalls_total",
-            "Address-space syscalls seen on the machine",
-        ),
-        &["syscall", "result"],
-    )?;
-    r.register(Box::new(calls.clone()))?;
-    for (syscall, n) in m.syscalls.iter() {
-        calls
-            .with_label_values(&[syscall.name(), "ok"])
-            .inc_by(n.ok);
-        calls
-            .with_label_values(&[syscall.name(), "error"])
-            .inc_by(n.error);
-    }
-    let counter = |name: &str, help: &str, v: u64| -> prometheus::Result<()> {
-        let c = prometheus::IntCounter::new(name, help)?;
-        c.inc_by(v);
-        r.register(Box::new(c))
-    };
-    let gauge = |name: &str, help: &str, v: f64| -> prometheus::Result<()> {
-        let g = prometheus::Gauge::new(name, help)?;
-        g.set(v);
-        r.register(Box::new(g))
-    };
-    counter(
-        "vmmon_mapped_bytes_total",
-        "Bytes mapped on the machine (mmap, mremap growth, brk growth)",
-        m.bytes_mapped,
-    )?;
-    counter(
-        "vmmon_unmapped_bytes_total",
-        "Bytes unmapped on the machine (munmap)",
-        m.bytes_unmapped,
-    )?;
-    counter(
-        "vmmon_events_received_total",
-        "Event records received from the kernel",
-        status.events_received,
-    )?;
-    counter(
-        "vmmon_decode_errors_total",
-        "Event records that did not decode",
-        status.decode_errors,
-    )?;
-    let dropped = IntCounterVec::new(
-        Opts::new(
-            "vmmon_events_dropped_total",
-            "Events the kernel could not deliver",
-        ),
-        &["reason"],
-    )?;
-    r.register(Box::new(dropped.clone()))?;
-    dropped
-        .with_label_values(&["ring_full"])
-        .inc_by(status.kernel.ring_full);
-    counter(
-        "vmmon_call_sites_captured_total",
-        "Growing calls whose call site the kernel captured",
-        status.kernel.sites_captured,
-    )?;
-    counter(
-        "vmmon_call_sites_unstored_total",
-        "Captured call sites whose frames found no room in the kernel's map (named by their caller alone)",
-        status.kernel.sites_unstored,
-    )?;
-    let corrections = IntCounterVec::new(
-        Opts::new(
-            "vmmon_resync_corrections_total",
-            "Resyncs from /proc that had to correct the ledger, by cause",
-        ),
-        &["cause"],
-    )?;
-    r.register(Box::new(corrections.clone()))?;
-    for cause in Cause::ALL {
-        let n = status.ledger.corrections.get(&cause).copied().unwrap_or(0);
-        corrections.with_label_values(&[cause.name()]).inc_by(n);
-    }
-    let resyncs = IntCounterVec::new(
-        Opts::new(
-            "vmmon_resyncs_total",
-            "Round-robin drift checks of a ledger against /proc (the safety net), by what they found",
-        ),
-        &["result"],
-    )?;
-    r.register(Box::new(resyncs.clone()))?;
-    let l = &status.ledger;
-    resyncs
-        .with_label_values(&["exact"])
-        .inc_by(l.resyncs_exact);
-    resyncs
-        .with_label_values(&["corrected"])
-        .inc_by(l.resyncs.saturating_sub(l.resyncs_exact));
-    self_check(r, status)?;
-    gauge(
-        "vmmon_programs_attached",
-        "eBPF programs attached",
-        m.programs_attached as f64,
-    )?;
-    gauge(
-        "vmmon_growth_window_seconds",
-        "The window of the growth figures",
-        status.growth_window_seconds as f64,
-    )?;
-    r.register(Box::new(ConstHistogram::new(
-        "vmmon_ring_drain_interval_seconds",
-        "Time between two drains of the kernel ring buffer (how long events waited)",
-        &status.drain_gaps,
-    )?))?;
-    let cpu = prometheus::Counter::new("vmmon_agent_cpu_seconds_total", "CPU time the agent used")?;
-    cpu.inc_by(own.cpu_seconds);
-    r.register(Box::new(cpu))?;
-    gauge(
-        "vmmon_agent_resident_bytes",
-        "The agent's resident memory",
-        own.resident_bytes as f64,
-    )?;
-    if let Some(max) = own.max_map_count {
-        gauge(
-            "vmmon_max_map_count_limit",
-            "vm.max_map_count: the most mappings a process may have",
-            max as f64,
-        )?;
-    }
-    counter(
-        "vmmon_max_map_count_read_errors_total",
-        "Reads of /proc/sys/vm/max_map_count that failed (vmmon_max_map_count_limit is then absent)",
-        own.max_map_count_errors,
-    )
+/// What a scrape reads: the published snapshot and the agent's own usage then.
+struct Scrape<'a> {
+    s: &'a Snapshot,
+    own: &'a OwnUsage,
 }
 
-/// What holding every ledger to the kernel's figures found.
-fn self_check(r: &Registry, status: &Status) -> prometheus::Result<()> {
-    let enabled = prometheus::IntGauge::new(
-        "vmmon_self_check_enabled",
-        "1 when the records carry the kernel's figures and every ledger is checked against them",
-    )?;
-    enabled.set(i64::from(status.self_check));
-    r.register(Box::new(enabled))?;
-    let checks = &status.ledger.checks;
-    let verdicts = IntCounterVec::new(
-        Opts::new(
-            "vmmon_self_checks_total",
-            "Ledgers held against the kernel's figures, by verdict",
-        ),
-        &["verdict"],
-    )?;
-    r.register(Box::new(verdicts.clone()))?;
-    verdicts.with_label_values(&["exact"]).inc_by(checks.exact);
-    verdicts
-        .with_label_values(&["unchecked"])
-        .inc_by(checks.unchecked);
-    let mismatches = IntCounterVec::new(
-        Opts::new(
-            "vmmon_self_check_mismatches_total",
-            "Times a ledger was found to differ from the kernel's figures, by cause",
-        ),
-        &["cause"],
-    )?;
-    r.register(Box::new(mismatches.clone()))?;
-    for m in Mismatch::ALL {
-        let n = checks.mismatches.get(&m).copied().unwrap_or(0);
-        mismatches.with_label_values(&[m.name()]).inc_by(n);
+/// One series: its label values (in the family's order) and its value.
+type Series = (Vec<&'static str>, f64);
+
+/// What a family is, and how its series are read from a scrape.
+enum Read {
+    Counter(fn(&Scrape) -> Vec<Series>),
+    Gauge(fn(&Scrape) -> Vec<Series>),
+    /// A histogram of durations the agent kept (one series, in seconds).
+    Histogram(for<'a> fn(&Scrape<'a>) -> &'a Histogram),
+}
+
+/// One machine-wide family.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    labels: &'static [&'static str],
+    read: Read,
+}
+
+/// The one series of a family without labels.
+fn one(v: u64) -> Vec<Series> {
+    vec![(Vec::new(), v as f64)]
+}
+
+/// The series of a family with one label, by its values.
+fn by<const N: usize>(series: [(&'static str, u64); N]) -> Vec<Series> {
+    series
+        .into_iter()
+        .map(|(label, v)| (vec![label], v as f64))
+        .collect()
+}
+
+/// Every machine-wide family.
+const FAMILIES: &[Family] = &[
+    Family {
+        name: "vmmon_syscalls_total",
+        help: "Address-space syscalls seen on the machine",
+        labels: &["syscall", "result"],
+        read: Read::Counter(|m| {
+            let calls = m.s.totals.syscalls.iter();
+            calls
+                .flat_map(|(call, n)| {
+                    [
+                        (vec![call.name(), "ok"], n.ok as f64),
+                        (vec![call.name(), "error"], n.error as f64),
+                    ]
+                })
+                .collect()
+        }),
+    },
+    Family {
+        name: "vmmon_mapped_bytes_total",
+        help: "Bytes mapped on the machine (mmap, mremap growth)",
+        labels: &[],
+        read: Read::Counter(|m| one(m.s.totals.bytes_mapped)),
+    },
+    Family {
+        name: "vmmon_unmapped_bytes_total",
+        help: "Bytes unmapped on the machine (munmap, mremap shrink)",
+        labels: &[],
+        read: Read::Counter(|m| one(m.s.totals.bytes_unmapped)),
+    },
+    Family {
+        name: "vmmon_events_received_total",
+        help: "Event records received from the kernel",
+        labels: &[],
+        read: Read::Counter(|m| one(m.s.status.events_received)),
+    },
+    Family {
+        name: "vmmon_decode_errors_total",
+        help: "Event records that did not decode",
+        labels: &[],
+        read: Read::Counter(|m| one(m.s.status.decode_errors)),
+    },
+    Family {
+        name: "vmmon_events_dropped_total",
+        help: "Events the kernel could not deliver",
+        labels: &["reason"],
+        read: Read::Counter(|m| by([("ring_full", m.s.status.kernel.ring_full)])),
+    },
+    Family {
+        name: "vmmon_call_sites_captured_total",
+        help: "Growing calls whose call site the kernel captured",
+        labels: &[],
+        read: Read::Counter(|m| one(m.s.status.kernel.sites_captured)),
+    },
+    Family {
+        name: "vmmon_call_sites_unstored_total",
+        help: "Captured call sites whose frames found no room in the kernel's map (named by their caller alone)",
+        labels: &[],
+        read: Read::Counter(|m| one(m.s.status.kernel.sites_unstored)),
+    },
+    Family {
+        name: "vmmon_resync_corrections_total",
+        help: "Resyncs from /proc that had to correct the ledger, by cause",
+        labels: &["cause"],
+        read: Read::Counter(|m| {
+            let found = &m.s.status.ledger.corrections;
+            by(Cause::ALL.map(|c| (c.name(), found.get(&c).copied().unwrap_or(0))))
+        }),
+    },
+    Family {
+        name: "vmmon_resyncs_total",
+        help: "Round-robin drift checks of a ledger against /proc (the safety net), by what they found",
+        labels: &["result"],
+        read: Read::Counter(|m| {
+            let l = &m.s.status.ledger;
+            let corrected = l.resyncs.saturating_sub(l.resyncs_exact);
+            by([("exact", l.resyncs_exact), ("corrected", corrected)])
+        }),
+    },
+    Family {
+        name: "vmmon_self_check_enabled",
+        help: "1 when the records carry the kernel's figures and every ledger is checked against them",
+        labels: &[],
+        read: Read::Gauge(|m| one(m.s.status.self_check.into())),
+    },
+    Family {
+        name: "vmmon_self_checks_total",
+        help: "Ledgers held against the kernel's figures, by verdict",
+        labels: &["verdict"],
+        read: Read::Counter(|m| {
+            let checks = &m.s.status.ledger.checks;
+            by([("exact", checks.exact), ("unchecked", checks.unchecked)])
+        }),
+    },
+    Family {
+        name: "vmmon_self_check_mismatches_total",
+        help: "Times a ledger was found to differ from the kernel's figures, by cause",
+        labels: &["cause"],
+        read: Read::Counter(|m| {
+            let found = &m.s.status.ledger.checks.mismatches;
+            by(Mismatch::ALL.map(|c| (c.name(), found.get(&c).copied().unwrap_or(0))))
+        }),
+    },
+    Family {
+        name: "vmmon_targeted_resyncs_total",
+        help: "Reads of /proc that a self-check asked for, by what they found",
+        labels: &["result"],
+        read: Read::Counter(|m| {
+            let l = &m.s.status.ledger;
+            let corrected = l.targeted_resyncs.saturating_sub(l.targeted_exact);
+            by([("exact", l.targeted_exact), ("corrected", corrected)])
+        }),
+    },
+    Family {
+        name: "vmmon_self_check_layouts_settled_total",
+        help: "Calls whose effect on the layout the kernel's mapping count decided",
+        labels: &[],
+        read: Read::Counter(|m| one(m.s.status.ledger.checks.layouts_settled)),
+    },
+    Family {
+        name: "vmmon_self_check_repair_seconds",
+        help: "Time from a self-check finding a ledger wrong to one finding it exact again",
+        labels: &[],
+        read: Read::Histogram(|m| &m.s.status.ledger.repairs),
+    },
+    Family {
+        name: "vmmon_programs_attached",
+        help: "eBPF programs attached",
+        labels: &[],
+        read: Read::Gauge(|m| one(m.s.totals.programs_attached)),
+    },
+    Family {
+        name: "vmmon_growth_window_seconds",
+        help: "The window of the growth figures",
+        labels: &[],
+        read: Read::Gauge(|m| one(m.s.status.growth_window_seconds)),
+    },
+    Family {
+        name: "vmmon_ring_drain_interval_seconds",
+        help: "Time between two drains of the kernel ring buffer (how long events waited)",
+        labels: &[],
+        read: Read::Histogram(|m| &m.s.status.drain_gaps),
+    },
+    Family {
+        name: "vmmon_agent_cpu_seconds_total",
+        help: "CPU time the agent used",
+        labels: &[],
+        read: Read::Counter(|m| vec![(Vec::new(), m.own.cpu_seconds)]),
+    },
+    Family {
+        name: "vmmon_agent_resident_bytes",
+        help: "The agent's resident memory",
+        labels: &[],
+        read: Read::Gauge(|m| one(m.own.resident_bytes)),
+    },
+    Family {
+        name: "vmmon_max_map_count_limit",
+        help: "vm.max_map_count: the most mappings a process may have",
+        labels: &[],
+        read: Read::Gauge(|m| m.own.max_map_count.map(one).unwrap_or_default()),
+    },
+    Family {
+        name: "vmmon_max_map_count_read_errors_total",
+        help: "Reads of /proc/sys/vm/max_map_count that failed (vmmon_max_map_count_limit is then absent)",
+        labels: &[],
+        read: Read::Counter(|m| one(m.own.max_map_count_errors)),
+    },
+];
+
+/// Registers every machine-wide family with its series from `s` and `own`. (A family
+/// without series, as the limit when it could not be read, is left out of the exposition.)
+pub fn register(r: &Registry, s: &Snapshot, own: &OwnUsage) -> prometheus::Result<()> {
+    let scrape = Scrape { s, own };
+    for f in FAMILIES {
+        let opts = || Opts::new(f.name, f.help);
+        match f.read {
+            Read::Counter(read) => {
+                let family = CounterVec::new(opts(), f.labels)?;
+                for (values, v) in read(&scrape) {
+                    family.with_label_values(&values).inc_by(v);
+                }
+                r.register(Box::new(family))?;
+            }
+            Read::Gauge(read) => {
+                let family = GaugeVec::new(opts(), f.labels)?;
+                for (values, v) in read(&scrape) {
+                    family.with_label_values(&values).set(v);
+                }
+                r.register(Box::new(family))?;
+            }
+            Read::Histogram(read) => {
+                let one = [(Vec::new(), read(&scrape))];
+                r.register(Box::new(HistogramFamily::new(
+                    f.name, f.help, f.labels, one,
+                )?))?;
+            }
+        }
     }
-    let targeted = IntCounterVec::new(
-        Opts::new(
-            "vmmon_targeted_resyncs_total",
-            "Reads of /proc that a self-check asked for, by what they found",
-        ),
-        &["result"],
-    )?;
-    r.register(Box::new(targeted.clone()))?;
-    let l = &status.ledger;
-    targeted
-        .with_label_values(&["exact"])
-        .inc_by(l.targeted_exact);
-    targeted
-        .with_label_values(&["corrected"])
-        .inc_by(l.targeted_resyncs.saturating_sub(l.targeted_exact));
-    let settled = prometheus::IntCounter::new(
-        "vmmon_self_check_layouts_settled_total",
-        "Calls whose effect on the layout the kernel's mapping count decided",
-    )?;
-    settled.inc_by(checks.layouts_settled);
-    r.register(Box::new(settled))?;
-    r.register(Box::new(ConstHistogram::new(
-        "vmmon_self_check_repair_seconds",
-        "Time from a self-check finding a ledger wrong to one finding it exact again",
-        &l.repairs,
-    )?))
+    Ok(())
 }

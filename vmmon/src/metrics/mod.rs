@@ -4,11 +4,11 @@
 //!
 //! - [`families`]: the per-process, per-comm and per-unit families (which processes and
 //!   groups are named comes from the owner's tally, `view::tally`);
-//! - [`histograms`]: the owner's histograms, exposed with their counts;
+//! - [`histogram_family`]: the one way the owner's histograms are exposed, with their counts;
 //! - [`machine`]: machine-wide totals and the agent's own health.
 
 mod families;
-mod histograms;
+mod histogram_family;
 mod machine;
 #[cfg(test)]
 mod tests;

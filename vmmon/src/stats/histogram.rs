@@ -1,5 +1,6 @@
 //! A histogram of durations with fixed bounds, cumulative as Prometheus wants them, that the
-//! agent keeps and publishes (the time between drains, the time to repair a ledger).
+//! agent keeps and publishes (the time between drains, the time to repair a ledger); and what
+//! every histogram the owner keeps gives Prometheus ([`Cumulative`]).
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -54,6 +55,36 @@ impl Histogram {
             .iter()
             .find(|b| b.le_ms == le_ms)
             .map_or(0, |b| b.count)
+    }
+}
+
+/// A histogram as Prometheus takes it: cumulative counts at upper bounds, with the count and
+/// the sum of what was counted, in the unit Prometheus wants (seconds, bytes). Every
+/// histogram the owner keeps gives this, and `/metrics` exposes them all through it.
+pub trait Cumulative {
+    /// Each upper bound with the count of values at most it, smallest first.
+    fn buckets(&self) -> Vec<(f64, u64)>;
+    /// How many values were counted.
+    fn sample_count(&self) -> u64;
+    /// Their sum.
+    fn sample_sum(&self) -> f64;
+}
+
+/// Seconds, with every bound of [`BOUNDS_MS`] (0 where nothing was counted yet).
+impl Cumulative for Histogram {
+    fn buckets(&self) -> Vec<(f64, u64)> {
+        BOUNDS_MS
+            .iter()
+            .map(|&le| (le as f64 / 1e3, self.at(le)))
+            .collect()
+    }
+
+    fn sample_count(&self) -> u64 {
+        self.count
+    }
+
+    fn sample_sum(&self) -> f64 {
+        self.sum_seconds
     }
 }
 

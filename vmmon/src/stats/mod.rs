@@ -1,8 +1,8 @@
-//! Figures over time, derived from the ledger's per-second samples, and duration histograms.
-//! Pure.
+//! Figures over time, derived from the ledger's per-second samples, and duration histograms
+//! (with what every histogram gives Prometheus). Pure.
 
 mod growth;
 mod histogram;
 
 pub use growth::Growth;
-pub use histogram::{BOUNDS_MS, Bucket, Histogram};
+pub use histogram::{BOUNDS_MS, Bucket, Cumulative, Histogram};

@@ -43,6 +43,49 @@ fn mapped_file(pid: u32, addr: u64) -> Option<(u64, u64)> {
     })
 }
 
+/// The file to read for region `r` of process `pid` (none when it cannot be opened), and
+/// the module to call it: its path, when the file there is still the one mapped and can be
+/// opened from here; else the process's own link to the mapped file while it lives, which
+/// also says whether the file was deleted.
+fn file_to_read(pid: u32, r: &Region) -> (Option<PathBuf>, Option<String>) {
+    let named = r.path.as_deref().filter(|p| p.starts_with('/'));
+    let was_deleted = named.is_some_and(deleted);
+    let through = PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", r.start, r.end));
+    let opens = |p: &Path| std::fs::File::open(p).is_ok();
+    // The file at the path must still be the one mapped (not replaced by an upgrade, nor
+    // by a link to a file the process's user may not read): its device and inode must be
+    // those the kernel shows for the mapping now.
+    // Once the process is gone (a call site kept at its exit), the file it mapped there
+    // as `/proc` showed it when the ledger last read it.
+    let same = |p: &Path| {
+        use std::os::unix::fs::MetadataExt as _;
+        let mapped = mapped_file(pid, r.start).or_else(|| {
+            let (dev, ino) = r.inode?;
+            Some((libc::makedev(dev >> 20, dev & 0xf_ffff), ino))
+        });
+        std::fs::metadata(p).is_ok_and(|m| mapped == Some((m.dev(), m.ino())))
+    };
+    match named {
+        Some(p) if !was_deleted && same(Path::new(p)) && opens(Path::new(p)) => {
+            (Some(PathBuf::from(p)), Some(p.into()))
+        }
+        _ => {
+            // Deleted, replaced, unnamed, or not reachable from here (another mount
+            // namespace): the process's own link to the mapped file.
+            let module = std::fs::read_link(&through)
+                .ok()
+                .map(|l| l.to_string_lossy().into_owned())
+                .or_else(|| named.map(str::to_string));
+            (opens(&through).then_some(through), module)
+        }
+    }
+}
+
+/// Whether a path as `/proc` shows it names a file deleted since it was mapped.
+fn deleted(path: &str) -> bool {
+    path.ends_with(" (deleted)")
+}
+
 /// Names cached at most; past it the cache starts again.
 const NAMES_KEPT: usize = 1 << 16;
 
@@ -165,14 +208,9 @@ impl Symbols {
         })
     }
 
-    /// The frames of a call site of process `pid`, against its mappings as `/proc` shows
-    /// them now: for a tool without a ledger (`vmmon trace --stacks`).
-    pub fn frames_now(&self, pid: u32, frames: &[u64]) -> Vec<Frame> {
-        self.frames_in(pid, regions_now(pid).as_ref(), frames)
-    }
-
-    /// The frames of a call site of process `pid` against `regions` (from
-    /// [`regions_now`]); `None`: the process is gone, only the caller's address is known.
+    /// The frames of a call site of process `pid` against `regions`, its mappings as
+    /// [`regions_now`] read them: for a tool without a ledger (`vmmon trace --stacks`). `None`:
+    /// the process is gone, only the caller's address is known.
     pub fn frames_in(&self, pid: u32, regions: Option<&RegionMap>, frames: &[u64]) -> Vec<Frame> {
         match regions {
             Some(map) => self.frames(pid, map, frames),
@@ -304,6 +342,9 @@ impl Inner {
         out
     }
 
+    /// The frame at `addr` in region `r` of process `pid`: where it is (a kernel-provided
+    /// mapping, anonymous code, or a file and the offset in it), and for a file its build id
+    /// and, when `name`, the function there.
     fn frame(&mut self, pid: u32, r: &Region, addr: u64, name: bool) -> Frame {
         let mut f = Frame::bare(addr, Marker::Unmapped);
         f.marker = None;
@@ -322,63 +363,38 @@ impl Inner {
             RegionKind::File | RegionKind::DeletedFile | RegionKind::Shm => {}
         }
         f.offset = Some(r.offset + (addr - r.start));
-        let named = r.path.as_deref().filter(|p| p.starts_with('/'));
-        let deleted = named.is_some_and(|p| p.ends_with(" (deleted)"));
-        let through = PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", r.start, r.end));
-        let opens = |p: &Path| std::fs::File::open(p).is_ok();
-        // The file at the path must still be the one mapped (not replaced by an upgrade, nor
-        // by a link to a file the process's user may not read): its device and inode must be
-        // those the kernel shows for the mapping now.
-        // Once the process is gone (a call site kept at its exit), the file it mapped there
-        // as `/proc` showed it when the ledger last read it.
-        let same = |p: &Path| {
-            use std::os::unix::fs::MetadataExt as _;
-            let mapped = mapped_file(pid, r.start).or_else(|| {
-                let (dev, ino) = r.inode?;
-                Some((libc::makedev(dev >> 20, dev & 0xf_ffff), ino))
-            });
-            std::fs::metadata(p).is_ok_and(|m| mapped == Some((m.dev(), m.ino())))
-        };
-        let (file, module) = match named {
-            Some(p) if !deleted && same(Path::new(p)) && opens(Path::new(p)) => {
-                (Some(PathBuf::from(p)), Some(p.into()))
-            }
-            _ => {
-                // Deleted, replaced, unnamed, or not reachable from here (another mount
-                // namespace): the process's own link to the mapped file, while it lives,
-                // which also says whether the file was deleted.
-                let module = std::fs::read_link(&through)
-                    .ok()
-                    .map(|l| l.to_string_lossy().into_owned())
-                    .or_else(|| named.map(str::to_string));
-                (opens(&through).then_some(through), module)
-            }
-        };
+        let (file, module) = file_to_read(pid, r);
         f.module = Some(module.unwrap_or_else(|| "[unnamed file]".into()));
-        if deleted
-            || f.module
-                .as_deref()
-                .is_some_and(|m| m.ends_with(" (deleted)"))
+        if r.path
+            .as_deref()
+            .is_some_and(|p| p.starts_with('/') && deleted(p))
+            || f.module.as_deref().is_some_and(deleted)
         {
             f.marker = Some(Marker::Deleted);
         }
-        let Some(file) = file else {
-            if f.marker.is_none() {
-                f.marker = Some(Marker::Unreadable);
+        match file {
+            Some(file) => self.read_file(&mut f, &file, name),
+            None => {
+                f.marker.get_or_insert(Marker::Unreadable);
             }
-            return f;
-        };
-        let Ok(meta) = std::fs::metadata(&file) else {
+        }
+        f
+    }
+
+    /// What `file` (the one mapped) says of frame `f`: its build id, and when `name` the
+    /// function holding the frame's offset.
+    fn read_file(&mut self, f: &mut Frame, file: &Path, name: bool) {
+        let Ok(meta) = std::fs::metadata(file) else {
             f.marker.get_or_insert(Marker::Unreadable);
-            return f;
+            return;
         };
         let id = Identity::of(&meta);
-        f.build_id = self.build_id(&file, id);
+        f.build_id = self.build_id(file, id);
         if !name {
-            return f;
+            return;
         }
         // A return address is just past its call: name the call.
-        match self.name(&file, id, f.offset.unwrap_or(0).saturating_sub(1)) {
+        match self.name(file, id, f.offset.unwrap_or(0).saturating_sub(1)) {
             Some((name, off)) => {
                 f.function = Some(name);
                 f.function_offset = Some(off + 1);
@@ -387,7 +403,6 @@ impl Inner {
                 f.marker.get_or_insert(Marker::NoSymbols);
             }
         }
-        f
     }
 
     fn build_id(&mut self, file: &Path, id: Identity) -> Option<String> {

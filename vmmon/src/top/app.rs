@@ -200,7 +200,8 @@ impl App {
         self.descending = all[to].descending_by_default();
     }
 
-    /// Handles one key.
+    /// Handles one key: Ctrl-C, then the filter being typed, then the keys of every view
+    /// (quit, pause), then those of the view shown.
     pub fn key(&mut self, k: KeyEvent) -> Action {
         if k.kind == KeyEventKind::Release {
             return Action::None;
@@ -208,110 +209,188 @@ impl App {
         if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
             return Action::Quit;
         }
-        if let Some(text) = &mut self.editing {
-            match k.code {
-                KeyCode::Enter => self.filter = self.editing.take().unwrap_or_default(),
-                KeyCode::Esc => {
-                    self.editing = None;
-                    self.filter.clear();
-                }
-                KeyCode::Backspace => {
-                    text.pop();
-                }
-                KeyCode::Char(c) if !c.is_control() && text.chars().count() < 32 => text.push(c),
-                _ => {}
-            }
-            self.offset = 0;
-            if self
-                .selected
-                .is_none_or(|p| !self.rows().iter().any(|r| r.pid == p))
-            {
-                self.selected = self.rows().first().map(|r| r.pid);
-            }
+        if self.editing.is_some() {
+            self.filter_key(k.code);
             return Action::None;
         }
-        let page = 10;
-        if let Mode::Detail(d) = &mut self.mode {
-            match k.code {
-                KeyCode::Esc | KeyCode::Backspace | KeyCode::Left | KeyCode::Char('h') => {
-                    self.mode = Mode::Table
-                }
-                KeyCode::Up | KeyCode::Char('k') => d.scroll = d.scroll.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    d.scroll = (d.scroll + 1).min(d.regions.len().saturating_sub(1))
-                }
-                KeyCode::PageUp => d.scroll = d.scroll.saturating_sub(page),
-                KeyCode::PageDown => {
-                    d.scroll = (d.scroll + page).min(d.regions.len().saturating_sub(1))
-                }
-                KeyCode::Home | KeyCode::Char('g') => d.scroll = 0,
-                KeyCode::Char('q') => return Action::Quit,
-                KeyCode::Char(' ') | KeyCode::Char('p') => self.paused = !self.paused,
-                _ => {}
-            }
+        if k.code == QUIT {
+            return Action::Quit;
+        }
+        if PAUSE.contains(&k.code) {
+            self.paused = !self.paused;
             return Action::None;
         }
-        if let Mode::Exits(x) = &mut self.mode {
-            let last = x.list.len().saturating_sub(1);
-            match k.code {
-                KeyCode::Esc
-                | KeyCode::Backspace
-                | KeyCode::Left
-                | KeyCode::Char('h')
-                | KeyCode::Char('x') => self.mode = Mode::Table,
-                KeyCode::Up | KeyCode::Char('k') => x.scroll = x.scroll.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => x.scroll = (x.scroll + 1).min(last),
-                KeyCode::PageUp => x.scroll = x.scroll.saturating_sub(page),
-                KeyCode::PageDown => x.scroll = (x.scroll + page).min(last),
-                KeyCode::Home | KeyCode::Char('g') => x.scroll = 0,
-                KeyCode::Char('q') => return Action::Quit,
-                KeyCode::Char(' ') | KeyCode::Char('p') => self.paused = !self.paused,
-                _ => {}
+        match self.mode {
+            Mode::Table => return self.table_key(k.code),
+            Mode::Detail(_) => self.detail_key(k.code),
+            Mode::Exits(_) => self.exits_key(k.code),
+        }
+        Action::None
+    }
+
+    /// A key while the filter is typed: Enter keeps it, Esc clears it; the selection stays
+    /// on a row shown.
+    fn filter_key(&mut self, code: KeyCode) {
+        let Some(text) = &mut self.editing else {
+            return;
+        };
+        match code {
+            KeyCode::Enter => self.filter = self.editing.take().unwrap_or_default(),
+            KeyCode::Esc => {
+                self.editing = None;
+                self.filter.clear();
             }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() && text.chars().count() < FILTER_MAX_CHARS => {
+                text.push(c)
+            }
+            _ => {}
+        }
+        self.offset = 0;
+        if self
+            .selected
+            .is_none_or(|p| !self.rows().iter().any(|r| r.pid == p))
+        {
+            self.selected = self.rows().first().map(|r| r.pid);
+        }
+    }
+
+    /// A key in the table: move the selection, sort, filter, scroll sideways, open a process
+    /// or the exits.
+    fn table_key(&mut self, code: KeyCode) -> Action {
+        if let Some(step) = Step::of(code) {
+            self.move_selection(match step {
+                Step::By(rows) => rows,
+                Step::Top => isize::MIN / 2,
+            });
             return Action::None;
         }
-        match k.code {
-            KeyCode::Char('q') => return Action::Quit,
-            KeyCode::Char('x') => {
+        if let KeyCode::Char(c) = code
+            && let Some(&(_, column)) = SORT_KEYS.iter().find(|(k, _)| *k == c)
+        {
+            self.set_sort(column);
+            return Action::None;
+        }
+        match code {
+            EXITS => {
                 self.mode = Mode::Exits(Exits::default());
                 return Action::OpenExits;
             }
+            KeyCode::Enter => return self.open_selected(),
             KeyCode::Esc => self.filter.clear(),
-            KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
-            KeyCode::PageUp => self.move_selection(-(page as isize)),
-            KeyCode::PageDown => self.move_selection(page as isize),
-            KeyCode::Home => self.move_selection(isize::MIN / 2),
             KeyCode::End => self.move_selection(isize::MAX / 2),
             KeyCode::Char('<') | KeyCode::Char(',') => self.step_sort(-1),
             KeyCode::Char('>') | KeyCode::Char('.') => self.step_sort(1),
             KeyCode::Char('r') => self.descending = !self.descending,
-            KeyCode::Char('g') => self.set_sort(Column::GrowthRate),
-            KeyCode::Char('m') => self.set_sort(Column::GrowthWindow),
-            KeyCode::Char('v') => self.set_sort(Column::Virt),
-            KeyCode::Char('M') => self.set_sort(Column::Res),
-            KeyCode::Char('n') => self.set_sort(Column::Pid),
             KeyCode::Left => self.scroll = self.scroll.saturating_sub(1),
-            KeyCode::Right => {
-                self.scroll = (self.scroll + 1).min(max_scroll(self.width.into()));
-            }
+            KeyCode::Right => self.scroll = (self.scroll + 1).min(max_scroll(self.width.into())),
             KeyCode::Char('/') => self.editing = Some(self.filter.clone()),
-            KeyCode::Char(' ') | KeyCode::Char('p') => self.paused = !self.paused,
-            KeyCode::Enter => {
-                if let Some(pid) = self
-                    .selected
-                    .filter(|&p| self.rows().iter().any(|r| r.pid == p))
-                {
-                    self.mode = Mode::Detail(Detail {
-                        pid,
-                        ..Detail::default()
-                    });
-                    return Action::OpenDetail(pid);
-                }
-            }
             _ => {}
         }
         Action::None
+    }
+
+    /// Opens the selected process in the detail view, when it is shown.
+    fn open_selected(&mut self) -> Action {
+        let shown = |p: &u32| self.rows().iter().any(|r| r.pid == *p);
+        let Some(pid) = self.selected.filter(shown) else {
+            return Action::None;
+        };
+        self.mode = Mode::Detail(Detail {
+            pid,
+            ..Detail::default()
+        });
+        Action::OpenDetail(pid)
+    }
+
+    /// A key in the detail view: back to the table, or scroll its regions.
+    fn detail_key(&mut self, code: KeyCode) {
+        let Mode::Detail(d) = &mut self.mode else {
+            return;
+        };
+        if BACK.contains(&code) {
+            self.mode = Mode::Table;
+        } else if let Some(step) = Step::in_list(code) {
+            d.scroll = step.scrolled(d.scroll, d.regions.len().saturating_sub(1));
+        }
+    }
+
+    /// A key in the exits view: back to the table (`x` too), or scroll the list.
+    fn exits_key(&mut self, code: KeyCode) {
+        let Mode::Exits(x) = &mut self.mode else {
+            return;
+        };
+        if BACK.contains(&code) || code == EXITS {
+            self.mode = Mode::Table;
+        } else if let Some(step) = Step::in_list(code) {
+            x.scroll = step.scrolled(x.scroll, x.list.len().saturating_sub(1));
+        }
+    }
+}
+
+/// Quits, from every view.
+const QUIT: KeyCode = KeyCode::Char('q');
+/// Pause and resume the updates, from every view.
+const PAUSE: [KeyCode; 2] = [KeyCode::Char(' '), KeyCode::Char('p')];
+/// Opens the recent exits from the table, and closes them.
+const EXITS: KeyCode = KeyCode::Char('x');
+/// Leave the detail or the exits view for the table.
+const BACK: [KeyCode; 4] = [
+    KeyCode::Esc,
+    KeyCode::Backspace,
+    KeyCode::Left,
+    KeyCode::Char('h'),
+];
+/// Sort the table by a column (again: the other way).
+const SORT_KEYS: [(char, Column); 5] = [
+    ('g', Column::GrowthRate),
+    ('m', Column::GrowthWindow),
+    ('v', Column::Virt),
+    ('M', Column::Res),
+    ('n', Column::Pid),
+];
+/// Rows a page key moves.
+const PAGE: isize = 10;
+/// The longest filter that can be typed, in characters.
+const FILTER_MAX_CHARS: usize = 32;
+
+/// A move in a list: by rows (negative: up), or to its top.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    By(isize),
+    Top,
+}
+
+impl Step {
+    /// The moves every list shares: up and down (and `k`, `j`) a row, a page, Home to the top.
+    fn of(code: KeyCode) -> Option<Step> {
+        Some(match code {
+            KeyCode::Up | KeyCode::Char('k') => Step::By(-1),
+            KeyCode::Down | KeyCode::Char('j') => Step::By(1),
+            KeyCode::PageUp => Step::By(-PAGE),
+            KeyCode::PageDown => Step::By(PAGE),
+            KeyCode::Home => Step::Top,
+            _ => return None,
+        })
+    }
+
+    /// In the lists that do not sort (detail, exits), `g` goes to the top too.
+    fn in_list(code: KeyCode) -> Option<Step> {
+        match code {
+            KeyCode::Char('g') => Some(Step::Top),
+            _ => Step::of(code),
+        }
+    }
+
+    /// The first line shown after the move from `at`, down to `last` at most.
+    fn scrolled(self, at: usize, last: usize) -> usize {
+        match self {
+            Step::By(up) if up < 0 => at.saturating_sub(up.unsigned_abs()),
+            Step::By(down) => (at + down as usize).min(last),
+            Step::Top => 0,
+        }
     }
 }
 

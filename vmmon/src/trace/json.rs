@@ -2,7 +2,8 @@
 //! `ts_ns`, `event`, `tgid`, `tid`, `comm`, the call's arguments under their man-page names,
 //! and for syscalls `ret` and `error` (the errno name, or null).
 
-use crate::event::{Event, Kind};
+use super::call_arg::{CallArg, Shown};
+use crate::event::{Event, ExitStatus, Footprint, Kind, Resident};
 use crate::format::{clone_flags, errno_name, map_flags, mremap_flags, prot};
 use crate::symbolize::Frame;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -19,135 +20,100 @@ impl Serialize for Json<'_> {
         m.serialize_entry("tid", &e.tid)?;
         m.serialize_entry("comm", &e.comm.to_string_lossy())?;
         match &e.kind {
-            Kind::Mmap {
-                addr,
-                len,
-                prot: p,
-                flags,
-                fd,
-                offset,
-                ..
-            } => {
-                m.serialize_entry("addr", addr)?;
-                m.serialize_entry("len", len)?;
-                m.serialize_entry("prot", p)?;
-                m.serialize_entry("prot_names", &prot(*p))?;
-                m.serialize_entry("flags", flags)?;
-                m.serialize_entry("flag_names", &map_flags(*flags))?;
-                m.serialize_entry("fd", fd)?;
-                m.serialize_entry("offset", offset)?;
-            }
-            Kind::Munmap { addr, len, .. } => {
-                m.serialize_entry("addr", addr)?;
-                m.serialize_entry("len", len)?;
-            }
-            Kind::Mremap {
-                old_addr,
-                old_len,
-                new_len,
-                flags,
-                new_addr,
-                ..
-            } => {
-                m.serialize_entry("old_addr", old_addr)?;
-                m.serialize_entry("old_len", old_len)?;
-                m.serialize_entry("new_len", new_len)?;
-                m.serialize_entry("flags", flags)?;
-                m.serialize_entry("flag_names", &mremap_flags(*flags))?;
-                m.serialize_entry("new_addr", new_addr)?;
-            }
-            Kind::Mprotect {
-                addr, len, prot: p, ..
-            } => {
-                m.serialize_entry("addr", addr)?;
-                m.serialize_entry("len", len)?;
-                m.serialize_entry("prot", p)?;
-                m.serialize_entry("prot_names", &prot(*p))?;
-            }
-            Kind::PkeyMprotect {
-                addr,
-                len,
-                prot: p,
-                pkey,
-                ..
-            } => {
-                m.serialize_entry("addr", addr)?;
-                m.serialize_entry("len", len)?;
-                m.serialize_entry("prot", p)?;
-                m.serialize_entry("prot_names", &prot(*p))?;
-                m.serialize_entry("pkey", pkey)?;
-            }
-            Kind::Brk { addr, .. } => {
-                m.serialize_entry("addr", addr)?;
-            }
             Kind::Fork {
                 child_tgid,
                 child_tid,
-                clone_flags: flags,
-            } => {
-                m.serialize_entry("child_tgid", child_tgid)?;
-                m.serialize_entry("child_tid", child_tid)?;
-                m.serialize_entry("clone_flags", flags)?;
-                m.serialize_entry("clone_flag_names", &flags.map(clone_flags))?;
-                m.serialize_entry("thread", &e.is_thread())?;
-                m.serialize_entry("shares_vm", &e.shares_vm())?;
-            }
+                clone_flags,
+            } => fork_fields(&mut m, e, (*child_tgid, *child_tid), *clone_flags)?,
             Kind::Exec { filename, old_tid } => {
                 m.serialize_entry("filename", filename)?;
                 m.serialize_entry("old_tid", old_tid)?;
-            }
-            Kind::Shmat {
-                shmid, addr, flags, ..
-            } => {
-                m.serialize_entry("shmid", shmid)?;
-                m.serialize_entry("addr", addr)?;
-                m.serialize_entry("flags", flags)?;
-            }
-            Kind::Shmdt { addr, .. } => {
-                m.serialize_entry("addr", addr)?;
-            }
-            Kind::Adjust { call, args, .. } => {
-                for (name, v) in call.arg_names().iter().zip(args) {
-                    m.serialize_entry(name, v)?;
-                }
             }
             Kind::Exit {
                 group_dead,
                 footprint,
                 status,
-            } => {
-                m.serialize_entry("group_dead", group_dead)?;
-                m.serialize_entry("cause", &status.map(|s| s.cause()))?;
-                if *group_dead {
-                    let f = e.figures.as_ref();
-                    m.serialize_entry("peak_virtual_bytes", &f.map(|f| f.peak_virtual_bytes))?;
-                    m.serialize_entry(
-                        "peak_resident_bytes",
-                        &footprint.as_ref().map(|f| f.resident.peak_bytes),
-                    )?;
-                    m.serialize_entry("mapping_count", &f.map(|f| f.mappings))?;
-                    m.serialize_entry(
-                        "lifetime_ns",
-                        &footprint
-                            .as_ref()
-                            .map(|f| e.ts_ns.saturating_sub(f.start_ns)),
-                    )?;
-                }
-            }
-            Kind::OomKill { resident } => {
-                let f = e.figures.as_ref();
-                m.serialize_entry("virtual_bytes", &f.map(|f| f.virtual_bytes))?;
-                m.serialize_entry("mapping_count", &f.map(|f| f.mappings))?;
-                m.serialize_entry("resident_bytes", &resident.total_bytes())?;
-                m.serialize_entry("resident", resident)?;
-            }
-        }
-        if let Some(ret) = e.kind.ret() {
-            m.serialize_entry("ret", &ret)?;
-            m.serialize_entry("error", &e.kind.errno().map(errno_name))?;
+            } => exit_fields(&mut m, e, *group_dead, footprint.as_deref(), *status)?,
+            Kind::OomKill { resident } => oom_kill_fields(&mut m, e, resident)?,
+            call => syscall_fields(&mut m, call)?,
         }
         m.end()
     }
+}
+
+/// The arguments under their man-page names (flags and protection bits with their names
+/// too), then `ret` and `error`.
+fn syscall_fields<M: SerializeMap>(m: &mut M, call: &Kind) -> Result<(), M::Error> {
+    for arg in CallArg::all(call) {
+        m.serialize_entry(arg.name, &arg.value)?;
+        let bits = arg.value.bits() as u32;
+        match arg.shown {
+            Shown::Prot => m.serialize_entry("prot_names", &prot(bits))?,
+            Shown::MapFlags => m.serialize_entry("flag_names", &map_flags(bits))?,
+            Shown::MremapFlags => m.serialize_entry("flag_names", &mremap_flags(bits))?,
+            _ => {}
+        }
+    }
+    if let Some(ret) = call.ret() {
+        m.serialize_entry("ret", &ret)?;
+        m.serialize_entry("error", &call.errno().map(errno_name))?;
+    }
+    Ok(())
+}
+
+/// The child's ids and the clone flags (null when missed), and what the child is.
+fn fork_fields<M: SerializeMap>(
+    m: &mut M,
+    e: &Event,
+    (tgid, tid): (u32, u32),
+    flags: Option<u64>,
+) -> Result<(), M::Error> {
+    m.serialize_entry("child_tgid", &tgid)?;
+    m.serialize_entry("child_tid", &tid)?;
+    m.serialize_entry("clone_flags", &flags)?;
+    m.serialize_entry("clone_flag_names", &flags.map(clone_flags))?;
+    m.serialize_entry("thread", &e.is_thread())?;
+    m.serialize_entry("shares_vm", &e.shares_vm())
+}
+
+/// Whether it was the last thread and how it ended; for the last, what the process left
+/// with (null where the kernel did not say).
+fn exit_fields<M: SerializeMap>(
+    m: &mut M,
+    e: &Event,
+    group_dead: bool,
+    footprint: Option<&Footprint>,
+    status: Option<ExitStatus>,
+) -> Result<(), M::Error> {
+    m.serialize_entry("group_dead", &group_dead)?;
+    m.serialize_entry("cause", &status.map(|s| s.cause()))?;
+    if !group_dead {
+        return Ok(());
+    }
+    let f = e.figures.as_ref();
+    m.serialize_entry("peak_virtual_bytes", &f.map(|f| f.peak_virtual_bytes))?;
+    m.serialize_entry(
+        "peak_resident_bytes",
+        &footprint.map(|f| f.resident.peak_bytes),
+    )?;
+    m.serialize_entry("mapping_count", &f.map(|f| f.mappings))?;
+    m.serialize_entry(
+        "lifetime_ns",
+        &footprint.map(|f| e.ts_ns.saturating_sub(f.start_ns)),
+    )
+}
+
+/// The process's size when the OOM killer chose it.
+fn oom_kill_fields<M: SerializeMap>(
+    m: &mut M,
+    e: &Event,
+    resident: &Resident,
+) -> Result<(), M::Error> {
+    let f = e.figures.as_ref();
+    m.serialize_entry("virtual_bytes", &f.map(|f| f.virtual_bytes))?;
+    m.serialize_entry("mapping_count", &f.map(|f| f.mappings))?;
+    m.serialize_entry("resident_bytes", &resident.total_bytes())?;
+    m.serialize_entry("resident", resident)
 }
 
 /// Appends `e` as one JSON object (no newline).

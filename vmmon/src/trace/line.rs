@@ -1,10 +1,10 @@
 //! One human-readable line per event, strace-style:
 //! `14:02:03.123456 1234/1235 bash mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0c12345000`.
 
-use crate::event::{Event, Kind};
-use crate::format::{clone_flags, errno_name, map_flags, mremap_flags, prot};
+use super::call_arg::{CallArg, Shown};
+use crate::event::{Event, ExitStatus, Footprint, Kind, Resident};
+use crate::format::{clone_flags, errno_name, human_bytes, map_flags, mremap_flags, prot};
 use std::fmt::Write as _;
-use vmmon_common::linux::MREMAP_FIXED;
 
 /// Turns the events' monotonic timestamps into local wall-clock time.
 #[derive(Clone, Copy, Debug)]
@@ -88,173 +88,133 @@ pub fn write_line(out: &mut String, clock: &WallClock, e: &Event) {
 /// Appends what happened, without time, ids or comm: `munmap(0x7f0c12345000, 4096) = 0`.
 pub fn write_call(out: &mut String, e: &Event) {
     match &e.kind {
-        Kind::Mmap {
-            addr: a,
-            len,
-            prot: p,
-            flags,
-            fd,
-            offset,
-            ..
-        } => {
-            out.push_str("mmap(");
-            addr(out, *a);
-            let _ = write!(
-                out,
-                ", {len}, {}, {}, {fd}, {offset:#x})",
-                prot(*p),
-                map_flags(*flags)
-            );
-        }
-        Kind::Munmap { addr: a, len, .. } => {
-            out.push_str("munmap(");
-            addr(out, *a);
-            let _ = write!(out, ", {len})");
-        }
-        Kind::Mremap {
-            old_addr,
-            old_len,
-            new_len,
-            flags,
-            new_addr,
-            ..
-        } => {
-            out.push_str("mremap(");
-            addr(out, *old_addr);
-            let _ = write!(out, ", {old_len}, {new_len}, {}", mremap_flags(*flags));
-            if flags & MREMAP_FIXED != 0 {
-                out.push_str(", ");
-                addr(out, *new_addr);
-            }
-            out.push(')');
-        }
-        Kind::Mprotect {
-            addr: a,
-            len,
-            prot: p,
-            ..
-        } => {
-            out.push_str("mprotect(");
-            addr(out, *a);
-            let _ = write!(out, ", {len}, {})", prot(*p));
-        }
-        Kind::PkeyMprotect {
-            addr: a,
-            len,
-            prot: p,
-            pkey,
-            ..
-        } => {
-            out.push_str("pkey_mprotect(");
-            addr(out, *a);
-            let _ = write!(out, ", {len}, {}, {pkey})", prot(*p));
-        }
-        Kind::Brk { addr: a, .. } => {
-            out.push_str("brk(");
-            addr(out, *a);
-            out.push(')');
-        }
         Kind::Fork {
             child_tgid,
             child_tid,
-            clone_flags: flags,
-        } => {
-            let what = match e.is_thread() {
-                Some(true) => "thread",
-                Some(false) => "process",
-                None => "task",
-            };
-            let _ = write!(out, "fork {what} {child_tgid}/{child_tid}");
-            if let Some(f) = flags {
-                let _ = write!(out, " flags={}", clone_flags(*f));
-            }
-        }
-        Kind::Exec { filename, old_tid } => {
-            let _ = write!(out, "exec {filename:?}");
-            if *old_tid != e.tid {
-                let _ = write!(out, " (by thread {old_tid})");
-            }
-        }
-        Kind::Shmat {
-            shmid,
-            addr: a,
-            flags,
-            ..
-        } => {
-            let _ = write!(out, "shmat({shmid}, ");
-            addr(out, *a);
-            let _ = write!(out, ", {})", shm_flags(*flags));
-        }
-        Kind::Shmdt { addr: a, .. } => {
-            out.push_str("shmdt(");
-            addr(out, *a);
-            out.push(')');
-        }
-        Kind::Adjust { call, args, .. } => {
-            out.push_str(call.name());
-            out.push('(');
-            for (i, (name, v)) in call.arg_names().iter().zip(args).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                adjust_arg(out, *call, name, *v);
-            }
-            out.push(')');
-        }
+            clone_flags,
+        } => write_fork(out, e, (*child_tgid, *child_tid), *clone_flags),
+        Kind::Exec { filename, old_tid } => write_exec(out, e, filename, *old_tid),
         Kind::Exit {
             group_dead,
             footprint,
             status,
-        } => {
-            if !group_dead {
-                out.push_str("exit (thread)");
-            } else {
-                out.push_str("exit (last thread: address space released");
-                if let Some(s) = status {
-                    let _ = write!(out, "; {}", s.cause().text());
-                }
-                if let Some(f) = &e.figures {
-                    let _ = write!(
-                        out,
-                        "; peak {} virtual",
-                        crate::format::human_bytes(f.peak_virtual_bytes)
-                    );
-                    if let Some(fp) = footprint {
-                        let _ = write!(
-                            out,
-                            ", {} resident",
-                            crate::format::human_bytes(fp.resident.peak_bytes)
-                        );
-                    }
-                    let _ = write!(out, ", {} mappings", f.mappings);
-                }
-                if let Some(fp) = footprint {
-                    let lived = e.ts_ns.saturating_sub(fp.start_ns) as f64 / 1e9;
-                    let _ = write!(out, ", lived {lived:.3}s");
-                }
-                out.push(')');
-            }
+        } => write_exit(out, e, *group_dead, footprint.as_deref(), *status),
+        Kind::OomKill { resident } => write_oom_kill(out, e, resident),
+        call => write_syscall(out, call),
+    }
+}
+
+/// `name(arg, arg, ...) = result`, strace-style.
+fn write_syscall(out: &mut String, call: &Kind) {
+    out.push_str(call.name());
+    out.push('(');
+    let args = CallArg::all(call);
+    for (i, arg) in args.iter().filter(|a| a.in_line).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
         }
-        Kind::OomKill { resident } => {
-            out.push_str("oom_kill (chosen by the OOM killer");
-            if let Some(f) = &e.figures {
-                let _ = write!(
-                    out,
-                    "; {} virtual, {} mappings",
-                    crate::format::human_bytes(f.virtual_bytes),
-                    f.mappings
-                );
-            }
-            let _ = write!(
-                out,
-                ", {} resident)",
-                crate::format::human_bytes(resident.total_bytes())
-            );
+        write_arg(out, arg);
+    }
+    out.push(')');
+    result(out, call);
+}
+
+/// One argument, written as its meaning asks: addresses in hex, flags, advice and options by
+/// name (in decimal when they have none), the rest in decimal.
+fn write_arg(out: &mut String, arg: &CallArg) {
+    use vmmon_common::linux::{MADV_FLAG_NAMES, PR_SET_MM, PR_SET_VMA};
+    let bits = arg.value.bits();
+    let name = match arg.shown {
+        Shown::Addr => return addr(out, bits),
+        Shown::Hex => Some(format!("{bits:#x}")),
+        Shown::Prot => Some(prot(bits as u32)),
+        Shown::MapFlags => Some(map_flags(bits as u32)),
+        Shown::MremapFlags => Some(mremap_flags(bits as u32)),
+        Shown::ShmFlags => Some(shm_flags(bits as u32)),
+        Shown::Advice => MADV_FLAG_NAMES
+            .iter()
+            .find(|(a, _)| u64::from(*a) == bits)
+            .map(|(_, n)| n.to_string()),
+        Shown::PrctlOption => match bits {
+            PR_SET_VMA => Some("PR_SET_VMA".into()),
+            PR_SET_MM => Some("PR_SET_MM".into()),
+            _ => None,
+        },
+        Shown::Dec => None,
+    };
+    match name {
+        Some(n) => out.push_str(&n),
+        None => {
+            let _ = write!(out, "{}", arg.value);
         }
     }
-    if e.kind.ret().is_some() {
-        result(out, &e.kind);
+}
+
+/// `fork thread 10/12 flags=CLONE_VM|CLONE_THREAD`: what the child is (unknown without the
+/// flags), its ids, the flags.
+fn write_fork(out: &mut String, e: &Event, (tgid, tid): (u32, u32), flags: Option<u64>) {
+    let what = match e.is_thread() {
+        Some(true) => "thread",
+        Some(false) => "process",
+        None => "task",
+    };
+    let _ = write!(out, "fork {what} {tgid}/{tid}");
+    if let Some(f) = flags {
+        let _ = write!(out, " flags={}", clone_flags(f));
     }
+}
+
+/// `exec "/bin/true"`, and which thread called it when another than the one left.
+fn write_exec(out: &mut String, e: &Event, filename: &str, old_tid: u32) {
+    let _ = write!(out, "exec {filename:?}");
+    if old_tid != e.tid {
+        let _ = write!(out, " (by thread {old_tid})");
+    }
+}
+
+/// A thread's exit; for the last thread, what the process left with: how it ended, its
+/// peak sizes and mappings, how long it lived.
+fn write_exit(
+    out: &mut String,
+    e: &Event,
+    group_dead: bool,
+    footprint: Option<&Footprint>,
+    status: Option<ExitStatus>,
+) {
+    if !group_dead {
+        out.push_str("exit (thread)");
+        return;
+    }
+    out.push_str("exit (last thread: address space released");
+    if let Some(s) = status {
+        let _ = write!(out, "; {}", s.cause().text());
+    }
+    if let Some(f) = &e.figures {
+        let _ = write!(out, "; peak {} virtual", human_bytes(f.peak_virtual_bytes));
+        if let Some(fp) = footprint {
+            let _ = write!(out, ", {} resident", human_bytes(fp.resident.peak_bytes));
+        }
+        let _ = write!(out, ", {} mappings", f.mappings);
+    }
+    if let Some(fp) = footprint {
+        let lived = e.ts_ns.saturating_sub(fp.start_ns) as f64 / 1e9;
+        let _ = write!(out, ", lived {lived:.3}s");
+    }
+    out.push(')');
+}
+
+/// The OOM killer's choice, with the process's size then.
+fn write_oom_kill(out: &mut String, e: &Event, resident: &Resident) {
+    out.push_str("oom_kill (chosen by the OOM killer");
+    if let Some(f) = &e.figures {
+        let _ = write!(
+            out,
+            "; {} virtual, {} mappings",
+            human_bytes(f.virtual_bytes),
+            f.mappings
+        );
+    }
+    let _ = write!(out, ", {} resident)", human_bytes(resident.total_bytes()));
 }
 
 /// `shmat` flags by name (`SHM_RDONLY|SHM_EXEC`), `0` when none.
@@ -273,37 +233,6 @@ fn shm_flags(flags: u32) -> String {
         "0".into()
     } else {
         names.join("|")
-    }
-}
-
-/// One argument of a call kept raw, written as its meaning asks: addresses in hex, advice
-/// and options by name, the rest in decimal.
-fn adjust_arg(out: &mut String, call: crate::event::Syscall, name: &str, v: u64) {
-    use crate::event::Syscall;
-    use vmmon_common::linux::{MADV_FLAG_NAMES, PR_SET_MM, PR_SET_VMA};
-    match (call, name) {
-        (_, "addr") | (_, "nodemask") => addr(out, v),
-        (Syscall::Madvise, "advice") => {
-            match MADV_FLAG_NAMES.iter().find(|(a, _)| u64::from(*a) == v) {
-                Some((_, n)) => out.push_str(n),
-                None => {
-                    let _ = write!(out, "{v}");
-                }
-            }
-        }
-        (Syscall::Prctl, "option") => match v {
-            PR_SET_VMA => out.push_str("PR_SET_VMA"),
-            PR_SET_MM => out.push_str("PR_SET_MM"),
-            _ => {
-                let _ = write!(out, "{v}");
-            }
-        },
-        (_, "flags") => {
-            let _ = write!(out, "{v:#x}");
-        }
-        _ => {
-            let _ = write!(out, "{v}");
-        }
     }
 }
 

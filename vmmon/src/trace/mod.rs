@@ -1,5 +1,6 @@
 //! What `vmmon trace` shows: which events pass its filters and how each is written.
 
+mod call_arg;
 mod filter;
 mod json;
 mod line;

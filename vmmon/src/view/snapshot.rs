@@ -110,11 +110,12 @@ pub struct Snapshot {
     pub events: EventLog,
     /// Processes that left lately, oldest first.
     pub exits: imbl::Vector<super::ExitView>,
-    /// `CLOCK_MONOTONIC` seconds when it was published.
-    /// Counters that never go down, per group and for `other` (updated each second).
+    /// Counters that never go down, per group and for `other` (the owner's tally as of its
+    /// last update: it updates it each second).
     pub tally: Arc<super::PublishedTally>,
     /// Every call site's frames, by id.
     pub sites: crate::ledger::SiteTable,
+    /// `CLOCK_MONOTONIC` seconds when it was published.
     pub published_s: f64,
 }
 

@@ -10,6 +10,7 @@
 use super::exits::ExitView;
 use super::process::ProcessView;
 use crate::ledger::CallCounts;
+use crate::stats::Cumulative;
 use std::collections::{HashMap, HashSet};
 
 /// Cumulative counts of a process or a group.
@@ -96,6 +97,34 @@ impl SizeHistogram {
         self.count += 1;
         self.sum += bytes;
     }
+
+    /// Adds what `other` counted.
+    fn add(&mut self, other: &SizeHistogram) {
+        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
+            *a += b;
+        }
+        self.count += other.count;
+        self.sum += other.sum;
+    }
+}
+
+/// Bytes, at [`EXIT_BYTES_BOUNDS`].
+impl Cumulative for SizeHistogram {
+    fn buckets(&self) -> Vec<(f64, u64)> {
+        EXIT_BYTES_BOUNDS
+            .iter()
+            .zip(self.buckets)
+            .map(|(&le, n)| (le as f64, n))
+            .collect()
+    }
+
+    fn sample_count(&self) -> u64 {
+        self.count
+    }
+
+    fn sample_sum(&self) -> f64 {
+        self.sum as f64
+    }
 }
 
 /// Whether the OOM killer ended an exited process.
@@ -132,16 +161,8 @@ impl Group {
         self.counts.add(&other.counts);
         self.exits += other.exits;
         self.oom_kills += other.oom_kills;
-        for (a, b) in [
-            (&mut self.exit_peak_virtual, &other.exit_peak_virtual),
-            (&mut self.exit_peak_resident, &other.exit_peak_resident),
-        ] {
-            for (x, y) in a.buckets.iter_mut().zip(&b.buckets) {
-                *x += y;
-            }
-            a.count += b.count;
-            a.sum += b.sum;
-        }
+        self.exit_peak_virtual.add(&other.exit_peak_virtual);
+        self.exit_peak_resident.add(&other.exit_peak_resident);
     }
 }
 

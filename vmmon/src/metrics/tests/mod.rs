@@ -1,6 +1,7 @@
 //! The exposition as Prometheus reads it: series chosen, values summed, labels escaped; and
 //! its families' names ([`names`]).
 
+mod exposition;
 mod names;
 
 use super::{OwnUsage, render};

@@ -2,7 +2,7 @@
 //! beyond `max_groups`, pid reuse, and retention.
 
 use super::*;
-use crate::fixtures::test_view;
+use crate::fixtures::{exit_of, test_view};
 
 const OPTS: TallyOptions = TallyOptions {
     top_k: 1,
@@ -17,33 +17,6 @@ fn proc(pid: u32, comm: &str, virt: u64, mmaps: u64) -> ProcessView {
     v.mapping_count = 0;
     v.unit = Some("app.service".into());
     v
-}
-
-fn exit(v: &ProcessView, mmaps: u64, peak: u64) -> ExitView {
-    ExitView {
-        pid: v.pid,
-        comm: v.comm.clone(),
-        unit: v.unit.clone(),
-        start_ns: 0,
-        exit_ns: 1,
-        lifetime_seconds: 0.0,
-        peak_virtual_bytes: Some(peak),
-        peak_resident_bytes: Some(peak / 2),
-        mapping_count: Some(3),
-        counts: Counts {
-            calls: CallCounts {
-                mmap: mmaps,
-                ..CallCounts::default()
-            },
-            mapped_bytes: mmaps * 4096,
-            unmapped_bytes: 0,
-        },
-        ids: None,
-        cause: None,
-        refused: None,
-        sites: Vec::new(),
-        held: None,
-    }
 }
 
 fn comm_mmaps(t: &PublishedTally, comm: &str) -> Option<u64> {
@@ -62,7 +35,7 @@ fn a_group_keeps_what_its_exited_processes_counted() {
     assert_eq!(comm_mmaps(&t.published(), "w"), Some(15));
     // b made 3 more calls and exited; a made 2 more.
     let a2 = proc(1, "w", 100, 12);
-    t.update(2.0, [&a2], &[exit(&b, 8, 1 << 20)]);
+    t.update(2.0, [&a2], &[exit_of(&b, 8, 1 << 20)]);
     let p = t.published();
     assert_eq!(comm_mmaps(&p, "w"), Some(20));
     let g = &p.comm.named.iter().find(|(k, _)| k == "w").unwrap().1;
@@ -90,7 +63,7 @@ fn a_process_born_and_gone_between_two_updates_is_counted() {
     let a = proc(1, "w", 100, 1);
     t.update(1.0, [&a], &[]);
     let short = proc(9, "w", 10, 0);
-    t.update(2.0, [&a], &[exit(&short, 40, 1 << 20)]);
+    t.update(2.0, [&a], &[exit_of(&short, 40, 1 << 20)]);
     assert_eq!(comm_mmaps(&t.published(), "w"), Some(41));
 }
 
@@ -148,7 +121,7 @@ fn a_gone_group_keeps_its_series_for_the_retention_then_goes() {
     let mut t = Tally::new(OPTS);
     let a = proc(1, "gone", 100, 3);
     t.update(1.0, [&a], &[]);
-    t.update(2.0, [], &[exit(&a, 3, 1 << 20)]);
+    t.update(2.0, [], &[exit_of(&a, 3, 1 << 20)]);
     assert_eq!(comm_mmaps(&t.published(), "gone"), Some(3));
     t.update(11.0, [], &[]);
     assert_eq!(comm_mmaps(&t.published(), "gone"), Some(3), "within 10 s");
