@@ -16,15 +16,7 @@ pub struct WallClock {
 impl WallClock {
     /// The offset between the two clocks now.
     pub fn now() -> Self {
-        let ns = |clock| {
-            let mut ts = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `ts` is a valid out-pointer.
-            unsafe { libc::clock_gettime(clock, &mut ts) };
-            i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
-        };
+        let ns = |clock| i128::from(crate::clock::now_ns(clock));
         Self {
             offset_ns: ns(libc::CLOCK_REALTIME) - ns(libc::CLOCK_MONOTONIC),
         }
