@@ -14,13 +14,14 @@
     reason = "atomic_xadd is the BPF target's only atomic add"
 )]
 
+mod figures;
+mod kernel;
 mod maps;
 mod process;
 mod record;
 mod sites;
 mod sweep;
 mod syscalls;
-mod task;
 
 /// Every program's body, by program name.
 mod handlers {
