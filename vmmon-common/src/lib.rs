@@ -17,6 +17,10 @@ pub use layout::{Layout, MAX_CPUS};
 pub use programs::{Hook, PROGRAMS, Program};
 pub use records::*;
 
+// The programs' maps. The kernel crate names each map after its static (`#[map]` without a
+// name): these constants are the userspace's spelling, and the agent's unit tests check that
+// the object has exactly the maps of [`MAPS`] and every `GLOBAL_*` global.
+
 /// Name of the ring buffer that carries every record to userspace.
 pub const MAP_EVENTS: &str = "EVENTS";
 /// Name of the array of per-thread marks (a [`thread_mark`] at [`slot_of`] its tid): which
@@ -28,10 +32,21 @@ pub const MAP_SHARED_MARKS: &str = "SHARED_MARKS";
 pub const MAP_PROCESSES: &str = "PROCESSES";
 /// Name of the per-CPU array of kernel-side counters, indexed by [`Counter`].
 pub const MAP_COUNTERS: &str = "COUNTERS";
-/// Name of the hash map of call sites' frames ([`SiteFrames`]) by id ([`SiteRecord::stack`]).
+/// Name of the LRU hash map of call sites' frames ([`SiteFrames`]) by id
+/// ([`SiteRecord::stack`]).
 pub const MAP_STACKS: &str = "STACKS";
 /// Name of the per-CPU scratch entry a call site's frames are gathered in.
 pub const MAP_SITE_SCRATCH: &str = "SITE_SCRATCH";
+/// Every map of the programs' object, by name.
+pub const MAPS: [&str; 7] = [
+    MAP_EVENTS,
+    MAP_THREADS,
+    MAP_SHARED_MARKS,
+    MAP_PROCESSES,
+    MAP_COUNTERS,
+    MAP_STACKS,
+    MAP_SITE_SCRATCH,
+];
 /// Name of the global: the least bytes a growing call must add for its call site to be
 /// captured ([`SITES_OFF`]: never; 0: every growing call).
 pub const GLOBAL_SITE_MIN_BYTES: &str = "SITE_MIN_BYTES";

@@ -11,30 +11,30 @@ use vmmon_common::{
 };
 
 /// Every record for userspace. Its size is set again at load time (`RING_BYTES`).
-#[map(name = "EVENTS")]
+#[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(DEFAULT_RING_BYTES, 0);
 
 /// Per thread, at [`slot_of`] its tid: the traced call it is in ([`thread_mark`], 0 when
 /// free) and since when. An array, so that the verifier inlines the lookup (a hash lookup
 /// would be a helper call on every traced call).
-#[map(name = "THREADS")]
+#[map]
 pub static THREADS: Array<ThreadSlot> = Array::with_max_entries(THREAD_SLOTS, 0);
 
 /// The slots of threads whose slot in [`THREADS`] was held by another thread's call.
-#[map(name = "SHARED_MARKS")]
+#[map]
 pub static SHARED_MARKS: HashMap<u32, ThreadSlot> = HashMap::with_max_entries(SHARED_MARK_SLOTS, 0);
 
 /// Per process, at [`slot_of`] its tgid: its calls in flight, entered, and records lost.
-#[map(name = "PROCESSES")]
+#[map]
 pub static PROCESSES: Array<InFlight> = Array::with_max_entries(PROCESS_SLOTS, 0);
 
 /// Call sites' frames by id (see `sites`), least recently used out first: the agent reads
 /// each new id at its next drain and keeps what it read.
-#[map(name = "STACKS")]
+#[map]
 pub static STACKS: LruHashMap<u64, SiteFrames> = LruHashMap::with_max_entries(STACK_SLOTS, 0);
 
 /// Per CPU: counters indexed by [`Counter`], summed by userspace.
-#[map(name = "COUNTERS")]
+#[map]
 pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(COUNTER_COUNT, 0);
 
 /// The agent's own tgid, set at load time: its own calls are not reported.

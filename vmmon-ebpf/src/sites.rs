@@ -13,7 +13,7 @@ use vmmon_common::{
 };
 
 /// Where a call site's frames are gathered (too big for the program's stack).
-#[map(name = "SITE_SCRATCH")]
+#[map]
 static SITE_SCRATCH: PerCpuArray<SiteFrames> = PerCpuArray::with_max_entries(1, 0);
 
 /// The least bytes a growing call must add to have its site captured; `SITES_OFF`: none.
