@@ -72,6 +72,17 @@ pub const GLOBAL_LAYOUT: &str = "LAYOUT";
 
 /// Default size of the ring buffer in bytes (a power of two, a multiple of the page size).
 pub const DEFAULT_RING_BYTES: u32 = 8 << 20;
+/// The smallest ring buffer, in bytes: a page (the kernel wants a power-of-two multiple of
+/// the page size).
+pub const MIN_RING_BYTES: u32 = 4096;
+/// The largest ring buffer vmmon accepts, in bytes (1 GiB).
+pub const MAX_RING_BYTES: u32 = 1 << 30;
+/// Whether `bytes` is a ring-buffer size the kernel takes and vmmon accepts: a power of two
+/// from [`MIN_RING_BYTES`] to [`MAX_RING_BYTES`].
+pub const fn ring_bytes_valid(bytes: u64) -> bool {
+    bytes.is_power_of_two() && MIN_RING_BYTES as u64 <= bytes && bytes <= MAX_RING_BYTES as u64
+}
+const _: () = assert!(ring_bytes_valid(DEFAULT_RING_BYTES as u64));
 /// Entries in [`MAP_THREADS`] (a power of two). With `pid_max` at its usual 32768 no two
 /// threads share one; when two in a call at once do, the later keeps its mark in
 /// [`MAP_SHARED_MARKS`].

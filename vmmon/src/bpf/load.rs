@@ -25,7 +25,8 @@ pub(super) static VMMON_OBJECT: &[u8] =
 /// How to load the programs.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
-    /// Size of the ring buffer in bytes: a power of two, at least a page.
+    /// Size of the ring buffer in bytes: a power of two, at least a page (see
+    /// [`validate_ring_bytes`]).
     pub ring_bytes: u64,
     /// How often the ring buffer is drained when the kernel does not wake the reader
     /// (records are submitted without a wakeup until the ring is a quarter full).
@@ -68,9 +69,10 @@ impl Default for LoadOptions {
     }
 }
 
-/// Checks a ring-buffer size: the kernel wants a power-of-two multiple of the page size.
+/// Checks a ring-buffer size: the kernel wants a power-of-two multiple of the page size, and
+/// vmmon takes at most `vmmon_common::MAX_RING_BYTES`.
 pub fn validate_ring_bytes(bytes: u64) -> Result<u32, Error> {
-    if bytes.is_power_of_two() && (4096..=1 << 30).contains(&bytes) {
+    if vmmon_common::ring_bytes_valid(bytes) {
         Ok(bytes as u32)
     } else {
         Err(Error::RingSize(bytes))

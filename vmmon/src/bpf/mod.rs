@@ -14,6 +14,7 @@ pub use floor::Floor;
 pub use load::{LoadOptions, Pipeline, validate_ring_bytes};
 pub use preflight::preflight;
 pub use reader::Reader;
+use vmmon_common::{MAX_RING_BYTES, MIN_RING_BYTES};
 
 /// Why the programs could not be loaded or read. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +36,7 @@ pub enum Error {
     )]
     NoSyscallTracepoints(String),
     #[error(
-        "ring buffer size {0} is invalid: it must be a power of two between 4096 and 1073741824 bytes"
+        "ring buffer size {0} is invalid: it must be a power of two between {MIN_RING_BYTES} and {MAX_RING_BYTES} bytes"
     )]
     RingSize(u64),
     #[error(transparent)]

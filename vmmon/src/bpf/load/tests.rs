@@ -89,3 +89,11 @@ fn ring_sizes() {
     assert!(validate_ring_bytes(12288).is_err());
     assert!(validate_ring_bytes(1 << 31).is_err());
 }
+
+#[test]
+fn a_bad_ring_size_says_the_bounds() {
+    assert_eq!(
+        validate_ring_bytes(12288).unwrap_err().to_string(),
+        "ring buffer size 12288 is invalid: it must be a power of two between 4096 and 1073741824 bytes"
+    );
+}
