@@ -28,7 +28,7 @@ impl Resolved {
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
     #[error("cannot read the kernel's BTF at {VMLINUX_BTF}: {0}")]
-    Read(String),
+    Read(#[source] btf_rs::Error),
     #[error("this kernel's BTF lacks {0}, which vmmon needs to name the tasks it reports")]
     Task(String),
 }
@@ -130,7 +130,7 @@ impl Resolver<'_> {
 
 /// Resolves the layout from the BTF at `path`.
 pub fn resolve(path: &str) -> Result<Resolved, LayoutError> {
-    let btf = Btf::from_file(path).map_err(|e| LayoutError::Read(e.to_string()))?;
+    let btf = Btf::from_file(path).map_err(LayoutError::Read)?;
     resolve_from(&btf)
 }
 

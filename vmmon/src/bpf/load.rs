@@ -123,9 +123,9 @@ impl Pipeline {
         };
         load_programs(&mut ebpf)?;
         let reader = Reader::new(
-            take_ring(&mut ebpf)?,
-            take_counters(&mut ebpf)?,
-            take_stacks(&mut ebpf)?,
+            take_map::<RingBuf<MapData>>(&mut ebpf, MAP_EVENTS)?,
+            take_map::<PerCpuArray<MapData, u64>>(&mut ebpf, MAP_COUNTERS)?,
+            take_map::<aya::maps::HashMap<MapData, u64, SiteFrames>>(&mut ebpf, MAP_STACKS)?,
             opts.poll_interval,
         )?;
         let attached = attach_programs(&mut ebpf)?;
@@ -195,8 +195,7 @@ fn open_sweep(ebpf: &mut Ebpf) -> Result<std::fs::File, Error> {
     let iter: &mut Iter = program_mut(ebpf, p.name)?;
     let link = iter.attach().map_err(program)?;
     let link = iter.take_link(link).map_err(program)?;
-    link.into_file()
-        .map_err(|e| Error::Sweep(std::io::Error::other(e.to_string())))
+    link.into_file().map_err(Error::Sweep)
 }
 
 fn program_mut<'a, T>(ebpf: &'a mut Ebpf, name: &'static str) -> Result<&'a mut T, Error>
@@ -214,7 +213,7 @@ where
 
 /// Loads every program of the table into the kernel.
 pub(super) fn load_programs(ebpf: &mut Ebpf) -> Result<(), Error> {
-    let btf = Btf::from_sys_fs().map_err(|e| Error::KernelBtf(e.to_string()))?;
+    let btf = Btf::from_sys_fs().map_err(Error::KernelBtf)?;
     for p in PROGRAMS {
         let loaded = match p.hook {
             Hook::TracePoint { .. } => program_mut::<TracePoint>(ebpf, p.name)?.load(),
@@ -276,28 +275,17 @@ fn tracepoint_exists(category: &str, name: &str) -> bool {
     })
 }
 
-fn take_ring(ebpf: &mut Ebpf) -> Result<RingBuf<MapData>, Error> {
-    let map = ebpf
-        .take_map(MAP_EVENTS)
-        .ok_or_else(|| Error::Map(MAP_EVENTS, "not found".into()))?;
-    RingBuf::try_from(map).map_err(|e| Error::Map(MAP_EVENTS, e.to_string()))
+/// Takes map `name` out of the object, as a `T`.
+fn take_map<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, Error>
+where
+    T: TryFrom<aya::maps::Map, Error = aya::maps::MapError>,
+{
+    let map = ebpf.take_map(name).ok_or(Error::MapMissing(name))?;
+    T::try_from(map).map_err(|source| Error::Map { map: name, source })
 }
 
-fn take_counters(ebpf: &mut Ebpf) -> Result<PerCpuArray<MapData, u64>, Error> {
-    let map = ebpf
-        .take_map(MAP_COUNTERS)
-        .ok_or_else(|| Error::Map(MAP_COUNTERS, "not found".into()))?;
-    PerCpuArray::try_from(map).map_err(|e| Error::Map(MAP_COUNTERS, e.to_string()))
-}
-
-fn take_stacks(ebpf: &mut Ebpf) -> Result<aya::maps::HashMap<MapData, u64, SiteFrames>, Error> {
-    let map = ebpf
-        .take_map(MAP_STACKS)
-        .ok_or_else(|| Error::Map(MAP_STACKS, "not found".into()))?;
-    aya::maps::HashMap::try_from(map).map_err(|e| Error::Map(MAP_STACKS, e.to_string()))
-}
-
-/// Forwards the programs' own log lines (rare: a full pending map) to the `log` crate.
+/// Forwards the programs' own log lines (aya-log's) to the `log` crate. The programs log
+/// nothing today (the object has no log map, and no logger starts): this is for debugging.
 async fn drive_logger(logger: aya_log::EbpfLogger<&'static dyn log::Log>) {
     // SAFETY: the logger owns its ring buffer's fd for as long as it lives, and the AsyncFd
     // owns the logger.

@@ -30,7 +30,7 @@ pub enum Error {
     #[error(
         "tracefs is not mounted and mounting it at /sys/kernel/tracing failed ({0}); mount it with `mount -t tracefs nodev /sys/kernel/tracing` (systemd: enable sys-kernel-tracing.mount) and try again"
     )]
-    Tracefs(std::io::Error),
+    Tracefs(#[source] std::io::Error),
     #[error(
         "this kernel has no syscall tracepoints ({0} is missing); vmmon needs a kernel built with CONFIG_FTRACE_SYSCALLS=y"
     )]
@@ -42,11 +42,11 @@ pub enum Error {
     #[error(transparent)]
     Layout(#[from] layout::LayoutError),
     #[error("reading the kernel's BTF for the programs' hooks failed: {0}")]
-    KernelBtf(String),
+    KernelBtf(#[source] aya::BtfError),
     #[error("running the sweep of every process's figures failed: {0}")]
-    Sweep(std::io::Error),
+    Sweep(#[source] aya::programs::links::LinkError),
     #[error("loading the eBPF programs failed: {0}")]
-    Load(Box<aya::EbpfError>),
+    Load(#[source] Box<aya::EbpfError>),
     #[error("eBPF program {0} is missing from the object (a build problem: rebuild vmmon)")]
     MissingProgram(&'static str),
     #[error("loading eBPF program {program} failed: {source}")]
@@ -60,10 +60,15 @@ pub enum Error {
         hook: vmmon_common::Hook,
         source: Box<aya::programs::ProgramError>,
     },
-    #[error("eBPF map {0} is missing or of the wrong type: {1}")]
-    Map(&'static str, String),
+    #[error("eBPF map {0} is missing or of the wrong type: not found")]
+    MapMissing(&'static str),
+    #[error("eBPF map {map} is missing or of the wrong type: {source}")]
+    Map {
+        map: &'static str,
+        source: aya::maps::MapError,
+    },
     #[error("registering the ring buffer with the event loop failed: {0}")]
-    Poll(std::io::Error),
+    Poll(#[source] std::io::Error),
 }
 
 impl From<aya::EbpfError> for Error {

@@ -36,7 +36,7 @@ impl Reader {
         // SAFETY: the ring buffer owns its map's fd and keeps it open, unchanged, for as long
         // as it lives, and the AsyncFd owns the ring buffer.
         let ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
-            .map_err(|e| Error::Poll(std::io::Error::other(e.to_string())))?;
+            .map_err(|e| Error::Poll(e.into()))?;
         let mut ticker = tokio::time::interval(poll_interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Ok(Self {
