@@ -148,11 +148,6 @@ impl Pipeline {
     pub fn layout(&self) -> &Resolved {
         &self.layout
     }
-
-    /// The event reader.
-    pub fn reader(&mut self) -> &mut Reader {
-        &mut self.reader
-    }
 }
 
 impl EventSource for Pipeline {

@@ -13,10 +13,10 @@ mod reader;
 pub use floor::Floor;
 pub use load::{LoadOptions, Pipeline, validate_ring_bytes};
 pub use preflight::preflight;
-pub use reader::Reader;
 use vmmon_common::{MAX_RING_BYTES, MIN_RING_BYTES};
 
-/// Why the programs could not be loaded or read. Each message says what to do.
+/// Why the programs could not be loaded or read. The messages of what a user can fix (the
+/// privileges, the kernel's configuration, tracefs, the ring's size) say how.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(

@@ -61,18 +61,6 @@ impl Reader {
         }
     }
 
-    /// Hands every record now in the ring to `f`, undecoded, in order, and returns how many
-    /// there were.
-    pub fn drain_raw(&mut self, mut f: impl FnMut(&[u8])) -> usize {
-        let ring = self.ring.get_mut();
-        let mut n = 0;
-        while let Some(item) = ring.next() {
-            f(&item);
-            n += 1;
-        }
-        n
-    }
-
     /// The kernel-side counters, summed over CPUs.
     fn sum_counters(&self) -> KernelCounters {
         let sum = |c: Counter| {
