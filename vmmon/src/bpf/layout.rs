@@ -24,7 +24,8 @@ impl Resolved {
     }
 }
 
-/// Why the task's own fields could not be resolved: without them nothing can be reported.
+/// Why the layout could not be resolved: the BTF could not be read, or it lacks the task's
+/// own fields, without which nothing can be reported.
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
     #[error("cannot read the kernel's BTF at {VMLINUX_BTF}: {0}")]

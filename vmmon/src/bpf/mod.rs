@@ -1,6 +1,7 @@
 //! The kernel side seen from userspace (I/O): checks that the machine can run vmmon, loading and
 //! attaching the programs, and reading the ring buffer and the kernel-side counters. The
-//! reader is the eBPF [`crate::source::EventSource`].
+//! loaded [`Pipeline`] is the eBPF [`crate::source::EventSource`]: its reader drains the ring,
+//! and the pipeline runs the sweep.
 
 #[cfg(feature = "bench")]
 mod floor;

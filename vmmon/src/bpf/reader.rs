@@ -1,5 +1,6 @@
-//! Reading the ring buffer: woken by the kernel only when the ring fills up, otherwise drained
-//! on a timer, so that no record costs a wakeup.
+//! Reading the ring buffer: woken by the kernel only when the ring is filling up (a quarter
+//! full, as the programs check every `FILL_CHECK_EVERY` records per CPU), otherwise drained on
+//! a timer, so that no record costs a wakeup.
 
 use super::Error;
 use crate::event::{CallSite, DecodeError, Event, decode};
