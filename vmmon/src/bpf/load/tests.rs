@@ -1,4 +1,8 @@
 use super::*;
+use vmmon_common::{
+    GLOBAL_AGENT_TGID, GLOBAL_LAYOUT, GLOBAL_RING_BYTES, GLOBAL_SITE_DEPTH, GLOBAL_SITE_MIN_BYTES,
+    GLOBAL_THREAD_MASK,
+};
 
 /// The programs in the object built from the kernel crate, by name and kind of section.
 fn programs_in(object: &[u8]) -> Vec<(String, String)> {
