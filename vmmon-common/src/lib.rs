@@ -1,8 +1,8 @@
 //! What vmmon's eBPF programs and its agent agree on: the ring-buffer records and the
-//! kernel's figures they carry ([`records`]), the event-kind ids, the names of maps and
-//! globals, the struct layout the agent resolves from the running kernel's BTF ([`Layout`]),
-//! the one list of programs and their hooks ([`for_each_program!`]), and the kernel's numbers
-//! for flags and syscalls ([`linux`]).
+//! kernel's figures they carry ([`Header`], [`Figures`], ...), the event-kind ids, the names
+//! of maps and globals, the struct layout the agent resolves from the running kernel's BTF
+//! ([`Layout`]), the one list of programs and their hooks ([`for_each_program!`]), and the
+//! kernel's numbers for flags and syscalls ([`linux`]).
 //!
 //! Every record is `#[repr(C)]` with explicit padding so that both sides see the same bytes.
 //! The numbers of [`EventKind`] never change: a recorded stream stays decodable.
