@@ -4,8 +4,9 @@
 //! of a BTF-typed pointer: one binary works on kernels whose structs differ.
 
 /// Byte offsets of the fields the programs read. A group whose `*_known` is 0 could not be
-/// resolved: the programs then do without it (helpers for the task's ids and name; no
-/// figures, so no self-checks).
+/// resolved: the programs then do without it (no figures, so no self-checks; no ids or exit
+/// code on exits). The task's own group is always known: without it the agent does not load
+/// the programs.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Layout {

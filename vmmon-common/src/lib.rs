@@ -1,8 +1,8 @@
 //! What vmmon's eBPF programs and its agent agree on: the ring-buffer records and the
-//! kernel's figures they carry ([`records`]), the event-kind ids, the names of maps and
-//! globals, the struct layout the agent resolves from the running kernel's BTF ([`Layout`]),
-//! the one list of programs and their hooks ([`for_each_program!`]), and the kernel's numbers
-//! for flags and syscalls ([`linux`]).
+//! kernel's figures they carry ([`Header`], [`Figures`], ...), the event-kind ids, the names
+//! of maps and globals, the struct layout the agent resolves from the running kernel's BTF
+//! ([`Layout`]), the one list of programs and their hooks ([`for_each_program!`]), and the
+//! kernel's numbers for flags and syscalls ([`linux`]).
 //!
 //! Every record is `#[repr(C)]` with explicit padding so that both sides see the same bytes.
 //! The numbers of [`EventKind`] never change: a recorded stream stays decodable.
@@ -17,6 +17,10 @@ pub use layout::{Layout, MAX_CPUS};
 pub use programs::{Hook, PROGRAMS, Program};
 pub use records::*;
 
+// The programs' maps. The kernel crate names each map after its static (`#[map]` without a
+// name): these constants are the userspace's spelling, and the agent's unit tests check that
+// the object has exactly the maps of [`MAPS`] and every `GLOBAL_*` global.
+
 /// Name of the ring buffer that carries every record to userspace.
 pub const MAP_EVENTS: &str = "EVENTS";
 /// Name of the array of per-thread marks (a [`thread_mark`] at [`slot_of`] its tid): which
@@ -28,10 +32,21 @@ pub const MAP_SHARED_MARKS: &str = "SHARED_MARKS";
 pub const MAP_PROCESSES: &str = "PROCESSES";
 /// Name of the per-CPU array of kernel-side counters, indexed by [`Counter`].
 pub const MAP_COUNTERS: &str = "COUNTERS";
-/// Name of the hash map of call sites' frames ([`SiteFrames`]) by id ([`SiteRecord::stack`]).
+/// Name of the LRU hash map of call sites' frames ([`SiteFrames`]) by id
+/// ([`SiteRecord::stack`]).
 pub const MAP_STACKS: &str = "STACKS";
 /// Name of the per-CPU scratch entry a call site's frames are gathered in.
 pub const MAP_SITE_SCRATCH: &str = "SITE_SCRATCH";
+/// Every map of the programs' object, by name.
+pub const MAPS: [&str; 7] = [
+    MAP_EVENTS,
+    MAP_THREADS,
+    MAP_SHARED_MARKS,
+    MAP_PROCESSES,
+    MAP_COUNTERS,
+    MAP_STACKS,
+    MAP_SITE_SCRATCH,
+];
 /// Name of the global: the least bytes a growing call must add for its call site to be
 /// captured ([`SITES_OFF`]: never; 0: every growing call).
 pub const GLOBAL_SITE_MIN_BYTES: &str = "SITE_MIN_BYTES";
@@ -57,6 +72,17 @@ pub const GLOBAL_LAYOUT: &str = "LAYOUT";
 
 /// Default size of the ring buffer in bytes (a power of two, a multiple of the page size).
 pub const DEFAULT_RING_BYTES: u32 = 8 << 20;
+/// The smallest ring buffer, in bytes: a page (the kernel wants a power-of-two multiple of
+/// the page size).
+pub const MIN_RING_BYTES: u32 = 4096;
+/// The largest ring buffer vmmon accepts, in bytes (1 GiB).
+pub const MAX_RING_BYTES: u32 = 1 << 30;
+/// Whether `bytes` is a ring-buffer size the kernel takes and vmmon accepts: a power of two
+/// from [`MIN_RING_BYTES`] to [`MAX_RING_BYTES`].
+pub const fn ring_bytes_valid(bytes: u64) -> bool {
+    bytes.is_power_of_two() && MIN_RING_BYTES as u64 <= bytes && bytes <= MAX_RING_BYTES as u64
+}
+const _: () = assert!(ring_bytes_valid(DEFAULT_RING_BYTES as u64));
 /// Entries in [`MAP_THREADS`] (a power of two). With `pid_max` at its usual 32768 no two
 /// threads share one; when two in a call at once do, the later keeps its mark in
 /// [`MAP_SHARED_MARKS`].

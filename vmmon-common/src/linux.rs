@@ -39,6 +39,15 @@ pub const PAGE_SIZE: u64 = 4096;
 pub const EEXIST: i32 = 17;
 /// `ENOMEM`: no memory, or no room for one more mapping (`vm.max_map_count`).
 pub const ENOMEM: i32 = 12;
+/// The largest errno: a syscall's result in `-MAX_ERRNO..0` is an error (the kernel's
+/// `IS_ERR_VALUE`), any other is a value (an address may be "negative").
+pub const MAX_ERRNO: i64 = 4095;
+
+/// Whether a syscall's result `ret` is an error, `-errno` (see [`MAX_ERRNO`]).
+#[inline(always)]
+pub const fn is_err_value(ret: i64) -> bool {
+    -MAX_ERRNO <= ret && ret < 0
+}
 
 /// The bits of a protection that are access rights (read, write, exec).
 pub const PROT_ACCESS: u32 = PROT_READ | PROT_WRITE | PROT_EXEC;
@@ -267,3 +276,6 @@ pub const MLOCK_ONFAULT: u32 = 1;
 pub const SHM_RDONLY: u32 = 0o10000;
 /// `shmat` flag: attach executable.
 pub const SHM_EXEC: u32 = 0o100000;
+
+#[cfg(test)]
+mod tests;

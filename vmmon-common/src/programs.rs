@@ -1,6 +1,6 @@
 //! The one list of vmmon's programs and where each attaches.
 //!
-//! [`for_each_program!`] holds the list; everything that needs it expands it: this crate's
+//! [`crate::for_each_program!`] holds the list; everything that needs it expands it: this crate's
 //! [`PROGRAMS`] table (what the loader attaches), the kernel crate's program definitions (each
 //! entry must have a handler of the same name, or the kernel crate does not compile), and the
 //! benchmark's empty programs on the same hooks. A program added in one place and not the

@@ -312,7 +312,7 @@ pub struct ExitRecord {
     /// told to exit (`exit_group`, a fatal signal), else the task's own. Valid with
     /// [`EXIT_KNOWN`] in `ids_flags`.
     pub exit_code: u32,
-    /// When the process started (`CLOCK_MONOTONIC` ns, its leader's `start_time`).
+    /// When the leaving task started (`CLOCK_MONOTONIC` ns, its `start_time`).
     pub start_ns: u64,
     /// The address space's figures as it is released.
     pub figures: Figures,

@@ -1,10 +1,12 @@
 //! vmmon's kernel programs. The traced syscalls' own tracepoints report every address-space
 //! syscall with the kernel's own figures for the caller's address space; the scheduler's
-//! report forks, execs and exits; a task iterator sweeps every process's figures. Records go to userspace
-//! through one ring buffer; what cannot be sent is counted.
+//! report forks, execs and exits; a task iterator sweeps every process's figures. Records go
+//! to userspace through one ring buffer; what cannot be sent is counted.
 //!
 //! The programs are the ones `vmmon_common::for_each_program!` lists, each defined here from
-//! the handler of the same name in [`handlers`]: a program without a handler does not compile.
+//! its handler in [`handlers`]: a BTF tracepoint or the iterator from the handler of the same
+//! name (a program without one does not compile), a syscall's tracepoint from
+//! `syscall_enter`/`syscall_exit` with the syscall's `EventKind`.
 #![no_std]
 #![no_main]
 // Atomic adds (`core::intrinsics::atomic_xadd`): the BPF target has no atomic types.
@@ -14,13 +16,14 @@
     reason = "atomic_xadd is the BPF target's only atomic add"
 )]
 
+mod figures;
+mod kernel;
 mod maps;
 mod process;
 mod record;
 mod sites;
 mod sweep;
 mod syscalls;
-mod task;
 
 /// Every program's body, by program name.
 mod handlers {

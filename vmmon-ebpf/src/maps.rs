@@ -11,30 +11,30 @@ use vmmon_common::{
 };
 
 /// Every record for userspace. Its size is set again at load time (`RING_BYTES`).
-#[map(name = "EVENTS")]
+#[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(DEFAULT_RING_BYTES, 0);
 
 /// Per thread, at [`slot_of`] its tid: the traced call it is in ([`thread_mark`], 0 when
 /// free) and since when. An array, so that the verifier inlines the lookup (a hash lookup
 /// would be a helper call on every traced call).
-#[map(name = "THREADS")]
+#[map]
 pub static THREADS: Array<ThreadSlot> = Array::with_max_entries(THREAD_SLOTS, 0);
 
 /// The slots of threads whose slot in [`THREADS`] was held by another thread's call.
-#[map(name = "SHARED_MARKS")]
+#[map]
 pub static SHARED_MARKS: HashMap<u32, ThreadSlot> = HashMap::with_max_entries(SHARED_MARK_SLOTS, 0);
 
 /// Per process, at [`slot_of`] its tgid: its calls in flight, entered, and records lost.
-#[map(name = "PROCESSES")]
+#[map]
 pub static PROCESSES: Array<InFlight> = Array::with_max_entries(PROCESS_SLOTS, 0);
 
 /// Call sites' frames by id (see `sites`), least recently used out first: the agent reads
 /// each new id at its next drain and keeps what it read.
-#[map(name = "STACKS")]
+#[map]
 pub static STACKS: LruHashMap<u64, SiteFrames> = LruHashMap::with_max_entries(STACK_SLOTS, 0);
 
 /// Per CPU: counters indexed by [`Counter`], summed by userspace.
-#[map(name = "COUNTERS")]
+#[map]
 pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(COUNTER_COUNT, 0);
 
 /// The agent's own tgid, set at load time: its own calls are not reported.
@@ -93,27 +93,31 @@ pub static LAYOUT: Layout = Layout {
     signal_oom_mm: 0,
 };
 
-/// Reads one field of [`LAYOUT`]; volatile so that the compiler does not fold the
-/// placeholder value in.
+/// Reads a load-time global (or a field of one), which the loader may have rewritten:
+/// volatile, so that the compiler does not fold the placeholder value in.
+#[inline(always)]
+pub fn read_global<T: Copy>(global: &'static T) -> T {
+    // SAFETY: a reference to a static is valid and aligned; nothing writes it while the
+    // program runs.
+    unsafe { core::ptr::read_volatile(global) }
+}
+
+/// Reads one field of [`LAYOUT`], as a `usize`.
 #[macro_export]
 macro_rules! layout {
     ($field:ident) => {
-        // SAFETY: a plain read of a global the loader may have rewritten.
-        unsafe { core::ptr::read_volatile(&$crate::maps::LAYOUT.$field) } as usize
+        $crate::maps::read_global(&$crate::maps::LAYOUT.$field) as usize
     };
 }
 
 #[inline(always)]
 pub fn agent_tgid() -> u32 {
-    // SAFETY: a plain read of a global the loader may have rewritten; volatile so the
-    // compiler does not fold the initial value in.
-    unsafe { core::ptr::read_volatile(&AGENT_TGID) }
+    read_global(&AGENT_TGID)
 }
 
 #[inline(always)]
 pub fn ring_bytes() -> u64 {
-    // SAFETY: as for `agent_tgid`.
-    u64::from(unsafe { core::ptr::read_volatile(&RING_BYTES) })
+    u64::from(read_global(&RING_BYTES))
 }
 
 #[inline(always)]
@@ -125,11 +129,14 @@ pub fn count(counter: Counter) {
 }
 
 /// Adds `n` (wrapping: `u64::MAX` subtracts one) to a counter other CPUs change too.
+///
+/// # Safety
+/// `counter` must point to an aligned `u64` in a live map value (an element a lookup of this
+/// program returned), which others change only by atomic adds.
 #[inline(always)]
-pub fn add(counter: *mut u64, n: u64) {
-    // SAFETY: `counter` points into a live map value; the add is atomic, and its result is
-    // not used, so it is a plain BPF atomic add (no fetch, which older CPUs of the BPF
-    // instruction set lack).
+pub unsafe fn add(counter: *mut u64, n: u64) {
+    // SAFETY: the caller's contract; the add is atomic, and its result is not used, so it is
+    // a plain BPF atomic add (no fetch, which older CPUs of the BPF instruction set lack).
     unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(counter, n) };
 }
 
@@ -145,8 +152,7 @@ pub fn process(tgid: u32) -> Option<*mut InFlight> {
 #[inline(always)]
 pub fn mark(tid: u32, nr: u32, since_jiffies: u64) -> bool {
     let mark = thread_mark(tid, nr);
-    // SAFETY: a plain read of a global the loader may have rewritten.
-    let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
+    let mask = read_global(&THREAD_MASK);
     if let Some(slot) = THREADS.get_ptr_mut(slot_of(tid & mask, THREAD_SLOTS)) {
         // SAFETY: a live array element, whose mark changes only by this compare-and-swap
         // (from free) and by its owner (back to free); its time only by its owner.
@@ -183,8 +189,7 @@ pub fn unmark(tid: u32, nr: Option<u32>) -> bool {
         Some(nr) => mark == thread_mark(tid, nr),
         None => mark as u32 == tid,
     };
-    // SAFETY: as in `mark`.
-    let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
+    let mask = read_global(&THREAD_MASK);
     if let Some(slot) = THREADS.get_ptr_mut(slot_of(tid & mask, THREAD_SLOTS)) {
         // SAFETY: as in `mark`; only the owner stores, and only its own mark back to free.
         unsafe {
@@ -204,8 +209,7 @@ pub fn unmark(tid: u32, nr: Option<u32>) -> bool {
 /// The traced call thread `tid` is in, as its mark says: `(syscall number, since_jiffies)`.
 #[inline(always)]
 pub fn in_call(tid: u32) -> Option<(u32, u64)> {
-    // SAFETY: a plain read of a global the loader may have rewritten.
-    let mask = unsafe { core::ptr::read_volatile(&THREAD_MASK) };
+    let mask = read_global(&THREAD_MASK);
     if let Some(slot) = THREADS.get_ptr(slot_of(tid & mask, THREAD_SLOTS)) {
         // SAFETY: a live array element; a torn read of a mark another CPU is changing at
         // most misses a call or reports one just ended (the agent only ages calls).

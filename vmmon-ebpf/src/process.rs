@@ -2,13 +2,15 @@
 //! child's address space, execs with the new image's, exits with the released one's figures
 //! and resident memory.
 
+use crate::figures::{figures, resident};
+use crate::kernel::{Binprm, Mm, Task};
 use crate::layout;
 use crate::maps::{add, agent_tgid, process, unmark};
 use crate::record::{header, send};
-use crate::task::{Task, exit_code, figures, ids, resident};
 use aya_ebpf::{helpers::bpf_probe_read_kernel_str_bytes, programs::BtfTracePointContext};
 use vmmon_common::{
-    EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, FILENAME_LEN, ForkRecord, OomRecord, Resident,
+    EXIT_KNOWN, EXIT_OOM_VICTIM, EventKind, ExecRecord, ExitRecord, FIGURES_KNOWN, FILENAME_LEN,
+    ForkRecord, IDS_DUMPABLE, IDS_KNOWN, OomRecord, Resident,
 };
 
 /// `task_newtask(struct task_struct *task, u64 clone_flags)`: fires in the parent once the
@@ -19,7 +21,9 @@ pub fn vmmon_task_newtask(ctx: &BtfTracePointContext) -> i32 {
     if parent.tgid() == agent_tgid() {
         return 0;
     }
-    let child = Task::from_arg(ctx.arg(0));
+    // SAFETY: the tracepoint's first argument is the new task, a BTF-typed
+    // `struct task_struct *`, never null.
+    let child = unsafe { Task::from_arg(ctx.arg(0)) };
     let clone_flags: u64 = ctx.arg(1);
     let child_tgid = child.tgid();
     let record = ForkRecord {
@@ -37,13 +41,17 @@ pub fn vmmon_task_newtask(ctx: &BtfTracePointContext) -> i32 {
 /// fires once the new image is in place; the task's tgid, tid and comm are the new ones (a
 /// non-leader thread that exec'd has taken over the leader's pid).
 pub fn vmmon_sched_process_exec(ctx: &BtfTracePointContext) -> i32 {
-    let task = Task::from_arg(ctx.arg(0));
+    // SAFETY: the tracepoint's first argument is the task, a BTF-typed
+    // `struct task_struct *`, never null.
+    let task = unsafe { Task::from_arg(ctx.arg(0)) };
     let tgid = task.tgid();
     if tgid == agent_tgid() {
         return 0;
     }
     let old_tid: i32 = ctx.arg(1);
-    let bprm: *const u8 = ctx.arg(2);
+    // SAFETY: the tracepoint's third argument is a BTF-typed `struct linux_binprm *`, never
+    // null.
+    let bprm = unsafe { Binprm::from_arg(ctx.arg(2)) };
     let mut record = ExecRecord {
         header: header(EventKind::Exec, task),
         old_tid: old_tid as u32,
@@ -51,12 +59,10 @@ pub fn vmmon_sched_process_exec(ctx: &BtfTracePointContext) -> i32 {
         filename: [0; FILENAME_LEN],
         figures: figures(task.mm(), tgid),
     };
-    let offset = layout!(bprm_filename);
-    // SAFETY: `bprm` is the tracepoint's BTF-typed `struct linux_binprm *`, `filename` a
-    // kernel string pointer; the helper reads it safely and NUL-terminates.
-    let name: *const u8 = unsafe { core::ptr::read(bprm.add(offset) as *const *const u8) };
-    // SAFETY: as above.
-    if let Ok(s) = unsafe { bpf_probe_read_kernel_str_bytes(name, &mut record.filename) } {
+    // SAFETY: `filename` is a kernel string pointer; the helper reads it safely (a fault is
+    // an error) and NUL-terminates.
+    if let Ok(s) = unsafe { bpf_probe_read_kernel_str_bytes(bprm.filename(), &mut record.filename) }
+    {
         record.filename_len = s.len().min(FILENAME_LEN - 1) as u32;
     }
     send(&record, tgid);
@@ -66,14 +72,16 @@ pub fn vmmon_sched_process_exec(ctx: &BtfTracePointContext) -> i32 {
 /// `sched_process_exit(struct task_struct *p, bool group_dead)`: fires for every task
 /// leaving, before its address space is released; `group_dead` for a process's last thread.
 pub fn vmmon_sched_process_exit(ctx: &BtfTracePointContext) -> i32 {
-    let task = Task::from_arg(ctx.arg(0));
+    // SAFETY: the tracepoint's first argument is the task leaving, a BTF-typed
+    // `struct task_struct *`, never null.
+    let task = unsafe { Task::from_arg(ctx.arg(0)) };
     let (tgid, tid) = (task.tgid(), task.tid());
     // A thread that leaves inside a traced call (never seen) un-counts it here.
     if unmark(tid, None)
         && let Some(p) = process(tgid)
     {
-        // SAFETY: a live array element.
-        add(unsafe { &raw mut (*p).calls }, u64::MAX);
+        // SAFETY: a live array element's counter.
+        unsafe { add(&raw mut (*p).calls, u64::MAX) };
     }
     if tgid == agent_tgid() {
         return 0;
@@ -110,7 +118,9 @@ pub fn vmmon_sched_process_exit(ctx: &BtfTracePointContext) -> i32 {
 /// and is about to kill it (its memory cgroup's or the machine's memory ran out). Fires in
 /// whichever task ran out of memory, so the record's header is the victim's.
 pub fn vmmon_mark_victim(ctx: &BtfTracePointContext) -> i32 {
-    let task = Task::from_arg(ctx.arg(0));
+    // SAFETY: the tracepoint's first argument is the victim, a BTF-typed
+    // `struct task_struct *`, never null.
+    let task = unsafe { Task::from_arg(ctx.arg(0)) };
     let tgid = task.tgid();
     if tgid == agent_tgid() {
         return 0;
@@ -123,4 +133,46 @@ pub fn vmmon_mark_victim(ctx: &BtfTracePointContext) -> i32 {
     };
     send(&record, tgid);
     0
+}
+
+/// Who the task is (its objective credentials) and whether `mm` (which may be null) is
+/// dumpable: `(uids, gids, ids_flags)` as [`ExitRecord`] carries them.
+#[inline(always)]
+fn ids(task: Task, mm: Mm) -> ([u32; 3], [u32; 3], u32) {
+    let Some(cred) = task.real_cred() else {
+        return ([0; 3], [0; 3], 0);
+    };
+    let (uids, gids) = (cred.uids(), cred.gids());
+    let mut flags = IDS_KNOWN;
+    // SUID_DUMP_USER (1) in the low two bits: the owner may read it.
+    // SAFETY: not null (checked first).
+    if !mm.is_null() && unsafe { mm.flags() } & 3 == 1 {
+        flags |= IDS_DUMPABLE;
+    }
+    (uids, gids, flags)
+}
+
+/// `SIGNAL_GROUP_EXIT` in `signal_struct.flags`: the whole process was told to exit, with
+/// the group's exit code.
+const SIGNAL_GROUP_EXIT: u32 = 4;
+
+/// How `task`, leaving, ended as `wait` reports it (see [`ExitRecord`]), and its flags:
+/// [`EXIT_KNOWN`] when it could be read, [`EXIT_OOM_VICTIM`] when the OOM killer had chosen
+/// its process.
+#[inline(always)]
+fn exit_code(task: Task) -> (u32, u32) {
+    if layout!(exit_known) == 0 {
+        return (0, 0);
+    }
+    let Some(signal) = task.signal() else {
+        return (task.exit_code(), EXIT_KNOWN);
+    };
+    let mut flags = EXIT_KNOWN;
+    if signal.oom_victim() {
+        flags |= EXIT_OOM_VICTIM;
+    }
+    if signal.flags() & SIGNAL_GROUP_EXIT != 0 {
+        return (signal.group_exit_code(), flags);
+    }
+    (task.exit_code(), flags)
 }

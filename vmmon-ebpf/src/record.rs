@@ -1,7 +1,7 @@
 //! Filling the common header and submitting records with the wakeup policy.
 
-use crate::maps::{COUNTERS, EVENTS, count, process, ring_bytes};
-use crate::task::Task;
+use crate::kernel::Task;
+use crate::maps::{COUNTERS, EVENTS, add, count, process, ring_bytes};
 use aya_ebpf::{
     bindings::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
     helpers::bpf_ktime_get_ns,
@@ -55,8 +55,8 @@ pub fn send<T: 'static>(record: &T, tgid: u32) {
     if EVENTS.output::<T>(record, flags).is_err() {
         count(Counter::RingFull);
         if let Some(p) = process(tgid) {
-            // SAFETY: a live array element.
-            crate::maps::add(unsafe { &raw mut (*p).lost }, 1);
+            // SAFETY: a live array element's counter.
+            unsafe { add(&raw mut (*p).lost, 1) };
         }
     }
 }

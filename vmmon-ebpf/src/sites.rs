@@ -4,15 +4,16 @@
 //! deep as the agent asks. The frames go into `STACKS` once, under a hash of them; a record
 //! carries that hash.
 
-use crate::maps::{STACKS, count};
-use aya_ebpf::{bindings::pt_regs, helpers::bpf_probe_read_user, macros::map, maps::PerCpuArray};
-use vmmon_common::linux::{EEXIST, ENOMEM};
+use crate::kernel::Regs;
+use crate::maps::{STACKS, count, read_global};
+use aya_ebpf::{helpers::bpf_probe_read_user, macros::map, maps::PerCpuArray};
+use vmmon_common::linux::{EEXIST, ENOMEM, is_err_value};
 use vmmon_common::{
     Counter, DEFAULT_SITE_DEPTH, EventKind, SITE_FRAMES, SITES_OFF, SiteFrames, SiteRecord,
 };
 
 /// Where a call site's frames are gathered (too big for the program's stack).
-#[map(name = "SITE_SCRATCH")]
+#[map]
 static SITE_SCRATCH: PerCpuArray<SiteFrames> = PerCpuArray::with_max_entries(1, 0);
 
 /// The least bytes a growing call must add to have its site captured; `SITES_OFF`: none.
@@ -42,9 +43,8 @@ pub fn wanted(kind: EventKind, args: &[u64; 6], ret: i64) -> bool {
     if refused(kind, args, ret) {
         return true;
     }
-    // SAFETY: a plain read of a global the loader may have rewritten.
-    let min = unsafe { core::ptr::read_volatile(&SITE_MIN_BYTES) };
-    if min == SITES_OFF || (-4095..0).contains(&ret) {
+    let min = read_global(&SITE_MIN_BYTES);
+    if min == SITES_OFF || is_err_value(ret) {
         return false;
     }
     let bytes = match kind {
@@ -80,9 +80,8 @@ fn mix(h: u64, v: u64) -> u64 {
     clippy::needless_borrows_for_generic_args,
     reason = "the frames by value would be a copy of 264 bytes on the 512-byte BPF stack"
 )]
-pub fn capture(regs: *const pt_regs) -> SiteRecord {
-    // SAFETY: `regs` is the tracepoint's BTF-typed `struct pt_regs *`.
-    let (sp, mut fp) = unsafe { ((*regs).rsp, (*regs).rbp) };
+pub fn capture(regs: Regs) -> SiteRecord {
+    let (sp, mut fp) = regs.stack();
     let caller = if fp == sp {
         // A wrapper built with frame pointers (`push rbp; mov rbp, rsp`) made a frame: the
         // word at sp is the saved frame pointer, the return address is above it.
@@ -107,8 +106,7 @@ pub fn capture(regs: *const pt_regs) -> SiteRecord {
     let Some(scratch) = SITE_SCRATCH.get_ptr_mut(0) else {
         return site;
     };
-    // SAFETY: as for `SITE_MIN_BYTES`.
-    let depth = unsafe { core::ptr::read_volatile(&SITE_DEPTH) } as usize;
+    let depth = read_global(&SITE_DEPTH) as usize;
     // SAFETY: this CPU's scratch entry; programs do not nest on one CPU here.
     let frames = unsafe { &mut (*scratch).frames };
     frames[0] = caller;

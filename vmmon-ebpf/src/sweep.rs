@@ -2,8 +2,9 @@
 //! from its `mm` without taking its mmap lock. The agent reads it every second or so to catch
 //! what no event reveals (a stack that grows, a change by an untraced call).
 
+use crate::figures::{figures, resident};
+use crate::kernel::Task;
 use crate::maps::{agent_tgid, in_call};
-use crate::task::{Task, figures, resident};
 use aya_ebpf::helpers::{
     bpf_ktime_get_ns,
     generated::{bpf_jiffies64, bpf_seq_write},
@@ -23,7 +24,8 @@ pub fn vmmon_sweep(ctx: *mut c_void) -> i32 {
     if task.is_null() {
         return 0;
     }
-    let task = Task::from_arg(task);
+    // SAFETY: the iterator's task, BTF-typed, and not null (checked above).
+    let task = unsafe { Task::from_arg(task) };
     let (tgid, tid) = (task.tgid(), task.tid());
     if tgid == agent_tgid() {
         return 0;
@@ -44,7 +46,8 @@ pub fn vmmon_sweep(ctx: *mut c_void) -> i32 {
             nr,
             _pad: [0; 8],
         };
-        write(seq, (&raw const thread).cast(), size_of::<SweepThread>());
+        // SAFETY: the iterator's output.
+        unsafe { write(seq, &thread) };
     }
     // One record per process: its leader's.
     if tid != tgid {
@@ -63,13 +66,19 @@ pub fn vmmon_sweep(ctx: *mut c_void) -> i32 {
         figures: figures(mm, tgid),
         resident: resident(mm),
     };
-    write(seq, (&raw const record).cast(), size_of::<SweepRecord>());
+    // SAFETY: the iterator's output.
+    unsafe { write(seq, &record) };
     0
 }
 
-/// Writes `len` bytes at `data` (a record on the stack) to the iterator's output `seq`.
+/// Writes `record` (on the stack) to the iterator's output `seq`.
+///
+/// # Safety
+/// `seq` must be the iterator's output (`bpf_iter_meta.seq`, a `struct seq_file *`).
 #[inline(always)]
-fn write(seq: *mut c_void, data: *const c_void, len: usize) {
-    // SAFETY: `seq` is the iterator's output; the record lives through the call.
-    unsafe { bpf_seq_write(seq as *mut _, data as *mut _, len as u32) };
+unsafe fn write<T>(seq: *mut c_void, record: &T) {
+    let data: *const T = record;
+    // SAFETY: `seq` is the iterator's output (the caller's contract); the record lives
+    // through the call.
+    unsafe { bpf_seq_write(seq as *mut _, data as *mut _, size_of::<T>() as u32) };
 }

@@ -12,10 +12,11 @@
 //! with no call entering meanwhile, shows every change whose record came before it and none
 //! whose record comes after: the agent can hold its ledger to those figures (see `Figures`).
 
+use crate::figures::figures;
+use crate::kernel::Task;
 use crate::maps::{add, agent_tgid, count, mark, process, unmark};
 use crate::record::{header, send};
 use crate::sites;
-use crate::task::{Task, figures};
 use aya_ebpf::{
     EbpfContext,
     helpers::{bpf_get_current_pid_tgid, generated::bpf_jiffies64},
@@ -90,7 +91,7 @@ pub fn syscall_enter(ctx: &TracePointContext, kind: EventKind) -> u32 {
     let since = unsafe { bpf_jiffies64() };
     let marked = mark(tid, nr as u32, since);
     if let Some(p) = process(tgid) {
-        // SAFETY: a live array element.
+        // SAFETY: a live array element's counters.
         unsafe {
             if marked {
                 add(&raw mut (*p).calls, CALL_ENTERED);
@@ -110,22 +111,10 @@ pub fn syscall_enter(ctx: &TracePointContext, kind: EventKind) -> u32 {
 /// figures, then the call un-counted.
 pub fn syscall_exit(ctx: &TracePointContext, kind: EventKind) -> u32 {
     let task = Task::current();
-    let regs = task.regs();
-    if regs.is_null() {
+    let Some(regs) = task.regs() else {
         return 0;
-    }
-    // SAFETY: `regs` is the helper's BTF-typed `struct pt_regs *` of the current task; the
-    // verifier checks the loads.
-    let args = unsafe {
-        [
-            (*regs).rdi,
-            (*regs).rsi,
-            (*regs).rdx,
-            (*regs).r10,
-            (*regs).r8,
-            (*regs).r9,
-        ]
     };
+    let args = regs.syscall_args();
     if !wanted(kind, args[0], args[2]) {
         return 0;
     }
@@ -159,8 +148,8 @@ pub fn syscall_exit(ctx: &TracePointContext, kind: EventKind) -> u32 {
     send(&record, tgid);
     if marked && let Some(p) = process(tgid) {
         // After the record is in the ring: see the module's comment.
-        // SAFETY: a live array element.
-        add(unsafe { &raw mut (*p).calls }, u64::MAX);
+        // SAFETY: a live array element's counter.
+        unsafe { add(&raw mut (*p).calls, u64::MAX) };
     }
     0
 }

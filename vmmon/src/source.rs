@@ -1,6 +1,6 @@
 //! The seam between the kernel and the agent's core: where decoded events come from.
 //!
-//! The eBPF pipeline's reader ([`crate::bpf::Reader`]) is one [`EventSource`]; [`Feed`] is
+//! The eBPF pipeline ([`crate::bpf::Pipeline`]) is one [`EventSource`]; [`Feed`] is
 //! another, fed by hand, so that the core can be exercised without root and without eBPF.
 
 use crate::event::{DecodeError, Event, Swept, decode_sweep};

@@ -24,11 +24,12 @@ impl Resolved {
     }
 }
 
-/// Why the task's own fields could not be resolved: without them nothing can be reported.
+/// Why the layout could not be resolved: the BTF could not be read, or it lacks the task's
+/// own fields, without which nothing can be reported.
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
     #[error("cannot read the kernel's BTF at {VMLINUX_BTF}: {0}")]
-    Read(String),
+    Read(#[source] btf_rs::Error),
     #[error("this kernel's BTF lacks {0}, which vmmon needs to name the tasks it reports")]
     Task(String),
 }
@@ -130,7 +131,7 @@ impl Resolver<'_> {
 
 /// Resolves the layout from the BTF at `path`.
 pub fn resolve(path: &str) -> Result<Resolved, LayoutError> {
-    let btf = Btf::from_file(path).map_err(|e| LayoutError::Read(e.to_string()))?;
+    let btf = Btf::from_file(path).map_err(LayoutError::Read)?;
     resolve_from(&btf)
 }
 

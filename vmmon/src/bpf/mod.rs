@@ -1,83 +1,22 @@
 //! The kernel side seen from userspace (I/O): checks that the machine can run vmmon, loading and
 //! attaching the programs, and reading the ring buffer and the kernel-side counters. The
-//! reader is the eBPF [`crate::source::EventSource`].
+//! loaded [`Pipeline`] is the eBPF [`crate::source::EventSource`]: its reader drains the ring,
+//! and the pipeline runs the sweep.
 
+mod error;
 #[cfg(feature = "bench")]
 mod floor;
 pub mod layout;
 mod load;
+mod load_options;
+mod pipeline;
 mod preflight;
 mod reader;
 
+pub use error::Error;
 #[cfg(feature = "bench")]
 pub use floor::Floor;
-pub use load::{LoadOptions, Pipeline, validate_ring_bytes};
+pub use load::validate_ring_bytes;
+pub use load_options::LoadOptions;
+pub use pipeline::Pipeline;
 pub use preflight::preflight;
-pub use reader::Reader;
-
-/// Why the programs could not be loaded or read. Each message says what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(
-        "vmmon needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to load its eBPF programs; run it as root (e.g. `sudo vmmon ...`)"
-    )]
-    NotPrivileged,
-    #[error(
-        "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); vmmon needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"
-    )]
-    NoBtf,
-    #[error(
-        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed ({0}); mount it with `mount -t tracefs nodev /sys/kernel/tracing` (systemd: enable sys-kernel-tracing.mount) and try again"
-    )]
-    Tracefs(std::io::Error),
-    #[error(
-        "this kernel has no syscall tracepoints ({0} is missing); vmmon needs a kernel built with CONFIG_FTRACE_SYSCALLS=y"
-    )]
-    NoSyscallTracepoints(String),
-    #[error(
-        "ring buffer size {0} is invalid: it must be a power of two between 4096 and 1073741824 bytes"
-    )]
-    RingSize(u64),
-    #[error(transparent)]
-    Layout(#[from] layout::LayoutError),
-    #[error("reading the kernel's BTF for the programs' hooks failed: {0}")]
-    KernelBtf(String),
-    #[error("running the sweep of every process's figures failed: {0}")]
-    Sweep(std::io::Error),
-    #[error("loading the eBPF programs failed: {0}")]
-    Load(Box<aya::EbpfError>),
-    #[error("eBPF program {0} is missing from the object (a build problem: rebuild vmmon)")]
-    MissingProgram(&'static str),
-    #[error("loading eBPF program {program} failed: {source}")]
-    Program {
-        program: &'static str,
-        source: Box<aya::programs::ProgramError>,
-    },
-    #[error("attaching {program} to {} failed: {source}", hook_name(.hook))]
-    Attach {
-        program: &'static str,
-        hook: vmmon_common::Hook,
-        source: Box<aya::programs::ProgramError>,
-    },
-    #[error("eBPF map {0} is missing or of the wrong type: {1}")]
-    Map(&'static str, String),
-    #[error("registering the ring buffer with the event loop failed: {0}")]
-    Poll(std::io::Error),
-}
-
-impl From<aya::EbpfError> for Error {
-    fn from(e: aya::EbpfError) -> Self {
-        Self::Load(Box::new(e))
-    }
-}
-
-/// A hook as the kernel names it: `tracepoint syscalls:sys_enter_mmap`.
-fn hook_name(hook: &vmmon_common::Hook) -> String {
-    match hook {
-        vmmon_common::Hook::TracePoint { category, name, .. } => {
-            format!("tracepoint {category}:{name}")
-        }
-        vmmon_common::Hook::BtfTracePoint { name } => format!("BTF tracepoint {name}"),
-        vmmon_common::Hook::Iter { target } => format!("the {target} iterator"),
-    }
-}

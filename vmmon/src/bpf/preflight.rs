@@ -2,9 +2,9 @@
 //! fix it, each failure one clear [`Error`].
 
 use super::Error;
+use super::layout::VMLINUX_BTF;
 use std::path::Path;
 
-const BTF: &str = "/sys/kernel/btf/vmlinux";
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
@@ -20,7 +20,7 @@ pub fn preflight() -> Result<(), Error> {
     if !privileged(&std::fs::read_to_string("/proc/self/status").unwrap_or_default()) {
         return Err(Error::NotPrivileged);
     }
-    if !Path::new(BTF).exists() {
+    if !Path::new(VMLINUX_BTF).exists() {
         return Err(Error::NoBtf);
     }
     let tracefs = match tracefs() {

@@ -1,5 +1,6 @@
-//! Reading the ring buffer: woken by the kernel only when the ring fills up, otherwise drained
-//! on a timer, so that no record costs a wakeup.
+//! Reading the ring buffer: woken by the kernel only when the ring is filling up (a quarter
+//! full, as the programs check every `FILL_CHECK_EVERY` records per CPU), otherwise drained on
+//! a timer, so that no record costs a wakeup.
 
 use super::Error;
 use crate::event::{CallSite, DecodeError, Event, decode};
@@ -36,7 +37,7 @@ impl Reader {
         // SAFETY: the ring buffer owns its map's fd and keeps it open, unchanged, for as long
         // as it lives, and the AsyncFd owns the ring buffer.
         let ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
-            .map_err(|e| Error::Poll(std::io::Error::other(e.to_string())))?;
+            .map_err(|e| Error::Poll(e.into()))?;
         let mut ticker = tokio::time::interval(poll_interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Ok(Self {
@@ -59,18 +60,6 @@ impl Reader {
             }
             _ = self.ticker.tick() => {}
         }
-    }
-
-    /// Hands every record now in the ring to `f`, undecoded, in order, and returns how many
-    /// there were.
-    pub fn drain_raw(&mut self, mut f: impl FnMut(&[u8])) -> usize {
-        let ring = self.ring.get_mut();
-        let mut n = 0;
-        while let Some(item) = ring.next() {
-            f(&item);
-            n += 1;
-        }
-        n
     }
 
     /// The kernel-side counters, summed over CPUs.

@@ -15,7 +15,7 @@ pub use exit_cause::{ExitCause, ExitStatus};
 pub use figures::{Calls, Figures, Resident, Swept};
 pub use site::CallSite;
 pub use syscall::{Syscall, event_names};
-use vmmon_common::linux::{CLONE_THREAD, CLONE_VM};
+use vmmon_common::linux::{CLONE_THREAD, CLONE_VM, is_err_value};
 
 /// One thing that happened to an address space.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,10 +213,7 @@ impl Kind {
     pub fn errno(&self) -> Option<i32> {
         match self {
             Kind::Brk { .. } => None,
-            _ => self
-                .ret()
-                .filter(|r| (-4095..0).contains(r))
-                .map(|r| -r as i32),
+            _ => self.ret().filter(|&r| is_err_value(r)).map(|r| -r as i32),
         }
     }
 }
