@@ -29,7 +29,21 @@ fn main() {
         .format_timestamp_millis()
         .init();
     if let Err(e) = cli::run(cli) {
-        eprintln!("vmmon: {e:#}");
+        eprintln!("vmmon: {}", one_line(&e));
         std::process::exit(1);
     }
+}
+
+/// An error and its causes in one line, each said once: errors that keep their source
+/// (`#[source]`) mostly say it in their own message too, which `{:#}` would repeat.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
 }
