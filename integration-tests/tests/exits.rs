@@ -161,6 +161,11 @@ fn real_ebpf_an_oom_kill_in_a_memory_cgroup_is_told_with_the_site_that_held_the_
     let cgroup = MemoryCgroup::new(64 * MIB);
     let mut w = Workload::start(&hog, &["oom"]);
     let pid = w.pid();
+    // Its maps read first: the frames of its sites are named from the mappings the ledger
+    // knew as it left (a process gone before its first read has them marked `gone`).
+    wait_until("the hog's maps read", Duration::from_secs(20), || {
+        (agent.get(&format!("/api/v1/processes/{pid}")).0 == 200).then_some(())
+    });
     cgroup.enter(pid);
     w.say("go");
     let status = exit_within(&mut w.child, Duration::from_secs(60));
