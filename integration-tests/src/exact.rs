@@ -6,7 +6,7 @@
 
 use crate::collect::require_root;
 use std::time::{Duration, Instant};
-use vmmon::agent::{Core, CoreOptions, Local};
+use vmmon::agent::{Core, CoreOptions, DrivenCore};
 use vmmon::bpf::{LoadOptions, Pipeline};
 use vmmon::clock::monotonic_ns;
 use vmmon::ledger::Verdict;
@@ -15,7 +15,7 @@ use vmmon::view::process_view;
 
 /// The real pipeline and a core fed by it.
 pub struct Harness {
-    pub core: Local,
+    pub core: DrivenCore,
     pub pipeline: Pipeline,
 }
 
@@ -37,7 +37,7 @@ impl Harness {
             "the kernel's BTF lacks {:?}",
             pipeline.layout().missing
         );
-        let core = Local::start(CoreOptions {
+        let core = DrivenCore::start(CoreOptions {
             resyncs_per_second,
             sweep_interval: sweep,
             growth_window_s: 60,

@@ -64,13 +64,13 @@ fn others() -> Result<Vec<u32>, StartError> {
 
 /// The core with a real `/proc` reader, driven by the caller (tests and benchmarks that
 /// pace it themselves).
-pub struct Local {
+pub struct DrivenCore {
     pub core: Core,
     results: mpsc::UnboundedReceiver<FromProc>,
     started: std::time::Instant,
 }
 
-impl Local {
+impl DrivenCore {
     /// Starts the reader thread and asks it for every running process.
     pub fn start(opts: CoreOptions) -> Result<Self, StartError> {
         let (tx, results) = mpsc::unbounded_channel();
@@ -184,7 +184,7 @@ fn owner(
                     },
                     ..opts
                 };
-                Ok((pipeline, Local::start(opts)?))
+                Ok((pipeline, DrivenCore::start(opts)?))
             });
         let (mut pipeline, local) = match started {
             Ok(x) => x,
@@ -195,7 +195,7 @@ fn owner(
         };
         // Once the programs are in (a pipeline that cannot load has nothing to favour).
         favour_this_thread(load.priority_boost);
-        let Local {
+        let DrivenCore {
             mut core, results, ..
         } = local;
         let (publish, snapshots) = watch::channel(core.snapshot(0.0));
