@@ -11,6 +11,7 @@ mod dist;
 mod image;
 mod run;
 mod setup;
+mod sizes;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ enum Task {
     Dist,
     /// Build the DaemonSet's container image (FROM scratch, a static binary) offline.
     Image,
+    /// List product functions over 80 lines and source files over 600 (fails if any).
+    Sizes,
 }
 
 fn main() {
@@ -47,6 +50,7 @@ fn main() {
         Task::Bench(opts) => bench::run(opts),
         Task::Dist => dist::run(),
         Task::Image => image::run(),
+        Task::Sizes => sizes::run(),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e:#}");
